@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"github.com/facegate/facegate/facematch"
 )
 
 // ErrBins is returned for a histogram with no bins or an empty range.
@@ -94,34 +92,42 @@ func Summarize(values []float32) Summary {
 	return Summary{N: len(s), Min: float64(s[0]), Mean: sum / float64(len(s)), Median: med, Max: float64(s[len(s)-1])}
 }
 
-// Distance returns the distance of two descriptors under metric m: the L2
-// distance for facematch.Euclidean, 1 − cosine similarity for facematch.Cosine.
-// It is the benchmark's own reference implementation, computed in float64.
-func Distance(m facematch.Metric, a, b []float32) (float32, error) {
+// ErrDimension is returned when two vectors of different lengths are compared.
+var ErrDimension = errors.New("metrics: vectors of different lengths")
+
+// ErrZeroVector is returned for the cosine distance of an all-zero vector.
+var ErrZeroVector = errors.New("metrics: cosine distance of a zero vector")
+
+// L2 returns the Euclidean distance of a and b, computed in float64. It is
+// the benchmark's own reference, independent of the gallery's kernels.
+func L2(a, b []float32) (float32, error) {
 	if len(a) != len(b) {
-		return 0, fmt.Errorf("%w: %d and %d", facematch.ErrDimension, len(a), len(b))
+		return 0, fmt.Errorf("%w: %d and %d", ErrDimension, len(a), len(b))
 	}
-	switch m {
-	case facematch.Euclidean:
-		var s float64
-		for i := range a {
-			d := float64(a[i]) - float64(b[i])
-			s += d * d
-		}
-		return float32(math.Sqrt(s)), nil
-	case facematch.Cosine:
-		var dot, na, nb float64
-		for i := range a {
-			dot += float64(a[i]) * float64(b[i])
-			na += float64(a[i]) * float64(a[i])
-			nb += float64(b[i]) * float64(b[i])
-		}
-		if na == 0 || nb == 0 {
-			return 0, fmt.Errorf("metrics: cosine distance of a zero vector: %w", facematch.ErrNotFinite)
-		}
-		return float32(1 - dot/math.Sqrt(na*nb)), nil
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
 	}
-	return 0, fmt.Errorf("metrics: unknown metric %d", m)
+	return float32(math.Sqrt(s)), nil
+}
+
+// CosineDistance returns 1 − the cosine similarity of a and b, in [0, 2],
+// computed in float64.
+func CosineDistance(a, b []float32) (float32, error) {
+	if len(a) != len(b) {
+		return 0, fmt.Errorf("%w: %d and %d", ErrDimension, len(a), len(b))
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0, ErrZeroVector
+	}
+	return float32(1 - dot/math.Sqrt(na*nb)), nil
 }
 
 // Percentile returns the p-th percentile (0 ≤ p ≤ 100) of sorted values by

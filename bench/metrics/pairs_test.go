@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"testing"
-
-	"github.com/facegate/facegate/facematch"
 )
 
 // labels builds a set of n faces: identity i/perID, group by identity parity
@@ -200,22 +198,24 @@ func TestSummarizeAndPercentile(t *testing.T) {
 
 func TestDistance(t *testing.T) {
 	a, b := []float32{3, 0}, []float32{0, 4}
-	if d, _ := Distance(facematch.Euclidean, a, b); d != 5 {
+	if d, _ := L2(a, b); d != 5 {
 		t.Errorf("L2 = %v, want 5", d)
 	}
-	if d, _ := Distance(facematch.Cosine, a, b); d != 1 {
+	if d, _ := CosineDistance(a, b); d != 1 {
 		t.Errorf("cosine = %v, want 1", d)
 	}
-	if d, _ := Distance(facematch.Cosine, a, []float32{-6, 0}); d != 2 {
+	if d, _ := CosineDistance(a, []float32{-6, 0}); d != 2 {
 		t.Errorf("cosine opposite = %v, want 2", d)
 	}
-	if _, err := Distance(facematch.Euclidean, a, []float32{1}); !errors.Is(err, facematch.ErrDimension) {
-		t.Errorf("dimension: %v", err)
+	if d, _ := CosineDistance(a, []float32{6, 0}); d != 0 {
+		t.Errorf("cosine same direction = %v, want 0", d)
 	}
-	if _, err := Distance(facematch.Cosine, a, []float32{0, 0}); !errors.Is(err, facematch.ErrNotFinite) {
+	for _, f := range []func(a, b []float32) (float32, error){L2, CosineDistance} {
+		if _, err := f(a, []float32{1}); !errors.Is(err, ErrDimension) {
+			t.Errorf("dimension: %v", err)
+		}
+	}
+	if _, err := CosineDistance(a, []float32{0, 0}); !errors.Is(err, ErrZeroVector) {
 		t.Errorf("zero vector: %v", err)
-	}
-	if _, err := Distance(0, a, b); err == nil {
-		t.Error("unknown metric accepted")
 	}
 }

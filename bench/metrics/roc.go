@@ -221,3 +221,27 @@ func MinImpostorPairs(far float64) int {
 func Probit(p float64) float64 {
 	return math.Sqrt2 * math.Erfinv(2*p-1)
 }
+
+// Thin returns a copy of c with fewer points, for plots and JSON: it keeps the
+// first and last point and every point whose TAR moved by at least 1/n, or
+// whose FAR grew by at least a factor 10^(1/n) (any first non-zero FAR
+// counts), since the last kept point: at most about n points plus n per decade
+// of FAR.
+func (c Curve) Thin(n int) Curve {
+	if n < 1 || len(c.Points) <= 2*n {
+		return c
+	}
+	out := Curve{Genuine: c.Genuine, Impostor: c.Impostor}
+	step := 1 / float64(n)
+	ratio := math.Pow(10, 1/float64(n))
+	last := c.Points[0]
+	out.Points = append(out.Points, last)
+	for _, p := range c.Points[1 : len(c.Points)-1] {
+		if p.TAR-last.TAR >= step || (p.FAR > 0 && (last.FAR == 0 || p.FAR >= last.FAR*ratio)) {
+			out.Points = append(out.Points, p)
+			last = p
+		}
+	}
+	out.Points = append(out.Points, c.Points[len(c.Points)-1])
+	return out
+}

@@ -168,3 +168,30 @@ func TestProbit(t *testing.T) {
 		}
 	}
 }
+
+func TestThin(t *testing.T) {
+	gen := make([]float32, 5000)
+	imp := make([]float32, 5000)
+	for i := range gen {
+		gen[i] = float32(i) / 5000
+		imp[i] = 0.5 + float32(i)/5000
+	}
+	c, _ := ROC(gen, imp)
+	th := c.Thin(100)
+	// 100 TAR steps plus 100 per decade of FAR (1/5000 … 1: 3.7 decades).
+	if len(th.Points) > 100+370+2 || len(th.Points) < 100 {
+		t.Errorf("thinned to %d points, want 100-472", len(th.Points))
+	}
+	if th.Points[0] != c.Points[0] || th.Points[len(th.Points)-1] != c.Points[len(c.Points)-1] {
+		t.Error("thinning dropped an end point")
+	}
+	e1, _ := c.EqualErrorRate()
+	e2, _ := th.EqualErrorRate()
+	if math.Abs(e1.Rate-e2.Rate) > 0.01 {
+		t.Errorf("EER moved from %v to %v by thinning", e1.Rate, e2.Rate)
+	}
+	small := Curve{Genuine: 1, Impostor: 1, Points: []Point{{}, {FAR: 1, TAR: 1}}}
+	if got := small.Thin(100); len(got.Points) != 2 {
+		t.Errorf("short curve changed: %+v", got)
+	}
+}
