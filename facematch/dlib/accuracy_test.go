@@ -1,0 +1,148 @@
+package dlib_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/facegate/facegate/facematch"
+)
+
+// pairRates tallies accepted pairs at one threshold.
+type pairRates struct {
+	same, sameAccepted int
+	diff, diffAccepted int
+	sameMax, diffMin   float64
+}
+
+func (r *pairRates) add(sameID bool, d, threshold float64) {
+	if sameID {
+		r.same++
+		if d <= threshold {
+			r.sameAccepted++
+		}
+		r.sameMax = max(r.sameMax, d)
+		return
+	}
+	if r.diff == 0 || d < r.diffMin {
+		r.diffMin = d
+	}
+	r.diff++
+	if d <= threshold {
+		r.diffAccepted++
+	}
+}
+
+func (r *pairRates) tar() float64 { return float64(r.sameAccepted) / float64(r.same) }
+func (r *pairRates) far() float64 { return float64(r.diffAccepted) / float64(r.diff) }
+
+func (r *pairRates) String() string {
+	return fmt.Sprintf("same-person accepted %d/%d (%.1f %%, max distance %.3f); different-person accepted %d/%d (%.2f %%, min distance %.3f)",
+		r.sameAccepted, r.same, 100*r.tar(), r.sameMax, r.diffAccepted, r.diff, 100*r.far(), r.diffMin)
+}
+
+// largest returns the face with the largest box.
+func largest(faces []facematch.Face) facematch.Face {
+	best := faces[0]
+	for _, f := range faces[1:] {
+		if f.Box.Dx()*f.Box.Dy() > best.Box.Dx()*best.Box.Dy() {
+			best = f
+		}
+	}
+	return best
+}
+
+// TestAccuracy compares every pair of photos of ../shared/testdata/faces at
+// the model's default threshold, per group of GROUPS.tsv. The goal, for the
+// "other" group only: at least 95 % of same-person pairs and at most 1 % of
+// different-person pairs accepted. East-Asian rates and cross-group
+// impostors are reported, not asserted.
+func TestAccuracy(t *testing.T) {
+	e := shared(t)
+	photos := labelledPhotos(t)
+	th := float64(e.Model().Threshold)
+
+	type embedded struct {
+		photo
+		desc []float32
+	}
+	var embs []embedded
+	for _, p := range photos {
+		faces, err := e.Extract(readFile(t, p.path))
+		if err != nil {
+			t.Errorf("%s: %v", p.path, err)
+			continue
+		}
+		if len(faces) == 0 {
+			t.Errorf("%s: no face found", p.path)
+			continue
+		}
+		if len(faces) > 1 {
+			t.Logf("%s: %d faces, using the largest", p.path, len(faces))
+		}
+		embs = append(embs, embedded{p, largest(faces).Descriptor})
+	}
+
+	groups := map[string]*pairRates{}
+	dists := map[string]*[2][]float64{} // group -> same, different distances
+	cross := &pairRates{}
+	at06 := map[string]*pairRates{}
+	for i := range embs {
+		for j := i + 1; j < len(embs); j++ {
+			a, b := embs[i], embs[j]
+			d := euclidean(a.desc, b.desc)
+			sameID := a.identity == b.identity
+			if a.group != b.group {
+				cross.add(sameID, d, th)
+				continue
+			}
+			if groups[a.group] == nil {
+				groups[a.group], at06[a.group] = &pairRates{}, &pairRates{}
+			}
+			groups[a.group].add(sameID, d, th)
+			if dists[a.group] == nil {
+				dists[a.group] = &[2][]float64{}
+			}
+			if sameID {
+				dists[a.group][0] = append(dists[a.group][0], d)
+			} else {
+				dists[a.group][1] = append(dists[a.group][1], d)
+			}
+			at06[a.group].add(sameID, d, 0.6)
+			if sameID && d > th {
+				t.Logf("rejected same-person pair at %.3f: %s %s", d, filepath.Base(filepath.Dir(a.path))+"/"+filepath.Base(a.path), filepath.Base(b.path))
+			}
+		}
+	}
+	for g, r := range groups {
+		t.Logf("group %-10s at threshold %.3f: %v", g, th, r)
+		t.Logf("group %-10s at 0.6 (for comparison): %v", g, at06[g])
+		same, diff := dists[g][0], dists[g][1]
+		sort.Float64s(same)
+		sort.Float64s(diff)
+		if len(same) > 0 && len(diff) > 0 {
+			// Smallest threshold accepting >= 95 % of same-person pairs and
+			// largest accepting <= 1 % of different-person pairs.
+			lo := same[(len(same)*95+99)/100-1]
+			hi := diff[len(diff)/100]
+			t.Logf("group %-10s: >= 95 %% same-person accepted from %.3f; <= 1 %% different-person accepted below %.3f", g, lo, hi)
+		}
+	}
+	t.Logf("cross-group (east-asian vs other) at threshold %.3f: different-person accepted %d/%d (%.2f %%, min distance %.3f)",
+		th, cross.diffAccepted, cross.diff, 100*cross.far(), cross.diffMin)
+
+	other := groups["other"]
+	if other == nil || other.same == 0 || other.diff == 0 {
+		t.Fatal(`no same-person or different-person pairs in group "other"`)
+	}
+	if other.tar() < 0.95 {
+		t.Errorf(`group "other": %.1f %% of same-person pairs accepted at threshold %.3f, goal >= 95 %%`, 100*other.tar(), th)
+	}
+	if other.far() > 0.01 {
+		t.Errorf(`group "other": %.2f %% of different-person pairs accepted at threshold %.3f, goal <= 1 %%`, 100*other.far(), th)
+	}
+	if groups["east-asian"] == nil {
+		t.Error(`no pairs in group "east-asian"`)
+	}
+}
