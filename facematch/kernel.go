@@ -1,0 +1,180 @@
+package facematch
+
+// This file holds the distance kernels that scan a block of gallery rows and
+// the pure-Go versions of them. Architecture-specific files add SIMD versions
+// (kernel_amd64.go); the best one available on the running CPU is chosen once
+// at start-up.
+
+// kernelSet is one implementation of the four block kernels. Each kernel
+// compares the query q with n = len(out) consecutive rows of len(q)
+// components stored row-major in rows, and writes one result per row to out.
+//
+//   - l2F32: squared Euclidean distance of float32 rows;
+//   - dotF32: dot product of float32 rows;
+//   - l2I8: squared Euclidean distance of int8 rows, the query widened to int16;
+//   - dotI8: dot product of int8 rows, the query widened to int16.
+//
+// The int8 kernels are exact as long as len(q) <= maxInt8Dim and every query
+// component lies in [-127, 127].
+type kernelSet struct {
+	name   string
+	l2F32  func(q, rows, out []float32)
+	dotF32 func(q, rows, out []float32)
+	l2I8   func(q []int16, rows []int8, out []int32)
+	dotI8  func(q []int16, rows []int8, out []int32)
+}
+
+// maxInt8Dim is the largest dimension an int8 gallery accepts: the int32
+// accumulators of the int8 kernels cannot overflow below it (254² · 32768 < 2³¹).
+const maxInt8Dim = 32768
+
+// goKernels is the portable implementation, used on every architecture
+// without a SIMD kernel, when the CPU lacks the needed features, and always
+// under the purego build tag.
+var goKernels = kernelSet{
+	name:   "go",
+	l2F32:  l2RowsF32Go,
+	dotF32: dotRowsF32Go,
+	l2I8:   l2RowsI8Go,
+	dotI8:  dotRowsI8Go,
+}
+
+// kern is the kernel set in use, the fastest one the CPU supports.
+var kern = bestKernels()
+
+// bestKernels returns the first of availableKernels, which lists the fastest first.
+func bestKernels() kernelSet { return availableKernels()[0] }
+
+// availableKernels returns every kernel set the running CPU can execute,
+// fastest first; the last one is always goKernels.
+func availableKernels() []kernelSet { return append(archKernels(), goKernels) }
+
+// KernelName returns the name of the distance kernel in use: "avx2" on amd64
+// CPUs with AVX2 and FMA, "go" (the portable 4-accumulator loop) elsewhere
+// and in builds with the purego tag.
+func KernelName() string { return kern.name }
+
+func checkRows(dim, rows, n int) {
+	if rows < dim*n {
+		panic("facematch: kernel given fewer rows than results")
+	}
+}
+
+func l2RowsF32Go(q, rows, out []float32) {
+	d := len(q)
+	checkRows(d, len(rows), len(out))
+	for i := range out {
+		out[i] = l2F32Go(q, rows[i*d:i*d+d])
+	}
+}
+
+func dotRowsF32Go(q, rows, out []float32) {
+	d := len(q)
+	checkRows(d, len(rows), len(out))
+	for i := range out {
+		out[i] = dotF32Go(q, rows[i*d:i*d+d])
+	}
+}
+
+func l2RowsI8Go(q []int16, rows []int8, out []int32) {
+	d := len(q)
+	checkRows(d, len(rows), len(out))
+	for i := range out {
+		out[i] = l2I8Go(q, rows[i*d:i*d+d])
+	}
+}
+
+func dotRowsI8Go(q []int16, rows []int8, out []int32) {
+	d := len(q)
+	checkRows(d, len(rows), len(out))
+	for i := range out {
+		out[i] = dotI8Go(q, rows[i*d:i*d+d])
+	}
+}
+
+// l2F32Go returns the squared Euclidean distance of a and b (len(b) >= len(a))
+// with four independent accumulators, so that the loop is bound by the
+// floating-point adder's throughput rather than its latency.
+func l2F32Go(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		x := a[i : i+4 : i+4]
+		y := b[i : i+4 : i+4]
+		d0 := x[0] - y[0]
+		d1 := x[1] - y[1]
+		d2 := x[2] - y[2]
+		d3 := x[3] - y[3]
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotF32Go returns the dot product of a and b (len(b) >= len(a)) with four
+// independent accumulators.
+func dotF32Go(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		x := a[i : i+4 : i+4]
+		y := b[i : i+4 : i+4]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func l2I8Go(a []int16, b []int8) int32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		x := a[i : i+4 : i+4]
+		y := b[i : i+4 : i+4]
+		d0 := int32(x[0]) - int32(y[0])
+		d1 := int32(x[1]) - int32(y[1])
+		d2 := int32(x[2]) - int32(y[2])
+		d3 := int32(x[3]) - int32(y[3])
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(a); i++ {
+		d := int32(a[i]) - int32(b[i])
+		s0 += d * d
+	}
+	return s0 + s1 + s2 + s3
+}
+
+func dotI8Go(a []int16, b []int8) int32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		x := a[i : i+4 : i+4]
+		y := b[i : i+4 : i+4]
+		s0 += int32(x[0]) * int32(y[0])
+		s1 += int32(x[1]) * int32(y[1])
+		s2 += int32(x[2]) * int32(y[2])
+		s3 += int32(x[3]) * int32(y[3])
+	}
+	for ; i < len(a); i++ {
+		s0 += int32(a[i]) * int32(b[i])
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -1,0 +1,90 @@
+//go:build amd64 && !purego
+
+package facematch
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// archKernels returns the AVX2+FMA kernels when the CPU (and the operating
+// system, which must save the YMM registers) supports them.
+func archKernels() []kernelSet {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		return []kernelSet{avx2Kernels}
+	}
+	return nil
+}
+
+var avx2Kernels = kernelSet{
+	name:   "avx2",
+	l2F32:  l2RowsF32AVX2,
+	dotF32: dotRowsF32AVX2,
+	l2I8:   l2RowsI8AVX2,
+	dotI8:  dotRowsI8AVX2,
+}
+
+func l2RowsF32AVX2(q, rows, out []float32) {
+	if len(out) == 0 {
+		return
+	}
+	checkRows(len(q), len(rows), len(out))
+	if len(q) == 0 {
+		clear(out)
+		return
+	}
+	l2sqF32AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
+}
+
+func dotRowsF32AVX2(q, rows, out []float32) {
+	if len(out) == 0 {
+		return
+	}
+	checkRows(len(q), len(rows), len(out))
+	if len(q) == 0 {
+		clear(out)
+		return
+	}
+	dotF32AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
+}
+
+func l2RowsI8AVX2(q []int16, rows []int8, out []int32) {
+	if len(out) == 0 {
+		return
+	}
+	checkRows(len(q), len(rows), len(out))
+	if len(q) == 0 {
+		clear(out)
+		return
+	}
+	l2sqI8AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
+}
+
+func dotRowsI8AVX2(q []int16, rows []int8, out []int32) {
+	if len(out) == 0 {
+		return
+	}
+	checkRows(len(q), len(rows), len(out))
+	if len(q) == 0 {
+		clear(out)
+		return
+	}
+	dotI8AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
+}
+
+// The assembly kernels (kernel_amd64.s). Each compares q (dim components)
+// with n consecutive rows of dim components starting at rows and writes n
+// results to out. dim and n must be > 0.
+
+//go:noescape
+func l2sqF32AVX2(q, rows *float32, dim, n int, out *float32)
+
+//go:noescape
+func dotF32AVX2(q, rows *float32, dim, n int, out *float32)
+
+//go:noescape
+func l2sqI8AVX2(q *int16, rows *int8, dim, n int, out *int32)
+
+//go:noescape
+func dotI8AVX2(q *int16, rows *int8, dim, n int, out *int32)
