@@ -1,0 +1,176 @@
+package crypto
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/hkdf"
+)
+
+// KeyEnv is the environment variable [SecretFromEnv] reads: 64 hexadecimal
+// digits (32 bytes), surrounding white space ignored.
+const KeyEnv = "FACEGATE_KEY"
+
+// SaltSize is the length of the random salt kept in a store's header.
+const SaltSize = 16
+
+// Errors about secrets.
+var (
+	// ErrNoSecret reports an empty passphrase, a zero Secret, or an unset
+	// FACEGATE_KEY.
+	ErrNoSecret = errors.New("crypto: no passphrase or key given")
+	// ErrKeyEncoding reports a key file or FACEGATE_KEY value that is neither
+	// 32 raw bytes nor 64 hexadecimal digits.
+	ErrKeyEncoding = errors.New("crypto: key is neither 32 raw bytes nor 64 hex digits")
+	// ErrKDFParams reports Argon2id parameters outside the accepted range.
+	ErrKDFParams = errors.New("crypto: Argon2id parameters out of range")
+)
+
+// Secret is what unlocks a store: a passphrase or a raw 32-byte key. Make one
+// with [Passphrase], [RawKey], [ReadKeyFile] or [SecretFromEnv]; the zero
+// Secret unlocks nothing.
+type Secret struct {
+	passphrase []byte
+	key        []byte
+}
+
+// Passphrase returns a Secret holding a copy of p, stretched with Argon2id
+// when a store is created or opened.
+func Passphrase(p []byte) Secret {
+	return Secret{passphrase: bytes.Clone(p)}
+}
+
+// RawKey returns a Secret holding a copy of the 32-byte key k.
+func RawKey(k []byte) (Secret, error) {
+	if len(k) != KeySize {
+		return Secret{}, fmt.Errorf("%w: got %d bytes", ErrKeySize, len(k))
+	}
+	return Secret{key: bytes.Clone(k)}, nil
+}
+
+// ReadKeyFile reads a key file holding either exactly 32 raw bytes or 64
+// hexadecimal digits (a trailing newline is allowed).
+func ReadKeyFile(path string) (Secret, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Secret{}, fmt.Errorf("crypto: reading key file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1024))
+	if err != nil {
+		return Secret{}, fmt.Errorf("crypto: reading key file %s: %w", path, err)
+	}
+	defer Zero(b)
+	s, err := parseKey(b)
+	if err != nil {
+		return Secret{}, fmt.Errorf("key file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// SecretFromEnv reads the key from the FACEGATE_KEY environment variable: 64
+// hexadecimal digits. It returns ErrNoSecret when the variable is unset or
+// empty.
+func SecretFromEnv() (Secret, error) {
+	v, ok := os.LookupEnv(KeyEnv)
+	if !ok || len(bytes.TrimSpace([]byte(v))) == 0 {
+		return Secret{}, fmt.Errorf("%w: %s is not set", ErrNoSecret, KeyEnv)
+	}
+	b := []byte(v)
+	defer Zero(b)
+	s, err := parseKey(b)
+	if err != nil {
+		return Secret{}, fmt.Errorf("%s: %w", KeyEnv, err)
+	}
+	return s, nil
+}
+
+func parseKey(b []byte) (Secret, error) {
+	if len(b) == KeySize {
+		return RawKey(b)
+	}
+	t := bytes.TrimSpace(b)
+	if len(t) != 2*KeySize {
+		return Secret{}, fmt.Errorf("%w: got %d bytes", ErrKeyEncoding, len(b))
+	}
+	k := make([]byte, KeySize)
+	defer Zero(k)
+	if _, err := hex.Decode(k, t); err != nil {
+		return Secret{}, fmt.Errorf("%w: %v", ErrKeyEncoding, err)
+	}
+	return RawKey(k)
+}
+
+// IsPassphrase reports whether s is a passphrase (rather than a raw key).
+func (s Secret) IsPassphrase() bool { return len(s.passphrase) > 0 }
+
+// IsZero reports whether s holds neither a passphrase nor a key.
+func (s Secret) IsZero() bool { return len(s.passphrase) == 0 && len(s.key) == 0 }
+
+// Wipe overwrites the secret's bytes with zeros.
+func (s *Secret) Wipe() {
+	Zero(s.passphrase)
+	Zero(s.key)
+	s.passphrase, s.key = nil, nil
+}
+
+// KDFParams are the Argon2id cost parameters for passphrase secrets.
+type KDFParams struct {
+	// Time is the number of passes over memory (≥ 1).
+	Time uint32
+	// MemoryKiB is the memory cost in KiB (≥ 8×Threads, ≤ 4 GiB).
+	MemoryKiB uint32
+	// Threads is the degree of parallelism (≥ 1).
+	Threads uint8
+}
+
+// DefaultKDFParams follow RFC 9106's second recommended option scaled to a
+// small gate controller: 3 passes over 64 MiB with 2 lanes.
+var DefaultKDFParams = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 2}
+
+// Validate reports ErrKDFParams if p is outside the accepted range (which
+// also bounds the work a forged store header can ask for).
+func (p KDFParams) Validate() error {
+	if p.Time < 1 || p.Time > 64 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 4<<20 {
+		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d", ErrKDFParams, p.Time, p.MemoryKiB, p.Threads)
+	}
+	return nil
+}
+
+// DeriveKEK derives the key-encryption key of a store from s and the store's
+// salt. A passphrase is stretched with Argon2id under p; a raw key is expanded
+// with HKDF-SHA256 (p is ignored). The caller wipes the returned key.
+func DeriveKEK(s Secret, salt []byte, p KDFParams) (*Key, error) {
+	if len(salt) != SaltSize {
+		return nil, fmt.Errorf("crypto: salt is %d bytes, want %d", len(salt), SaltSize)
+	}
+	switch {
+	case len(s.passphrase) > 0:
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		b := argon2.IDKey(s.passphrase, salt, p.Time, p.MemoryKiB, p.Threads, KeySize)
+		defer Zero(b)
+		return KeyFromBytes(b)
+	case len(s.key) == KeySize:
+		return DeriveKey(s.key, salt, "facegate/kek/v1")
+	}
+	return nil, ErrNoSecret
+}
+
+// DeriveKey expands secret into a new Key with HKDF-SHA256 under salt and a
+// label naming the key's purpose. Distinct labels give independent keys.
+func DeriveKey(secret, salt []byte, label string) (*Key, error) {
+	b := make([]byte, KeySize)
+	defer Zero(b)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, salt, []byte(label)), b); err != nil {
+		return nil, fmt.Errorf("crypto: hkdf: %w", err)
+	}
+	return KeyFromBytes(b)
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the store; test with errors.Is. Errors are wrapped with
+// the path, subject, class or record they concern.
+var (
+	// ErrWrongKey reports a passphrase or key that does not unlock the store.
+	ErrWrongKey = errors.New("store: wrong passphrase or key")
+	// ErrTampered reports a record, wrapped key or header that failed
+	// authentication although the key is right. The error is a
+	// *TamperedError naming the record.
+	ErrTampered = errors.New("store: record failed authentication (modified)")
+	// ErrNotStore reports a file that is not a FaceGate store (empty, another
+	// format, or a bbolt file without a FaceGate header). The file is left
+	// untouched.
+	ErrNotStore = errors.New("store: not a FaceGate store")
+	// ErrTruncated reports a store file shorter than its own metadata says,
+	// or whose bbolt metadata is damaged. The file is left untouched.
+	ErrTruncated = errors.New("store: file truncated or damaged")
+	// ErrVersion reports a store format version this build cannot read.
+	ErrVersion = errors.New("store: unsupported store format version")
+	// ErrExists reports Create on a path that already exists.
+	ErrExists = errors.New("store: file already exists")
+	// ErrClosed reports use of a closed Store.
+	ErrClosed = errors.New("store: closed")
+	// ErrUnknownSubject reports a subject with no data in the store.
+	ErrUnknownSubject = errors.New("store: unknown subject")
+	// ErrNotFound reports a missing record or template, or a class with no
+	// key for the subject.
+	ErrNotFound = errors.New("store: not found")
+	// ErrInvalidName reports an empty or oversized subject, class or record
+	// name.
+	ErrInvalidName = errors.New("store: invalid name")
+	// ErrReservedClass reports generic record access to ClassFace, which
+	// holds templates only.
+	ErrReservedClass = errors.New("store: class is reserved for templates")
+	// ErrLocked reports a store file held open by another process.
+	ErrLocked = errors.New("store: file is locked by another process")
+)
+
+// TamperedError reports a record that failed authentication although the
+// store key is right. errors.Is(err, ErrTampered) is true.
+type TamperedError struct {
+	// Record names what failed, e.g. `record "alice"/"face"/"0000000000000001"`
+	// or `data key "alice"/"consent"`.
+	Record string
+	// Err is the underlying cause (crypto.ErrAuth or crypto.ErrFormat).
+	Err error
+}
+
+// Error describes the tampered record.
+func (e *TamperedError) Error() string {
+	return fmt.Sprintf("store: %s failed authentication (modified or moved): %v", e.Record, e.Err)
+}
+
+// Is reports whether target is ErrTampered.
+func (e *TamperedError) Is(target error) bool { return target == ErrTampered }
+
+// Unwrap returns the underlying cause.
+func (e *TamperedError) Unwrap() error { return e.Err }

@@ -1,0 +1,254 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/template"
+)
+
+var berrorsBucketNotFound = berrors.ErrBucketNotFound
+
+// transformSecret unwraps the transform secret of generation gen.
+func (s *Store) transformSecret(tx *bolt.Tx, kek *crypto.Key, gen uint64) (*crypto.Key, error) {
+	w := tx.Bucket(bucketMeta).Get(keyTransform)
+	if w == nil {
+		return nil, &TamperedError{Record: "transform secret", Err: ErrNotFound}
+	}
+	k, err := kek.Unwrap(w, s.transformAD(gen))
+	if err != nil {
+		return nil, &TamperedError{Record: "transform secret", Err: err}
+	}
+	return k, nil
+}
+
+// transform returns the cached current transform for modelID and dim.
+func (s *Store) transform(tx *bolt.Tx, modelID string, dim int) (*template.Transform, error) {
+	key := transformKey{gen: s.hdr.generation, model: modelID, dim: dim}
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if t, ok := s.transforms[key]; ok {
+		return t, nil
+	}
+	sec, err := s.transformSecret(tx, s.kek, s.hdr.generation)
+	if err != nil {
+		return nil, err
+	}
+	defer sec.Wipe()
+	t, err := template.NewTransform(sec.Bytes(), modelID, dim)
+	if err != nil {
+		return nil, err
+	}
+	s.transforms[key] = t
+	return t, nil
+}
+
+// Transform returns the store's current revocable transform for a model and
+// dimension. Protect enrollment descriptors and probes with it
+// (Transform.Protect / Transform.Apply) so both live in the same protected
+// space. After RekeyTransform, fetch it again: the old one is wiped.
+func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) {
+	var t *template.Transform
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		t, err = s.transform(tx, modelID, dim)
+		return err
+	})
+	return t, err
+}
+
+func (s *Store) dropTransforms() {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	for k, t := range s.transforms {
+		t.Wipe()
+		delete(s.transforms, k)
+	}
+}
+
+// RekeyTransform replaces the transform secret with a fresh random one and
+// moves every template to the new transform, from the protected templates
+// alone (no re-capture), in one transaction; then it scrubs the free pages.
+// Templates copied out of the store before the re-key no longer match
+// anything in it. Transforms obtained earlier from [Store.Transform] are
+// wiped: fetch them again and reload galleries.
+func (s *Store) RekeyTransform() error {
+	var newHdr header
+	err := s.updateScrub(func(b *Batch) error {
+		oldSec, err := s.transformSecret(b.tx, s.kek, s.hdr.generation)
+		if err != nil {
+			return err
+		}
+		defer oldSec.Wipe()
+		newSec, err := crypto.NewKey()
+		if err != nil {
+			return err
+		}
+		defer newSec.Wipe()
+		type md struct {
+			model string
+			dim   int
+		}
+		from, to := map[md]*template.Transform{}, map[md]*template.Transform{}
+		defer func() {
+			for _, t := range from {
+				t.Wipe()
+			}
+			for _, t := range to {
+				t.Wipe()
+			}
+		}()
+		get := func(m map[md]*template.Transform, sec *crypto.Key, k md) (*template.Transform, error) {
+			if t, ok := m[k]; ok {
+				return t, nil
+			}
+			t, err := template.NewTransform(sec.Bytes(), k.model, k.dim)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = t
+			return t, nil
+		}
+		subs := b.tx.Bucket(bucketSubjects)
+		var subjects []string
+		if err := subs.ForEach(func(k, v []byte) error {
+			if v == nil {
+				subjects = append(subjects, string(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, subj := range subjects {
+			sb := subs.Bucket([]byte(subj))
+			var entries []Entry
+			if err := s.eachTemplate(b.tx, subj, sb, func(e Entry) error {
+				entries = append(entries, e)
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				k := md{e.Template.ModelID, e.Template.Dim()}
+				f, err := get(from, oldSec, k)
+				if err != nil {
+					return err
+				}
+				t, err := get(to, newSec, k)
+				if err != nil {
+					return err
+				}
+				nt, err := template.Rekey(&e.Template, f, t)
+				if err != nil {
+					return fmt.Errorf("store: rekeying template %q/%d: %w", subj, e.ID, err)
+				}
+				enc, err := template.Encode(&nt)
+				if err != nil {
+					return err
+				}
+				if err := b.put(subj, ClassFace, templateName(e.ID), enc); err != nil {
+					return err
+				}
+				crypto.Zero(enc)
+			}
+		}
+		newHdr = s.hdr
+		newHdr.generation++
+		meta := b.tx.Bucket(bucketMeta)
+		if err := s.putHeader(meta, newHdr, s.kek); err != nil {
+			return err
+		}
+		w, err := s.kek.Wrap(newSec, s.transformAD(newHdr.generation))
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyTransform, w)
+	}, func() {
+		s.hdr = newHdr
+		s.dropTransforms()
+	})
+	return err
+}
+
+// RotateKEK re-wraps every data key and the transform secret under a KEK
+// derived from newSecret (with a fresh salt; opts.KDF for a passphrase),
+// without re-sealing any record, in one transaction; then it scrubs the
+// free pages so the keys wrapped under the old KEK are gone from the file.
+func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
+	h, err := newHeader(newSecret, opts)
+	if err != nil {
+		return err
+	}
+	h.storeID = s.hdr.storeID
+	h.generation = s.hdr.generation
+	newKEK, err := crypto.DeriveKEK(newSecret, h.salt[:], h.kdf)
+	if err != nil {
+		return err
+	}
+	committed := false
+	err = s.updateScrub(func(b *Batch) error {
+		subs := b.tx.Bucket(bucketSubjects)
+		c := subs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v != nil {
+				continue
+			}
+			subj := string(k)
+			kb := subs.Bucket(k).Bucket(bucketKeys)
+			if kb == nil {
+				continue
+			}
+			type kv struct {
+				class string
+				w     []byte
+			}
+			var rewrapped []kv
+			if err := kb.ForEach(func(class, w []byte) error {
+				dk, err := s.kek.Unwrap(w, s.keyAD(subj, string(class)))
+				if err != nil {
+					return &TamperedError{Record: fmt.Sprintf("data key %q/%q", subj, class), Err: err}
+				}
+				nw, err := newKEK.Wrap(dk, s.keyAD(subj, string(class)))
+				dk.Wipe()
+				if err != nil {
+					return err
+				}
+				rewrapped = append(rewrapped, kv{string(class), nw})
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, e := range rewrapped {
+				if err := kb.Put([]byte(e.class), e.w); err != nil {
+					return err
+				}
+			}
+		}
+		sec, err := s.transformSecret(b.tx, s.kek, s.hdr.generation)
+		if err != nil {
+			return err
+		}
+		defer sec.Wipe()
+		w, err := newKEK.Wrap(sec, s.transformAD(h.generation))
+		if err != nil {
+			return err
+		}
+		meta := b.tx.Bucket(bucketMeta)
+		if err := meta.Put(keyTransform, w); err != nil {
+			return err
+		}
+		return s.putHeader(meta, h, newKEK)
+	}, func() {
+		s.kek.Wipe()
+		s.kek = newKEK
+		s.hdr = h
+		committed = true
+	})
+	if err != nil && !committed {
+		newKEK.Wipe()
+	}
+	return err
+}

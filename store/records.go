@@ -1,0 +1,488 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/template"
+)
+
+// Entry is one stored template with its owner and ID.
+type Entry struct {
+	// Subject is the template's owner.
+	Subject string
+	// ID identifies the template within its subject (see DeleteTemplate).
+	ID uint64
+	// Template is the protected template.
+	Template template.Template
+}
+
+// Batch is one write transaction: all its writes commit together with a
+// single fsync when the function given to [Store.Update] returns nil, and
+// none of them if it returns an error. A Batch must not be used after that
+// function returns, nor from other goroutines.
+type Batch struct {
+	s    *Store
+	tx   *bolt.Tx
+	keys map[[2]string]*crypto.Key
+}
+
+func (b *Batch) wipe() {
+	for k, dk := range b.keys {
+		dk.Wipe()
+		delete(b.keys, k)
+	}
+}
+
+// subject returns the subject's bucket, creating it if create is set.
+func subjectBucket(tx *bolt.Tx, subject string, create bool) (*bolt.Bucket, error) {
+	subs := tx.Bucket(bucketSubjects)
+	if subs == nil {
+		return nil, fmt.Errorf("%w: subjects bucket missing", ErrNotStore)
+	}
+	sb := subs.Bucket([]byte(subject))
+	if sb != nil {
+		return sb, nil
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+	}
+	sb, err := subs.CreateBucket([]byte(subject))
+	if err != nil {
+		return nil, fmt.Errorf("store: creating subject %q: %w", subject, err)
+	}
+	if _, err := sb.CreateBucket(bucketKeys); err != nil {
+		return nil, err
+	}
+	if _, err := sb.CreateBucket(bucketRecords); err != nil {
+		return nil, err
+	}
+	return sb, nil
+}
+
+// dataKey unwraps (or, with create, makes) the data key of subject/class.
+// The key is owned by the caller unless cache is non-nil.
+func (s *Store) dataKey(tx *bolt.Tx, subject, class string, create bool) (*crypto.Key, error) {
+	sb, err := subjectBucket(tx, subject, create)
+	if err != nil {
+		return nil, err
+	}
+	kb := sb.Bucket(bucketKeys)
+	if kb == nil {
+		return nil, &TamperedError{Record: fmt.Sprintf("subject %q key bucket", subject), Err: ErrNotFound}
+	}
+	w := kb.Get([]byte(class))
+	if w == nil {
+		if !create {
+			return nil, fmt.Errorf("%w: subject %q has no %q key", ErrNotFound, subject, class)
+		}
+		dk, err := crypto.NewKey()
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.kek.Wrap(dk, s.keyAD(subject, class))
+		if err != nil {
+			dk.Wipe()
+			return nil, err
+		}
+		if err := kb.Put([]byte(class), w); err != nil {
+			dk.Wipe()
+			return nil, fmt.Errorf("store: storing key %q/%q: %w", subject, class, err)
+		}
+		return dk, nil
+	}
+	dk, err := s.kek.Unwrap(w, s.keyAD(subject, class))
+	if err != nil {
+		return nil, &TamperedError{Record: fmt.Sprintf("data key %q/%q", subject, class), Err: err}
+	}
+	return dk, nil
+}
+
+func (b *Batch) dataKey(subject, class string) (*crypto.Key, error) {
+	k := [2]string{subject, class}
+	if dk, ok := b.keys[k]; ok {
+		return dk, nil
+	}
+	dk, err := b.s.dataKey(b.tx, subject, class, true)
+	if err != nil {
+		return nil, err
+	}
+	b.keys[k] = dk
+	return dk, nil
+}
+
+func (b *Batch) put(subject, class, name string, plaintext []byte) error {
+	dk, err := b.dataKey(subject, class)
+	if err != nil {
+		return err
+	}
+	sealed, err := dk.Seal(plaintext, b.s.recordAD(subject, class, name))
+	if err != nil {
+		return err
+	}
+	rb, err := b.tx.Bucket(bucketSubjects).Bucket([]byte(subject)).Bucket(bucketRecords).CreateBucketIfNotExists([]byte(class))
+	if err != nil {
+		return fmt.Errorf("store: class bucket %q/%q: %w", subject, class, err)
+	}
+	if err := rb.Put([]byte(name), sealed); err != nil {
+		return fmt.Errorf("store: storing record %q/%q/%q: %w", subject, class, name, err)
+	}
+	return nil
+}
+
+// PutRecord seals plaintext under subject's key for class and stores it
+// under name, replacing any record of that name. The subject and its class
+// key are created on first use.
+func (b *Batch) PutRecord(subject, class, name string, plaintext []byte) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	if err := checkName("record name", name); err != nil {
+		return err
+	}
+	if class == ClassFace {
+		return fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return b.put(subject, class, name, plaintext)
+}
+
+func templateName(id uint64) string { return fmt.Sprintf("%016x", id) }
+
+// AddTemplate seals t under subject's face key and returns its ID. t must
+// have been protected with the store's current transform
+// ([Store.Transform]); otherwise AddTemplate returns
+// template.ErrWrongTransform.
+func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error) {
+	if err := checkName("subject", subject); err != nil {
+		return 0, err
+	}
+	enc, err := template.Encode(&t)
+	if err != nil {
+		return 0, err
+	}
+	tr, err := b.s.transform(b.tx, t.ModelID, t.Dim())
+	if err != nil {
+		return 0, err
+	}
+	if tr.ID() != t.TransformID {
+		return 0, fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID, tr.ID())
+	}
+	if _, err := b.dataKey(subject, ClassFace); err != nil {
+		return 0, err
+	}
+	rb, err := b.tx.Bucket(bucketSubjects).Bucket([]byte(subject)).Bucket(bucketRecords).CreateBucketIfNotExists([]byte(ClassFace))
+	if err != nil {
+		return 0, err
+	}
+	id, err := rb.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	if err := b.put(subject, ClassFace, templateName(id), enc); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// Update runs fn in one write transaction (see [Batch]): use it to enroll
+// many subjects with one fsync.
+func (s *Store) Update(fn func(*Batch) error) error {
+	return s.update(fn)
+}
+
+// AddTemplate seals t under subject's face key in its own transaction and
+// returns the template's ID. See [Batch.AddTemplate].
+func (s *Store) AddTemplate(subject string, t template.Template) (id uint64, err error) {
+	err = s.update(func(b *Batch) error {
+		id, err = b.AddTemplate(subject, t)
+		return err
+	})
+	return id, err
+}
+
+// PutRecord seals plaintext under subject's key for class and stores it
+// under name in its own transaction. See [Batch.PutRecord].
+func (s *Store) PutRecord(subject, class, name string, plaintext []byte) error {
+	return s.update(func(b *Batch) error { return b.PutRecord(subject, class, name, plaintext) })
+}
+
+func (s *Store) openRecord(dk *crypto.Key, subject, class, name string, sealed []byte) ([]byte, error) {
+	pt, err := dk.Open(sealed, s.recordAD(subject, class, name))
+	if err != nil {
+		return nil, &TamperedError{Record: fmt.Sprintf("record %q/%q/%q", subject, class, name), Err: err}
+	}
+	return pt, nil
+}
+
+// GetRecord returns the opened record subject/class/name. It returns
+// ErrUnknownSubject, ErrNotFound (no such class key or record), or a
+// *TamperedError.
+func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	if class == ClassFace {
+		return nil, fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	var pt []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		sealed, err := recordValue(tx, subject, class, name)
+		if err != nil {
+			return err
+		}
+		dk, err := s.dataKey(tx, subject, class, false)
+		if err != nil {
+			return err
+		}
+		defer dk.Wipe()
+		pt, err = s.openRecord(dk, subject, class, name, sealed)
+		return err
+	})
+	return pt, err
+}
+
+func classBucket(tx *bolt.Tx, subject, class string) (*bolt.Bucket, error) {
+	sb, err := subjectBucket(tx, subject, false)
+	if err != nil {
+		return nil, err
+	}
+	rb := sb.Bucket(bucketRecords)
+	if rb == nil {
+		return nil, &TamperedError{Record: fmt.Sprintf("subject %q record bucket", subject), Err: ErrNotFound}
+	}
+	return rb.Bucket([]byte(class)), nil
+}
+
+func recordValue(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
+	cb, err := classBucket(tx, subject, class)
+	if err != nil {
+		return nil, err
+	}
+	var v []byte
+	if cb != nil {
+		v = cb.Get([]byte(name))
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: record %q/%q/%q", ErrNotFound, subject, class, name)
+	}
+	return v, nil
+}
+
+// ListRecords returns the names of subject's records in class, in byte
+// order (empty if the class has none).
+func (s *Store) ListRecords(subject, class string) ([]string, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	var names []string
+	err := s.view(func(tx *bolt.Tx) error {
+		cb, err := classBucket(tx, subject, class)
+		if err != nil || cb == nil {
+			return err
+		}
+		return cb.ForEach(func(k, _ []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// DeleteRecord deletes subject/class/name and scrubs the file's free pages.
+func (s *Store) DeleteRecord(subject, class, name string) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	if class == ClassFace {
+		return fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return s.updateScrub(func(b *Batch) error { return deleteRecord(b.tx, subject, class, name) }, nil)
+}
+
+func deleteRecord(tx *bolt.Tx, subject, class, name string) error {
+	if _, err := recordValue(tx, subject, class, name); err != nil {
+		return err
+	}
+	cb, _ := classBucket(tx, subject, class)
+	return cb.Delete([]byte(name))
+}
+
+// DeleteTemplate deletes one template of subject and scrubs the file's free
+// pages.
+func (s *Store) DeleteTemplate(subject string, id uint64) error {
+	if err := checkName("subject", subject); err != nil {
+		return err
+	}
+	return s.updateScrub(func(b *Batch) error { return deleteRecord(b.tx, subject, ClassFace, templateName(id)) }, nil)
+}
+
+// Subjects returns every subject in the store, in byte order.
+func (s *Store) Subjects() ([]string, error) {
+	var out []string
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// HasSubject reports whether subject exists in the store.
+func (s *Store) HasSubject(subject string) (bool, error) {
+	var ok bool
+	err := s.view(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketSubjects).Bucket([]byte(subject)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// DeleteSubject crypto-shreds subject: its wrapped data keys and all its
+// records are deleted and the file's free pages scrubbed, so no copy of its
+// keys remains in the file. It returns ErrUnknownSubject if there is no such
+// subject.
+func (s *Store) DeleteSubject(subject string) error {
+	if err := checkName("subject", subject); err != nil {
+		return err
+	}
+	return s.updateScrub(func(b *Batch) error {
+		err := b.tx.Bucket(bucketSubjects).DeleteBucket([]byte(subject))
+		if errors.Is(err, berrorsBucketNotFound) {
+			return fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+		}
+		return err
+	}, nil)
+}
+
+// ShredClass crypto-shreds one class of subject (e.g. ClassFace after
+// consent is withdrawn): its data key and records are deleted and the file's
+// free pages scrubbed; the subject's other classes are untouched. It returns
+// ErrUnknownSubject or ErrNotFound (no such class).
+func (s *Store) ShredClass(subject, class string) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	return s.updateScrub(func(b *Batch) error {
+		sb, err := subjectBucket(b.tx, subject, false)
+		if err != nil {
+			return err
+		}
+		found := false
+		if kb := sb.Bucket(bucketKeys); kb != nil && kb.Get([]byte(class)) != nil {
+			found = true
+			if err := kb.Delete([]byte(class)); err != nil {
+				return err
+			}
+		}
+		if rb := sb.Bucket(bucketRecords); rb != nil && rb.Bucket([]byte(class)) != nil {
+			found = true
+			if err := rb.DeleteBucket([]byte(class)); err != nil {
+				return err
+			}
+		}
+		if !found {
+			return fmt.Errorf("%w: subject %q has no class %q", ErrNotFound, subject, class)
+		}
+		return nil
+	}, nil)
+}
+
+// openTemplates calls fn for each template of one subject bucket.
+func (s *Store) eachTemplate(tx *bolt.Tx, subject string, sb *bolt.Bucket, fn func(Entry) error) error {
+	rb := sb.Bucket(bucketRecords)
+	if rb == nil {
+		return nil
+	}
+	fb := rb.Bucket([]byte(ClassFace))
+	if fb == nil {
+		return nil
+	}
+	dk, err := s.dataKey(tx, subject, ClassFace, false)
+	if err != nil {
+		return err
+	}
+	defer dk.Wipe()
+	c := fb.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		name := string(k)
+		pt, err := s.openRecord(dk, subject, ClassFace, name, v)
+		if err != nil {
+			return err
+		}
+		t, err := template.Decode(pt)
+		crypto.Zero(pt)
+		if err != nil {
+			return fmt.Errorf("store: template %q/%q: %w", subject, name, err)
+		}
+		id, err := strconv.ParseUint(name, 16, 64)
+		if err != nil {
+			return &TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: err}
+		}
+		if err := fn(Entry{Subject: subject, ID: id, Template: t}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Templates returns subject's templates in ID order. It returns
+// ErrUnknownSubject if there is no such subject, and an empty slice if the
+// subject has no templates (e.g. after ShredClass(subject, ClassFace)).
+func (s *Store) Templates(subject string) ([]Entry, error) {
+	var out []Entry
+	err := s.view(func(tx *bolt.Tx) error {
+		sb, err := subjectBucket(tx, subject, false)
+		if err != nil {
+			return err
+		}
+		return s.eachTemplate(tx, subject, sb, func(e Entry) error {
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Each calls fn for every template in the store, subject by subject, inside
+// one read transaction, and stops at the first error (from the store or
+// from fn). fn must not write to the store.
+func (s *Store) Each(fn func(Entry) error) error {
+	return s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSubjects).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v != nil {
+				continue
+			}
+			sb := tx.Bucket(bucketSubjects).Bucket(k)
+			if err := s.eachTemplate(tx, string(k), sb, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var errStop = errors.New("stop")
+
+// All returns an iterator over every template in the store (see Each). On
+// an error it yields a zero Entry with the error and stops. The loop body
+// must not write to the store.
+func (s *Store) All() iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		err := s.Each(func(e Entry) error {
+			if !yield(e, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && err != errStop {
+			yield(Entry{}, err)
+		}
+	}
+}

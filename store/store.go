@@ -1,0 +1,455 @@
+// Package store is FaceGate's embedded encrypted store: one bbolt file
+// holding subjects, their wrapped data keys, sealed templates and sealed
+// generic records (consent, credentials, audit logs).
+//
+// # Layout
+//
+// Every subject (an arbitrary non-empty string of at most MaxNameLen bytes,
+// e.g. "resident/0042" or "audit/2026-11-24") has one random data key per
+// class ("face" for templates, "consent", "credential", "audit", …), wrapped
+// by the store's KEK. Records are sealed with XChaCha20-Poly1305 under their
+// class's key, bound by associated data to the store ID, subject, class and
+// record name (see package crypto). Nothing in the file is plaintext
+// biometric data.
+//
+// # Crypto-shredding
+//
+// [Store.ShredClass] destroys one class key (and its records) of a subject,
+// e.g. the face templates after consent is withdrawn, while its credentials
+// survive; [Store.DeleteSubject] destroys all of a subject's keys. Because
+// bbolt copies pages on write, old versions of deleted values linger in free
+// pages; after every deletion, rotation or re-key the store overwrites all
+// free pages with zeros (a "scrub"), so the wrapped keys cannot be recovered
+// from the file even by someone holding the KEK. (Copies on the storage
+// medium below the file system, e.g. SSD remapping, are out of reach.)
+//
+// # Transform secret
+//
+// The secret of the revocable template transform (package template) is a
+// random 32-byte key, wrapped by the KEK under its own kind and kept apart
+// from the subjects' records in the meta bucket. [Store.RekeyTransform]
+// replaces it and moves every template to the new transform from the
+// protected templates alone; [Store.RotateKEK] re-wraps the data keys and
+// the transform secret under a new KEK without re-sealing any record.
+//
+// # Concurrency and crash safety
+//
+// A Store is safe for concurrent use. Every write is one bbolt transaction,
+// fsynced before the call returns; a crash loses at most the write in
+// flight.
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/template"
+)
+
+// ClassFace is the class holding a subject's face templates. Generic record
+// calls refuse it (ErrReservedClass); use AddTemplate and Templates.
+const ClassFace = "face"
+
+// MaxNameLen is the longest subject, class or record name, in bytes.
+const MaxNameLen = 255
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketSubjects = []byte("subjects")
+	keyHeader      = []byte("header")
+	keyCheck       = []byte("check")
+	keyTransform   = []byte("transform")
+	bucketKeys     = []byte("k") // in a subject: class → wrapped data key
+	bucketRecords  = []byte("r") // in a subject: class → bucket of name → sealed
+	checkPlaintext = []byte("facegate store key check v1")
+)
+
+// Options tune Create and Open. A nil *Options means the defaults.
+type Options struct {
+	// KDF is the Argon2id cost used by Create and RotateKEK for passphrase
+	// secrets; the zero value means crypto.DefaultKDFParams. Open reads the
+	// parameters from the file.
+	KDF crypto.KDFParams
+	// LockTimeout is how long Open and Create wait for another process to
+	// release the file; zero means one second.
+	LockTimeout time.Duration
+}
+
+func (o *Options) kdf() crypto.KDFParams {
+	if o == nil || o.KDF == (crypto.KDFParams{}) {
+		return crypto.DefaultKDFParams
+	}
+	return o.KDF
+}
+
+func (o *Options) lockTimeout() time.Duration {
+	if o == nil || o.LockTimeout == 0 {
+		return time.Second
+	}
+	return o.LockTimeout
+}
+
+// Store is an open FaceGate store.
+type Store struct {
+	mu     sync.RWMutex // exclusive for Close and scrubs; shared otherwise
+	db     *bolt.DB
+	path   string
+	hdr    header
+	kek    *crypto.Key
+	closed bool
+
+	tmu        sync.Mutex
+	transforms map[transformKey]*template.Transform
+
+	noScrub bool // tests only: shows what a scrub removes
+}
+
+type transformKey struct {
+	gen   uint64
+	model string
+	dim   int
+}
+
+func newHeader(secret crypto.Secret, opts *Options) (header, error) {
+	var h header
+	if secret.IsZero() {
+		return h, crypto.ErrNoSecret
+	}
+	if _, err := rand.Read(h.storeID[:]); err != nil {
+		return h, fmt.Errorf("store: %w", err)
+	}
+	if _, err := rand.Read(h.salt[:]); err != nil {
+		return h, fmt.Errorf("store: %w", err)
+	}
+	h.kind = kindRawKey
+	if secret.IsPassphrase() {
+		h.kind = kindPassphrase
+		h.kdf = opts.kdf()
+		if err := h.kdf.Validate(); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+// Create makes a new store file at path (mode 0600) unlocked by secret and
+// returns it open. It fails with ErrExists if path exists.
+func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	h, err := newHeader(secret, opts)
+	if err != nil {
+		return nil, err
+	}
+	kek, err := crypto.DeriveKEK(secret, h.salt[:], h.kdf)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := crypto.NewKey()
+	if err != nil {
+		kek.Wipe()
+		return nil, err
+	}
+	defer ts.Wipe()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
+	if err != nil {
+		kek.Wipe()
+		return nil, fmt.Errorf("store: creating %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, hdr: h, kek: kek, transforms: map[transformKey]*template.Transform{}}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketSubjects); err != nil {
+			return err
+		}
+		if err := s.putHeader(meta, h, kek); err != nil {
+			return err
+		}
+		w, err := kek.Wrap(ts, s.transformAD(h.generation))
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyTransform, w)
+	})
+	if err != nil {
+		db.Close()
+		kek.Wipe()
+		os.Remove(path)
+		return nil, fmt.Errorf("store: initializing %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// putHeader writes h and its key-check value (sealed under kek, bound to the
+// header bytes).
+func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *crypto.Key) error {
+	hb := h.encode()
+	check, err := kek.Seal(checkPlaintext, crypto.AD(crypto.KindCheck, h.storeID[:], "", "", string(hb)))
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(keyHeader, hb); err != nil {
+		return err
+	}
+	return meta.Put(keyCheck, check)
+}
+
+// Open opens the store at path with secret. It validates the file before
+// writing anything: a foreign or empty file gives ErrNotStore, a truncated or
+// damaged one ErrTruncated, a wrong secret (or a modified header)
+// ErrWrongKey, and in each case the file is left untouched.
+func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
+	if secret.IsZero() {
+		return nil, crypto.ErrNoSecret
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	// Read-only first: bbolt may write to a file it opens read-write.
+	ro, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: opts.lockTimeout()})
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	var hb, check []byte
+	err = ro.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || tx.Bucket(bucketSubjects) == nil {
+			return fmt.Errorf("%w: %s has no FaceGate buckets", ErrNotStore, path)
+		}
+		hb = bytes.Clone(meta.Get(keyHeader))
+		check = bytes.Clone(meta.Get(keyCheck))
+		return nil
+	})
+	ro.Close()
+	if err != nil {
+		return nil, err
+	}
+	h, err := decodeHeader(hb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if (h.kind == kindPassphrase) != secret.IsPassphrase() {
+		want := "a key"
+		if h.kind == kindPassphrase {
+			want = "a passphrase"
+		}
+		return nil, fmt.Errorf("%w: %s is unlocked by %s", ErrWrongKey, path, want)
+	}
+	kek, err := crypto.DeriveKEK(secret, h.salt[:], h.kdf)
+	if err != nil {
+		return nil, err
+	}
+	if pt, err := kek.Open(check, crypto.AD(crypto.KindCheck, h.storeID[:], "", "", string(hb))); err != nil || !crypto.Equal(pt, checkPlaintext) {
+		kek.Wipe()
+		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
+	if err != nil {
+		kek.Wipe()
+		return nil, openErr(path, err)
+	}
+	return &Store{db: db, path: path, hdr: h, kek: kek, transforms: map[transformKey]*template.Transform{}}, nil
+}
+
+func openErr(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return fmt.Errorf("%w: %s: %v", ErrTruncated, path, err)
+	}
+	return fmt.Errorf("store: opening %s: %w", path, err)
+}
+
+// Close closes the store and wipes its keys. Close is idempotent.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.kek.Wipe()
+	s.tmu.Lock()
+	for k, t := range s.transforms {
+		t.Wipe()
+		delete(s.transforms, k)
+	}
+	s.tmu.Unlock()
+	return s.db.Close()
+}
+
+// Path returns the store file's path.
+func (s *Store) Path() string { return s.path }
+
+// ID returns the store's random 16-byte identifier (bound into every
+// record's associated data).
+func (s *Store) ID() [16]byte { return s.hdr.storeID }
+
+func (s *Store) transformAD(gen uint64) []byte {
+	return crypto.AD(crypto.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
+}
+
+func (s *Store) keyAD(subject, class string) []byte {
+	return crypto.AD(crypto.KindDataKey, s.hdr.storeID[:], subject, class, "")
+}
+
+func (s *Store) recordAD(subject, class, name string) []byte {
+	return crypto.AD(crypto.KindRecord, s.hdr.storeID[:], subject, class, name)
+}
+
+func checkName(what, n string) error {
+	if n == "" || len(n) > MaxNameLen {
+		return fmt.Errorf("%w: %s is %d bytes, want 1..%d", ErrInvalidName, what, len(n), MaxNameLen)
+	}
+	return nil
+}
+
+func checkNames(subject, class string) error {
+	if err := checkName("subject", subject); err != nil {
+		return err
+	}
+	return checkName("class", class)
+}
+
+// view runs fn in a read transaction under the shared lock.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction under the shared lock.
+func (s *Store) update(fn func(*Batch) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
+		defer b.wipe()
+		return fn(b)
+	})
+}
+
+// updateScrub runs fn in a write transaction under the exclusive lock, calls
+// commit (if not nil) once the transaction has committed, then scrubs the
+// free pages.
+func (s *Store) updateScrub(fn func(*Batch) error, commit func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
+		defer b.wipe()
+		return fn(b)
+	})
+	if err != nil {
+		return err
+	}
+	if commit != nil {
+		commit()
+	}
+	return s.scrubLocked()
+}
+
+// Scrub overwrites every free page of the file with zeros, so that no old
+// version of a deleted or replaced value lingers. Deletions, rotations and
+// re-keys scrub by themselves; Scrub is for callers who replaced records
+// with PutRecord and want the old versions gone.
+func (s *Store) Scrub() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.scrubLocked()
+}
+
+// scrubLocked zeroes free pages. The caller holds s.mu exclusively, so no
+// read transaction is open and bbolt releases every pending page when the
+// write transaction below begins: the pages it reports free are referenced
+// by no live transaction. Only the older of bbolt's two meta pages may still
+// point at them, and it is used only if the newest, already synced, meta
+// page is damaged.
+func (s *Store) scrubLocked() error {
+	if s.noScrub {
+		return nil
+	}
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return fmt.Errorf("store: scrub: %w", err)
+	}
+	defer tx.Rollback()
+	ps := int64(s.db.Info().PageSize)
+	n := int(tx.Size() / ps)
+	f, err := os.OpenFile(s.path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("store: scrub: %w", err)
+	}
+	defer f.Close()
+	var zero []byte
+	flush := func(start, end int) error {
+		if end <= start {
+			return nil
+		}
+		const chunk = 64 // pages per write
+		if zero == nil {
+			zero = make([]byte, chunk*ps)
+		}
+		for p := start; p < end; p += chunk {
+			k := min(chunk, end-p)
+			if _, err := f.WriteAt(zero[:int64(k)*ps], int64(p)*ps); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	start := -1
+	for id := 2; id < n; id++ {
+		info, err := tx.Page(id)
+		if err != nil {
+			return fmt.Errorf("store: scrub: %w", err)
+		}
+		free := info != nil && info.Type == "free"
+		switch {
+		case free && start < 0:
+			start = id
+		case !free && start >= 0:
+			if err := flush(start, id); err != nil {
+				return fmt.Errorf("store: scrub: %w", err)
+			}
+			start = -1
+		}
+	}
+	if start >= 0 {
+		if err := flush(start, n); err != nil {
+			return fmt.Errorf("store: scrub: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: scrub: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package template
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/crypto/hkdf"
+)
+
+// MinSecretSize is the shortest transform secret NewTransform accepts.
+const MinSecretSize = 16
+
+// Errors about transforms; test with errors.Is.
+var (
+	// ErrDim reports a vector whose length differs from the transform's.
+	ErrDim = errors.New("template: vector dimension does not match the transform")
+	// ErrWrongTransform reports a template protected under another transform
+	// key or model than the one given.
+	ErrWrongTransform = errors.New("template: template was protected with a different transform")
+	// ErrSecret reports a transform secret shorter than MinSecretSize.
+	ErrSecret = errors.New("template: transform secret too short")
+)
+
+// Transform is a keyed, revocable, distance-preserving transform: a random
+// orthonormal rotation of R^d derived from a per-deployment secret.
+//
+// Derivation: HKDF-SHA256(secret, info = label ‖ model ID ‖ d) gives a 32-byte
+// seed for a ChaCha8 generator, which fills a d×d matrix with standard normal
+// entries; modified Gram–Schmidt (two passes, in float64) orthonormalizes its
+// rows. Gram–Schmidt on a Gaussian matrix is QR with a positive diagonal in R,
+// which yields a Haar-distributed (uniformly random) rotation.
+//
+// Why a rotation rather than a permutation plus sign flips: both preserve
+// Euclidean and cosine distances exactly, but a permutation with sign flips
+// keeps the multiset of coordinate magnitudes, so sorting |v[i]| links the
+// same face across deployments in O(d log d), and only 2^d·d! keys exist per
+// structure. A Haar rotation maps a fixed vector to a uniformly random
+// direction: for two independent keys, R2·R1ᵀ is itself Haar-distributed, so
+// the similarity between the same face under two keys has exactly the
+// distribution of the similarity between two unrelated random directions
+// (TestUnlinkability measures this with a two-sample Kolmogorov–Smirnov test).
+// The rotation is invertible by whoever holds the secret, which is what
+// makes [Rekey] possible without re-capture; the secret must therefore be
+// kept apart from the templates (the store keeps it wrapped under its KEK).
+type Transform struct {
+	id      [8]byte
+	modelID string
+	dim     int
+	m       []float64 // row-major dim×dim, orthonormal rows
+}
+
+// NewTransform derives the transform for one model and dimension from a
+// deployment secret (at least MinSecretSize bytes; the store uses 32 random
+// bytes). The same inputs always give the same transform.
+func NewTransform(secret []byte, modelID string, dim int) (*Transform, error) {
+	if len(secret) < MinSecretSize {
+		return nil, fmt.Errorf("%w: %d bytes, want ≥ %d", ErrSecret, len(secret), MinSecretSize)
+	}
+	if modelID == "" || len(modelID) > 255 {
+		return nil, fmt.Errorf("%w: model ID is %d bytes, want 1..255", ErrInvalid, len(modelID))
+	}
+	if dim < 1 || dim > MaxDim {
+		return nil, fmt.Errorf("%w: dimension %d, want 1..%d", ErrInvalid, dim, MaxDim)
+	}
+	info := func(label string) []byte {
+		b := append([]byte(label), byte(len(modelID)))
+		b = append(b, modelID...)
+		return binary.BigEndian.AppendUint32(b, uint32(dim))
+	}
+	var seed [32]byte
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, info("facegate/template/rotation/v1")), seed[:]); err != nil {
+		return nil, fmt.Errorf("template: hkdf: %w", err)
+	}
+	t := &Transform{modelID: modelID, dim: dim, m: make([]float64, dim*dim)}
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, info("facegate/template/transform-id/v1")), t.id[:]); err != nil {
+		return nil, fmt.Errorf("template: hkdf: %w", err)
+	}
+	rng := rand.New(rand.NewChaCha8(seed))
+	clear(seed[:])
+	for i := range t.m {
+		t.m[i] = rng.NormFloat64()
+	}
+	for i := 0; i < dim; i++ {
+		row := t.m[i*dim : (i+1)*dim]
+		for pass := 0; pass < 2; pass++ {
+			for j := 0; j < i; j++ {
+				prev := t.m[j*dim : (j+1)*dim]
+				var dot float64
+				for k := range row {
+					dot += row[k] * prev[k]
+				}
+				for k := range row {
+					row[k] -= dot * prev[k]
+				}
+			}
+		}
+		var n float64
+		for _, x := range row {
+			n += x * x
+		}
+		n = math.Sqrt(n)
+		if n < 1e-9 {
+			return nil, fmt.Errorf("template: degenerate rotation row %d", i)
+		}
+		for k := range row {
+			row[k] /= n
+		}
+	}
+	return t, nil
+}
+
+// ID returns the transform's public identifier, derived from the secret
+// under a separate label: it tells templates of different keys apart and
+// reveals nothing about the rotation.
+func (t *Transform) ID() [8]byte { return t.id }
+
+// ModelID returns the model identifier the transform was derived for.
+func (t *Transform) ModelID() string { return t.modelID }
+
+// Dim returns the transform's dimension.
+func (t *Transform) Dim() int { return t.dim }
+
+// Wipe zeros the rotation matrix; the Transform is unusable afterwards.
+func (t *Transform) Wipe() {
+	clear(t.m)
+	t.m = nil
+	t.dim = 0
+}
+
+func (t *Transform) mul(v []float32, transpose bool) ([]float32, error) {
+	if len(v) != t.dim || t.m == nil {
+		return nil, fmt.Errorf("%w: got %d, want %d", ErrDim, len(v), t.dim)
+	}
+	d := t.dim
+	out := make([]float32, d)
+	if !transpose {
+		for i := 0; i < d; i++ {
+			row := t.m[i*d : (i+1)*d]
+			var s float64
+			for k, x := range v {
+				s += row[k] * float64(x)
+			}
+			out[i] = float32(s)
+		}
+		return out, nil
+	}
+	acc := make([]float64, d)
+	for i, x := range v {
+		row := t.m[i*d : (i+1)*d]
+		xf := float64(x)
+		for k := range acc {
+			acc[k] += row[k] * xf
+		}
+	}
+	for k, s := range acc {
+		out[k] = float32(s)
+	}
+	return out, nil
+}
+
+// Apply returns the rotated copy of v. Use the same Transform on probes and
+// on enrolled descriptors: distances are unchanged.
+func (t *Transform) Apply(v []float32) ([]float32, error) { return t.mul(v, false) }
+
+// Invert undoes Apply.
+func (t *Transform) Invert(p []float32) ([]float32, error) { return t.mul(p, true) }
+
+// Protect transforms a model descriptor and returns it as a Template with its
+// quantized form. The descriptor itself is not retained.
+func (t *Transform) Protect(descriptor []float32, quality float32, created time.Time) (Template, error) {
+	for i, x := range descriptor {
+		if !finite(x) {
+			return Template{}, fmt.Errorf("%w: descriptor[%d] is %v", ErrInvalid, i, x)
+		}
+	}
+	p, err := t.Apply(descriptor)
+	if err != nil {
+		return Template{}, err
+	}
+	q, s := Quantize(p)
+	tp := Template{Version: Version, ModelID: t.modelID, TransformID: t.id, Vector: p,
+		Quantized: q, Scale: s, Quality: quality, Created: created}
+	if err := tp.Validate(); err != nil {
+		return Template{}, err
+	}
+	return tp, nil
+}
+
+// Rekey moves a protected template from one transform key to another
+// without the original descriptor: it applies to·fromᵀ. The result's
+// quality and creation time are kept. It returns ErrWrongTransform if tp was
+// not protected under from.
+func Rekey(tp *Template, from, to *Transform) (Template, error) {
+	if tp.TransformID != from.id || tp.ModelID != from.modelID {
+		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.TransformID, tp.ModelID, from.id, from.modelID)
+	}
+	if to.modelID != from.modelID || to.dim != from.dim {
+		return Template{}, fmt.Errorf("%w: rekey from %s/%d to %s/%d", ErrWrongTransform, from.modelID, from.dim, to.modelID, to.dim)
+	}
+	raw, err := from.Invert(tp.Vector)
+	if err != nil {
+		return Template{}, err
+	}
+	p, err := to.Apply(raw)
+	clear(raw)
+	if err != nil {
+		return Template{}, err
+	}
+	q, s := Quantize(p)
+	return Template{Version: Version, ModelID: tp.ModelID, TransformID: to.id, Vector: p,
+		Quantized: q, Scale: s, Quality: tp.Quality, Created: tp.Created}, nil
+}
