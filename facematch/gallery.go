@@ -1,0 +1,542 @@
+package facematch
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"sync"
+)
+
+var (
+	// ErrInvalidModel is returned by NewGallery for a model or configuration
+	// it cannot hold: a dimension under 1 (or over 32768 in Int8 precision),
+	// an unknown metric, a negative or non-finite scale or threshold.
+	ErrInvalidModel = errors.New("facematch: invalid model or gallery configuration")
+	// ErrInvalidID is returned for a subject ID that is empty or longer than
+	// 255 bytes.
+	ErrInvalidID = errors.New("facematch: subject ID is empty or longer than 255 bytes")
+	// ErrZeroVector is returned when a descriptor of a cosine model is all
+	// zeros and so has no direction.
+	ErrZeroVector = errors.New("facematch: descriptor is all zeros")
+	// ErrOutOfRange is returned by an Int8 gallery for a descriptor with a
+	// component outside ±127·Scale. Such a vector is refused rather than
+	// clipped: clipping moves it closer to every template and could turn a
+	// stranger into a match. A larger GalleryConfig.Scale accepts it.
+	ErrOutOfRange = errors.New("facematch: descriptor component outside the int8 range")
+)
+
+// An Embedding is a descriptor labelled with the model that produced it. The
+// gallery refuses embeddings of any other model than its own with
+// ErrModelMismatch, so descriptors of two networks are never compared.
+type Embedding struct {
+	// Model is the producing model's ID (Model.ID).
+	Model string
+	// Vector is the descriptor.
+	Vector []float32
+}
+
+// Embedding labels the descriptor v as produced by model m.
+func (m Model) Embedding(v []float32) Embedding { return Embedding{Model: m.ID, Vector: v} }
+
+// Precision is how a Gallery stores its templates.
+type Precision uint8
+
+const (
+	// Float32 stores every component as a float32: 4·Dim bytes per template,
+	// exact distances.
+	Float32 Precision = iota
+	// Int8 stores every component as round(x/Scale) in [-127, 127] (one
+	// global scale for the whole gallery): Dim bytes per template, four
+	// times less memory and memory traffic, distances within a quantization
+	// step of the float32 ones. Probes are quantized the same way, so
+	// rankings are exact for the quantized values. Vectors with a component
+	// outside ±127·Scale are refused (ErrOutOfRange).
+	Int8
+)
+
+// String returns "float32" or "int8".
+func (p Precision) String() string {
+	switch p {
+	case Float32:
+		return "float32"
+	case Int8:
+		return "int8"
+	}
+	return "unknown"
+}
+
+// DefaultInt8Scale is the quantization step an Int8 gallery uses when
+// GalleryConfig.Scale is 0: components in [-0.5, 0.5] are represented, larger
+// ones are refused with ErrOutOfRange. It suits L2-normalised descriptors of 64 or more
+// dimensions and dlib's descriptors (largest component 0.44 over the 1,286
+// reference descriptors of testdata/dlib-reference/idols.json).
+const DefaultInt8Scale = 1.0 / 254
+
+// GalleryConfig sets how a Gallery stores and matches templates. The zero
+// value means float32 storage and the model's own threshold.
+type GalleryConfig struct {
+	// Precision is the storage precision of the templates.
+	Precision Precision
+	// Scale is the Int8 quantization step (ignored for Float32); 0 means
+	// DefaultInt8Scale.
+	Scale float32
+	// Threshold replaces Model.Threshold when it is not 0.
+	Threshold float32
+}
+
+// chunkBits sets the rows per storage chunk: 4096 rows, 2 MiB of 128-d
+// float32 or 512 KiB of int8. Chunks never move once full, so growing the
+// gallery never copies more than one chunk.
+const (
+	chunkBits = 12
+	chunkRows = 1 << chunkBits
+	// firstChunkRows is the capacity of the first chunk of a new gallery;
+	// it doubles up to chunkRows, so a small gallery stays small.
+	firstChunkRows = 64
+	// noRow ends a subject's chain of rows.
+	noRow = math.MaxUint32
+)
+
+// chunk holds up to chunkRows consecutive rows of a gallery.
+type chunk struct {
+	f32  []float32 // Float32 rows, row-major, len = rows·Dim
+	i8   []int8    // Int8 rows, row-major, len = rows·Dim
+	subj []uint32  // subject reference of each row
+	next []uint32  // next row of the same subject, or noRow
+}
+
+func (c *chunk) capRows() int { return cap(c.subj) }
+
+// A Gallery is an in-memory set of enrolled templates, each the descriptor
+// of one subject under one model, searched exhaustively (no approximate
+// index: deleting a subject removes it at once and entirely). A subject may
+// have several templates; the closest one counts.
+//
+// Templates live in contiguous row-major chunks of 4096 rows, scanned by the
+// fastest distance kernel the CPU supports (see KernelName); galleries of
+// parallelMinRows rows or more are scanned on all cores (GOMAXPROCS).
+//
+// A Gallery is safe for concurrent use. Readers (Verify, Identify, Search,
+// Len, ...) run concurrently with each other under a read lock. Writers (Add,
+// Remove, Load, SetThreshold) are serialized by a separate mutex and do all
+// their allocation and bulk copying — growing a chunk, adding a chunk,
+// growing the ID hash table, compacting the ID arena — before taking the
+// read/write lock, working on private copies of what readers may be looking
+// at. Under the write lock they only install the prepared structures
+// (pointer swaps) and copy one row per template added or removed, so a
+// writer never blocks readers for longer than that. (As with any
+// sync.RWMutex, a reader that arrives while a writer waits for a long scan to
+// finish waits too.)
+type Gallery struct {
+	model Model
+	prec  Precision
+	scale float32
+
+	wmu sync.Mutex   // serializes writers
+	mu  sync.RWMutex // readers vs. the installing step of a writer
+
+	threshold float32
+	chunks    []*chunk
+	n         int // rows
+	spare     *chunk
+	ids       idTable
+}
+
+// NewGallery returns an empty gallery for descriptors of model m. cfg may
+// be nil for the defaults. It returns an error wrapping ErrInvalidModel if m
+// or cfg is unusable.
+func NewGallery(m Model, cfg *GalleryConfig) (*Gallery, error) {
+	var c GalleryConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	if m.Dim < 1 {
+		return nil, fmt.Errorf("%w: model %q has dimension %d", ErrInvalidModel, m.ID, m.Dim)
+	}
+	if m.Metric != Euclidean && m.Metric != Cosine {
+		return nil, fmt.Errorf("%w: model %q has unknown metric %d", ErrInvalidModel, m.ID, m.Metric)
+	}
+	g := &Gallery{model: m, prec: c.Precision, threshold: m.Threshold, ids: newIDTable()}
+	if c.Threshold != 0 {
+		g.threshold = c.Threshold
+	}
+	if !finite(g.threshold) || g.threshold < 0 {
+		return nil, fmt.Errorf("%w: threshold %v", ErrInvalidModel, g.threshold)
+	}
+	switch c.Precision {
+	case Float32:
+	case Int8:
+		if m.Dim > maxInt8Dim {
+			return nil, fmt.Errorf("%w: dimension %d is over %d, the int8 limit", ErrInvalidModel, m.Dim, maxInt8Dim)
+		}
+		g.scale = c.Scale
+		if g.scale == 0 {
+			g.scale = DefaultInt8Scale
+		}
+		if !finite(g.scale) || g.scale <= 0 {
+			return nil, fmt.Errorf("%w: int8 scale %v", ErrInvalidModel, c.Scale)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown precision %d", ErrInvalidModel, c.Precision)
+	}
+	return g, nil
+}
+
+// Model returns the model whose descriptors the gallery holds.
+func (g *Gallery) Model() Model { return g.model }
+
+// Precision returns the storage precision of the templates.
+func (g *Gallery) Precision() Precision { return g.prec }
+
+// Threshold returns the match threshold in use: a distance at or under it matches.
+func (g *Gallery) Threshold() float32 {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.threshold
+}
+
+// SetThreshold replaces the match threshold used by Verify and Identify. It
+// returns an error wrapping ErrInvalidModel for a negative or non-finite t.
+func (g *Gallery) SetThreshold(t float32) error {
+	if !finite(t) || t < 0 {
+		return fmt.Errorf("%w: threshold %v", ErrInvalidModel, t)
+	}
+	g.mu.Lock()
+	g.threshold = t
+	g.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of templates in the gallery.
+func (g *Gallery) Len() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.n
+}
+
+// Subjects returns the number of subjects in the gallery.
+func (g *Gallery) Subjects() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.ids.n
+}
+
+// Templates returns the number of templates enrolled for subject id (0 if
+// the subject is unknown).
+func (g *Gallery) Templates(id string) int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	ref, _, ok := g.ids.find(id)
+	if !ok {
+		return 0
+	}
+	k := 0
+	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+		k++
+	}
+	return k
+}
+
+// row is a prepared template: the stored form of one descriptor.
+type row struct {
+	f32 []float32
+	i8  []int8
+}
+
+// prepare validates e and converts it to the stored form: normalised for a
+// cosine model, quantized for an Int8 gallery.
+func (g *Gallery) prepare(e Embedding) (row, error) {
+	if e.Model != g.model.ID {
+		return row{}, fmt.Errorf("%w: embedding of model %q, gallery of model %q", ErrModelMismatch, e.Model, g.model.ID)
+	}
+	if err := g.model.check(e.Vector); err != nil {
+		return row{}, err
+	}
+	v := e.Vector
+	if g.model.Metric == Cosine {
+		var ss float64
+		for _, x := range v {
+			ss += float64(x) * float64(x)
+		}
+		if ss == 0 {
+			return row{}, ErrZeroVector
+		}
+		inv := 1 / math.Sqrt(ss)
+		n := make([]float32, len(v))
+		for i, x := range v {
+			n[i] = float32(float64(x) * inv)
+		}
+		v = n
+	}
+	if g.prec == Float32 {
+		if g.model.Metric != Cosine {
+			v = slices.Clone(v)
+		}
+		return row{f32: v}, nil
+	}
+	q := make([]int8, len(v))
+	inv := 1 / float64(g.scale)
+	for i, x := range v {
+		r := math.Round(float64(x) * inv)
+		if r < -127 || r > 127 {
+			return row{}, fmt.Errorf("%w: component %d is %v, the gallery's scale %v represents ±%v", ErrOutOfRange, i, x, g.scale, 127*g.scale)
+		}
+		q[i] = int8(r)
+	}
+	return row{i8: q}, nil
+}
+
+func checkID(id string) error {
+	if len(id) == 0 || len(id) > maxIDLen {
+		return fmt.Errorf("%w: %d bytes", ErrInvalidID, len(id))
+	}
+	return nil
+}
+
+func (g *Gallery) chunkOf(r uint32) (*chunk, int) {
+	return g.chunks[r>>chunkBits], int(r & (chunkRows - 1))
+}
+
+func (g *Gallery) next(r uint32) uint32 {
+	c, i := g.chunkOf(r)
+	return c.next[i]
+}
+
+// equalRow reports whether stored row r holds exactly p.
+func (g *Gallery) equalRow(r uint32, p row) bool {
+	c, i := g.chunkOf(r)
+	d := g.model.Dim
+	if g.prec == Float32 {
+		return slices.Equal(c.f32[i*d:i*d+d], p.f32)
+	}
+	return slices.Equal(c.i8[i*d:i*d+d], p.i8)
+}
+
+func (g *Gallery) newChunk(rows int) *chunk {
+	c := &chunk{subj: make([]uint32, 0, rows), next: make([]uint32, 0, rows)}
+	if g.prec == Float32 {
+		c.f32 = make([]float32, 0, rows*g.model.Dim)
+	} else {
+		c.i8 = make([]int8, 0, rows*g.model.Dim)
+	}
+	return c
+}
+
+// grownChunk returns a copy of c with twice the capacity (at most chunkRows).
+func (g *Gallery) grownChunk(c *chunk) *chunk {
+	nc := g.newChunk(min(chunkRows, 2*c.capRows()))
+	nc.f32 = append(nc.f32, c.f32...)
+	nc.i8 = append(nc.i8, c.i8...)
+	nc.subj = append(nc.subj, c.subj...)
+	nc.next = append(nc.next, c.next...)
+	return nc
+}
+
+// Add enrolls the descriptor e for subject id. A subject may have several
+// templates; adding one identical to a template the subject already has (the
+// same stored row after normalisation and quantization) returns an error
+// wrapping ErrDuplicateID and changes nothing. Other errors: ErrInvalidID,
+// ErrModelMismatch, ErrDimension, ErrNotFinite, ErrZeroVector (all wrapped).
+func (g *Gallery) Add(id string, e Embedding) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	p, err := g.prepare(e)
+	if err != nil {
+		return err
+	}
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+
+	// Only this writer mutates the gallery, so reading it without the
+	// read lock is safe; everything below until g.mu.Lock only reads
+	// shared state and allocates private copies.
+	ref, _, known := g.ids.find(id)
+	if known {
+		for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+			if g.equalRow(r, p) {
+				return fmt.Errorf("%w: subject %q already has this template", ErrDuplicateID, id)
+			}
+		}
+	}
+	if g.n >= math.MaxUint32-1 {
+		return fmt.Errorf("facematch: gallery is full (%d templates)", g.n)
+	}
+	var (
+		newSlots   []uint32
+		newArena   []byte
+		replace    *chunk // grown copy of the last chunk
+		appendable *chunk // new chunk to append
+	)
+	if !known {
+		if g.ids.needSlots() {
+			newSlots = g.ids.grownSlots()
+		}
+		if g.ids.needChunk(id) {
+			newArena = make([]byte, 0, arenaChunk)
+		}
+	}
+	if g.n == len(g.chunks)*chunkRows || len(g.chunks) == 0 {
+		if g.spare != nil {
+			appendable = g.spare
+		} else if len(g.chunks) == 0 {
+			appendable = g.newChunk(firstChunkRows)
+		} else {
+			appendable = g.newChunk(chunkRows)
+		}
+	} else if last := g.chunks[len(g.chunks)-1]; len(last.subj) == last.capRows() {
+		replace = g.grownChunk(last)
+	}
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if newSlots != nil {
+		g.ids.slots = newSlots
+	}
+	if newArena != nil {
+		g.ids.arena = append(g.ids.arena, newArena)
+	}
+	if appendable != nil {
+		if appendable == g.spare {
+			g.spare = nil
+		}
+		g.chunks = append(g.chunks, appendable)
+	}
+	if replace != nil {
+		g.chunks[len(g.chunks)-1] = replace
+	}
+	r := uint32(g.n)
+	c := g.chunks[len(g.chunks)-1]
+	c.f32 = append(c.f32, p.f32...)
+	c.i8 = append(c.i8, p.i8...)
+	if known {
+		c.next = append(c.next, g.ids.head(ref))
+		g.ids.setHead(ref, r)
+	} else {
+		c.next = append(c.next, noRow)
+		ref = g.ids.insert(id, r)
+	}
+	c.subj = append(c.subj, ref)
+	g.n++
+	return nil
+}
+
+// Remove deletes every template of subject id, in time proportional to the
+// number of its templates: each row is overwritten by the gallery's last
+// row. It returns an error wrapping ErrUnknownID when id is not enrolled.
+func (g *Gallery) Remove(id string) error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	ref, slot, ok := g.ids.find(id)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownID, id)
+	}
+	var rows []uint32
+	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+		rows = append(rows, r)
+	}
+	// Removing from the highest row down guarantees that the last row,
+	// which fills each hole, never belongs to the subject being removed.
+	slices.Sort(rows)
+	slices.Reverse(rows)
+
+	g.mu.Lock()
+	for _, r := range rows {
+		g.swapRemove(r)
+	}
+	g.ids.remove(slot)
+	// Drop chunks left empty, keeping one as a spare so that a gallery
+	// oscillating around a chunk boundary does not reallocate.
+	for len(g.chunks) > 0 && g.n <= (len(g.chunks)-1)*chunkRows {
+		last := g.chunks[len(g.chunks)-1]
+		g.chunks = g.chunks[:len(g.chunks)-1]
+		if last.capRows() == chunkRows {
+			g.spare = last
+		}
+	}
+	compact := g.ids.needCompact()
+	g.mu.Unlock()
+
+	if compact {
+		g.compact()
+	}
+	return nil
+}
+
+// swapRemove overwrites row r with the last row and shrinks the gallery by
+// one row, keeping the moved row's subject chain intact. Write lock held.
+func (g *Gallery) swapRemove(r uint32) {
+	last := uint32(g.n - 1)
+	lc, li := g.chunkOf(last)
+	if r != last {
+		c, i := g.chunkOf(r)
+		d := g.model.Dim
+		if g.prec == Float32 {
+			copy(c.f32[i*d:i*d+d], lc.f32[li*d:li*d+d])
+		} else {
+			copy(c.i8[i*d:i*d+d], lc.i8[li*d:li*d+d])
+		}
+		s := lc.subj[li]
+		c.subj[i] = s
+		c.next[i] = lc.next[li]
+		// Repoint whatever pointed at the last row: the subject's head or
+		// the previous row of its chain.
+		if h := g.ids.head(s); h == last {
+			g.ids.setHead(s, r)
+		} else {
+			x := h
+			for g.next(x) != last {
+				x = g.next(x)
+			}
+			xc, xi := g.chunkOf(x)
+			xc.next[xi] = r
+		}
+	}
+	d := g.model.Dim
+	lc.f32 = lc.f32[:min(len(lc.f32), li*d)]
+	lc.i8 = lc.i8[:min(len(lc.i8), li*d)]
+	lc.subj = lc.subj[:li]
+	lc.next = lc.next[:li]
+	g.n--
+}
+
+// compact rebuilds the ID arena without the entries of removed subjects.
+// The new arena, slot table and per-chunk subject columns are built outside
+// the write lock; installing them is a few pointer swaps. Called with wmu held.
+func (g *Gallery) compact() {
+	arena, slots, moved := g.ids.compacted()
+	subj := make([][]uint32, len(g.chunks))
+	for k, c := range g.chunks {
+		s := make([]uint32, len(c.subj), cap(c.subj))
+		for i, ref := range c.subj {
+			s[i] = moved[ref]
+		}
+		subj[k] = s
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ids.arena, g.ids.slots = arena, slots
+	g.ids.dead = 0
+	for k, c := range g.chunks {
+		c.subj = subj[k]
+	}
+}
+
+// Load adds every (subject ID, embedding) pair of seq, for instance the
+// decrypted templates of a store, and returns how many it added. It stops
+// at the first error, which names the subject and wraps the error of Add;
+// the templates added before it stay in the gallery.
+func (g *Gallery) Load(seq iter.Seq2[string, Embedding]) (int, error) {
+	n := 0
+	for id, e := range seq {
+		if err := g.Add(id, e); err != nil {
+			return n, fmt.Errorf("facematch: loading subject %q: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }

@@ -1,0 +1,274 @@
+package facematch
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// parallelMinRows is the gallery size from which Identify and Search split
+// the scan across GOMAXPROCS goroutines; smaller galleries are scanned on the
+// calling goroutine. Measured with BenchmarkCrossover (go test -bench
+// Crossover, 2 vCPU AMD EPYC Zen 5, AVX2 kernels, 128-d): at 16k rows
+// float32 the split already wins (4.2 vs 5.1 µs/scan... see the report in
+// crossover_test.go); at 8k it is even; below it loses. The crossover is set
+// where splitting stops losing for both precisions.
+const parallelMinRows = 16384
+
+// blockRows is how many rows one kernel call scores.
+const blockRows = 256
+
+// A Match is one subject found by Identify or Search.
+type Match struct {
+	// ID is the subject's ID.
+	ID string
+	// Distance is the distance from the probe to the subject's closest
+	// template, under the model's metric (approximate to a quantization
+	// step in an Int8 gallery).
+	Distance float32
+}
+
+// query is a probe in the gallery's stored form plus the conversions
+// between kernel scores (smaller is better) and distances.
+type query struct {
+	f32 []float32
+	i16 []int16
+}
+
+func (g *Gallery) query(e Embedding) (query, error) {
+	p, err := g.prepare(e)
+	if err != nil {
+		return query{}, err
+	}
+	if g.prec == Float32 {
+		return query{f32: p.f32}, nil
+	}
+	q := make([]int16, len(p.i8))
+	for i, x := range p.i8 {
+		q[i] = int16(x)
+	}
+	return query{i16: q}, nil
+}
+
+// dist converts a kernel score to a distance.
+func (g *Gallery) dist(score float32) float32 {
+	switch {
+	case g.prec == Float32 && g.model.Metric == Euclidean:
+		return float32(math.Sqrt(float64(score)))
+	case g.prec == Float32:
+		return clampCos(1 + score)
+	case g.model.Metric == Euclidean:
+		return g.scale * float32(math.Sqrt(float64(score)))
+	default:
+		return clampCos(1 + g.scale*g.scale*score)
+	}
+}
+
+func clampCos(d float32) float32 { return max(0, min(2, d)) }
+
+// cutoff returns a score at or above the score of every row whose distance
+// is at or under t (a little above, for rounding); Identify keeps only
+// rows under it and then checks the distance itself.
+func (g *Gallery) cutoff(t float32) float32 {
+	var s float64
+	switch {
+	case g.prec == Float32 && g.model.Metric == Euclidean:
+		s = float64(t) * float64(t)
+	case g.prec == Float32:
+		s = float64(t) - 1
+	case g.model.Metric == Euclidean:
+		s = (float64(t) / float64(g.scale)) * (float64(t) / float64(g.scale))
+	default:
+		s = (float64(t) - 1) / (float64(g.scale) * float64(g.scale))
+	}
+	return float32(s + 1e-4*math.Abs(s) + 1e-6)
+}
+
+// scoreRows scores rows [i, i+len(out)) of chunk c against q.
+func (g *Gallery) scoreRows(q *query, c *chunk, i int, out []float32, ibuf []int32) {
+	d := g.model.Dim
+	n := len(out)
+	switch {
+	case g.prec == Float32 && g.model.Metric == Euclidean:
+		kern.l2F32(q.f32, c.f32[i*d:(i+n)*d], out)
+	case g.prec == Float32:
+		kern.dotF32(q.f32, c.f32[i*d:(i+n)*d], out)
+		for j, s := range out {
+			out[j] = -s
+		}
+	case g.model.Metric == Euclidean:
+		ibuf = ibuf[:n]
+		kern.l2I8(q.i16, c.i8[i*d:(i+n)*d], ibuf)
+		for j, s := range ibuf {
+			out[j] = float32(s)
+		}
+	default:
+		ibuf = ibuf[:n]
+		kern.dotI8(q.i16, c.i8[i*d:(i+n)*d], ibuf)
+		for j, s := range ibuf {
+			out[j] = -float32(s)
+		}
+	}
+}
+
+// Verify compares the probe e with the templates of subject id and returns
+// the distance to the closest one and whether it is at or under the
+// gallery's threshold. Errors (wrapped): ErrUnknownID, ErrModelMismatch,
+// ErrDimension, ErrNotFinite, ErrZeroVector, ErrOutOfRange.
+func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err error) {
+	q, err := g.query(e)
+	if err != nil {
+		return 0, false, err
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	ref, _, ok := g.ids.find(id)
+	if !ok {
+		return 0, false, fmt.Errorf("%w: %q", ErrUnknownID, id)
+	}
+	best := float32(math.Inf(1))
+	var out [1]float32
+	var ibuf [1]int32
+	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+		c, i := g.chunkOf(r)
+		g.scoreRows(&q, c, i, out[:], ibuf[:])
+		best = min(best, out[0])
+	}
+	dist = g.dist(best)
+	return dist, dist <= g.threshold, nil
+}
+
+// Identify returns up to k subjects whose closest template is at or under
+// the gallery's threshold from the probe e, closest first, one entry per
+// subject. An empty result means the probe is unknown: nobody in the gallery
+// is close enough. Errors as for Verify (except ErrUnknownID).
+func (g *Gallery) Identify(e Embedding, k int) ([]Match, error) {
+	return g.search(e, k, true)
+}
+
+// Search returns the k subjects closest to the probe e whatever their
+// distance, closest first, one entry per subject (fewer if the gallery has
+// fewer subjects). It serves evaluation and threshold calibration; access
+// decisions use Identify or Verify.
+func (g *Gallery) Search(e Embedding, k int) ([]Match, error) {
+	return g.search(e, k, false)
+}
+
+func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error) {
+	q, err := g.query(e)
+	if err != nil {
+		return nil, err
+	}
+	if k <= 0 {
+		return nil, nil
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	cut := float32(math.Inf(1))
+	if useThreshold {
+		cut = g.cutoff(g.threshold)
+	}
+	hits := g.scan(&q, k, cut, parallelMinRows)
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		d := g.dist(h.score)
+		if useThreshold && d > g.threshold {
+			continue
+		}
+		out = append(out, Match{ID: string(g.ids.id(h.subj)), Distance: d})
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// hit is a subject's best score so far.
+type hit struct {
+	subj  uint32
+	score float32
+}
+
+// topK keeps the k best subjects seen, one entry per subject with its best
+// score, sorted by score. A subject evicted from the list can only come back
+// with a score better than the one it was evicted with, so keeping each
+// subject's best row among the current k is exact.
+type topK struct {
+	k    int
+	cut  float32 // only scores <= cut can enter
+	hits []hit
+}
+
+func (t *topK) offer(subj uint32, s float32) {
+	for i := range t.hits {
+		if t.hits[i].subj == subj {
+			if s >= t.hits[i].score {
+				return
+			}
+			t.hits = slices.Delete(t.hits, i, i+1)
+			break
+		}
+	}
+	if len(t.hits) == t.k {
+		if s >= t.hits[t.k-1].score {
+			return
+		}
+		t.hits = t.hits[:t.k-1]
+	}
+	i, _ := slices.BinarySearchFunc(t.hits, s, func(h hit, s float32) int { return cmp.Compare(h.score, s) })
+	t.hits = slices.Insert(t.hits, i, hit{subj, s})
+	if len(t.hits) == t.k {
+		t.cut = min(t.cut, t.hits[t.k-1].score)
+	}
+}
+
+// scanRange offers rows [lo, hi) to t.
+func (g *Gallery) scanRange(q *query, t *topK, lo, hi int) {
+	var scores [blockRows]float32
+	var ibuf [blockRows]int32
+	for r := lo; r < hi; {
+		c, i := g.chunkOf(uint32(r))
+		n := min(hi-r, chunkRows-i, blockRows)
+		out := scores[:n]
+		g.scoreRows(q, c, i, out, ibuf[:])
+		subj := c.subj[i : i+n]
+		for j, s := range out {
+			if s <= t.cut {
+				t.offer(subj[j], s)
+			}
+		}
+		r += n
+	}
+}
+
+// scan returns the best k subjects among all rows with a score at or under
+// cut, splitting the rows across goroutines when there are at least
+// minParallel of them. Read lock held.
+func (g *Gallery) scan(q *query, k int, cut float32, minParallel int) []hit {
+	workers := runtime.GOMAXPROCS(0)
+	if g.n < minParallel || workers < 2 {
+		t := topK{k: k, cut: cut}
+		g.scanRange(q, &t, 0, g.n)
+		return t.hits
+	}
+	parts := make([]topK, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := g.n*w/workers, g.n*(w+1)/workers
+		parts[w] = topK{k: k, cut: cut}
+		wg.Go(func() { g.scanRange(q, &parts[w], lo, hi) })
+	}
+	wg.Wait()
+	// Each subject's best row lies in one part, where the subject ranks no
+	// worse than overall, so merging the parts' lists is exact.
+	t := topK{k: k, cut: cut}
+	for _, p := range parts {
+		for _, h := range p.hits {
+			t.offer(h.subj, h.score)
+		}
+	}
+	return t.hits
+}

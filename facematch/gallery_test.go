@@ -1,0 +1,592 @@
+package facematch
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+var (
+	testL2  = Model{ID: "test-l2", Dim: 128, Metric: Euclidean, Threshold: 0.6}
+	testCos = Model{ID: "test-cos", Dim: 128, Metric: Cosine, Threshold: 0.5}
+)
+
+func randVec(rng *rand.Rand, dim int, sd float64) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * sd)
+	}
+	return v
+}
+
+// perturb returns v plus Gaussian noise of standard deviation sd per component.
+func perturb(rng *rand.Rand, v []float32, sd float64) []float32 {
+	w := slices.Clone(v)
+	for i := range w {
+		w[i] += float32(rng.NormFloat64() * sd)
+	}
+	return w
+}
+
+// withKernels runs f once with every kernel set the CPU supports forced.
+func withKernels(t *testing.T, f func(t *testing.T)) {
+	saved := kern
+	defer func() { kern = saved }()
+	for _, ks := range availableKernels() {
+		kern = ks
+		t.Run(ks.name, f)
+	}
+}
+
+// refGallery is the specification the gallery is tested against: a map of
+// subject -> templates in stored form, searched with plain float64 loops.
+type refGallery struct {
+	m     Model
+	prec  Precision
+	scale float64
+	subj  map[string][][]float64
+}
+
+func newRef(m Model, prec Precision) *refGallery {
+	return &refGallery{m: m, prec: prec, scale: DefaultInt8Scale, subj: map[string][][]float64{}}
+}
+
+// stored is the reference conversion to stored form.
+func (r *refGallery) stored(v []float32) []float64 {
+	w := make([]float64, len(v))
+	var ss float64
+	for i, x := range v {
+		w[i] = float64(x)
+		ss += w[i] * w[i]
+	}
+	if r.m.Metric == Cosine {
+		for i := range w {
+			w[i] = float64(float32(w[i] / math.Sqrt(ss)))
+		}
+	}
+	if r.prec == Int8 {
+		for i := range w {
+			w[i] = math.Max(-127, math.Min(127, math.Round(w[i]/r.scale)))
+		}
+	}
+	return w
+}
+
+func (r *refGallery) dist(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		if r.m.Metric == Euclidean {
+			s += (a[i] - b[i]) * (a[i] - b[i])
+		} else {
+			s += a[i] * b[i]
+		}
+	}
+	switch {
+	case r.m.Metric == Euclidean && r.prec == Int8:
+		return r.scale * math.Sqrt(s)
+	case r.m.Metric == Euclidean:
+		return math.Sqrt(s)
+	case r.prec == Int8:
+		return math.Max(0, math.Min(2, 1-r.scale*r.scale*s))
+	}
+	return math.Max(0, math.Min(2, 1-s))
+}
+
+func (r *refGallery) best(id string, q []float64) float64 {
+	d := math.Inf(1)
+	for _, t := range r.subj[id] {
+		d = math.Min(d, r.dist(t, q))
+	}
+	return d
+}
+
+// checkSearch compares g.Search with the reference for probe v.
+func checkSearch(t *testing.T, g *Gallery, ref *refGallery, v []float32, k int) {
+	t.Helper()
+	got, err := g.Search(ref.m.Embedding(v), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ref.stored(v)
+	var all []float64
+	for id := range ref.subj {
+		all = append(all, ref.best(id, q))
+	}
+	slices.Sort(all)
+	want := all[:min(k, len(all))]
+	if len(got) != len(want) {
+		t.Fatalf("Search returned %d matches, want %d", len(got), len(want))
+	}
+	seen := map[string]bool{}
+	for i, m := range got {
+		if seen[m.ID] {
+			t.Fatalf("subject %q returned twice", m.ID)
+		}
+		seen[m.ID] = true
+		if !closeTo(float64(m.Distance), want[i]) {
+			t.Fatalf("match %d: distance %v, reference %v", i, m.Distance, want[i])
+		}
+		if d := ref.best(m.ID, q); !closeTo(float64(m.Distance), d) {
+			t.Fatalf("match %d (%q): distance %v, reference distance of that subject %v", i, m.ID, m.Distance, d)
+		}
+	}
+}
+
+func TestNewGalleryErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		m    Model
+		cfg  *GalleryConfig
+	}{
+		{"zero dim", Model{ID: "x", Dim: 0, Metric: Euclidean}, nil},
+		{"negative dim", Model{ID: "x", Dim: -3, Metric: Euclidean}, nil},
+		{"no metric", Model{ID: "x", Dim: 4}, nil},
+		{"bad metric", Model{ID: "x", Dim: 4, Metric: 9}, nil},
+		{"negative threshold", Model{ID: "x", Dim: 4, Metric: Cosine, Threshold: -1}, nil},
+		{"NaN threshold", testL2, &GalleryConfig{Threshold: float32(math.NaN())}},
+		{"bad precision", testL2, &GalleryConfig{Precision: 7}},
+		{"negative scale", testL2, &GalleryConfig{Precision: Int8, Scale: -1}},
+		{"Inf scale", testL2, &GalleryConfig{Precision: Int8, Scale: float32(math.Inf(1))}},
+		{"int8 too wide", Model{ID: "x", Dim: maxInt8Dim + 1, Metric: Cosine}, &GalleryConfig{Precision: Int8}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := NewGallery(tt.m, tt.cfg)
+			if !errors.Is(err, ErrInvalidModel) || g != nil {
+				t.Fatalf("NewGallery = %v, %v; want nil, ErrInvalidModel", g, err)
+			}
+		})
+	}
+}
+
+func TestGalleryBadInput(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
+	good := make([]float32, 128)
+	for i := range good {
+		good[i] = 0.03 * float32(i%7-3)
+	}
+	withNaN := slices.Clone(good)
+	withNaN[77] = nan
+	withInf := slices.Clone(good)
+	withInf[127] = inf
+	for _, prec := range []Precision{Float32, Int8} {
+		for _, m := range []Model{testL2, testCos} {
+			t.Run(prec.String()+"/"+m.Metric.String(), func(t *testing.T) {
+				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.Add("alice", m.Embedding(good)); err != nil {
+					t.Fatal(err)
+				}
+				other := Model{ID: "other-model", Dim: 128, Metric: m.Metric}
+				tests := []struct {
+					name string
+					id   string
+					e    Embedding
+					want error
+				}{
+					{"wrong model", "bob", other.Embedding(good), ErrModelMismatch},
+					{"short", "bob", m.Embedding(good[:127]), ErrDimension},
+					{"long", "bob", m.Embedding(append(slices.Clone(good), 1)), ErrDimension},
+					{"empty", "bob", m.Embedding(nil), ErrDimension},
+					{"NaN", "bob", m.Embedding(withNaN), ErrNotFinite},
+					{"Inf", "bob", m.Embedding(withInf), ErrNotFinite},
+					{"duplicate", "alice", m.Embedding(good), ErrDuplicateID},
+					{"empty ID", "", m.Embedding(good), ErrInvalidID},
+					{"long ID", string(make([]byte, 256)), m.Embedding(good), ErrInvalidID},
+				}
+				if prec == Int8 {
+					big := slices.Clone(good)
+					big[3] = 100
+					tests = append(tests, struct {
+						name string
+						id   string
+						e    Embedding
+						want error
+					}{"out of int8 range", "bob", m.Embedding(big), ErrOutOfRange})
+				}
+				if m.Metric == Cosine {
+					tests = append(tests, struct {
+						name string
+						id   string
+						e    Embedding
+						want error
+					}{"zero vector", "bob", m.Embedding(make([]float32, 128)), ErrZeroVector})
+				}
+				for _, tt := range tests {
+					if err := g.Add(tt.id, tt.e); !errors.Is(err, tt.want) {
+						t.Errorf("Add %s: %v, want %v", tt.name, err, tt.want)
+					}
+					if tt.want == ErrDuplicateID || tt.want == ErrInvalidID {
+						continue
+					}
+					if _, _, err := g.Verify("alice", tt.e); !errors.Is(err, tt.want) {
+						t.Errorf("Verify %s: %v, want %v", tt.name, err, tt.want)
+					}
+					if _, err := g.Identify(tt.e, 3); !errors.Is(err, tt.want) {
+						t.Errorf("Identify %s: %v, want %v", tt.name, err, tt.want)
+					}
+				}
+				// Nothing was lost or added by the bad calls.
+				if g.Len() != 1 || g.Subjects() != 1 || g.Templates("alice") != 1 {
+					t.Errorf("after bad input: Len %d, Subjects %d, Templates %d; want 1, 1, 1", g.Len(), g.Subjects(), g.Templates("alice"))
+				}
+				if _, _, err := g.Verify("nobody", m.Embedding(good)); !errors.Is(err, ErrUnknownID) {
+					t.Errorf("Verify unknown subject: %v, want ErrUnknownID", err)
+				}
+				if err := g.Remove("nobody"); !errors.Is(err, ErrUnknownID) {
+					t.Errorf("Remove unknown subject: %v, want ErrUnknownID", err)
+				}
+				// A different template for the same subject is not a duplicate.
+				second := slices.Clone(good)
+				second[1] = 0.2
+				if err := g.Add("alice", m.Embedding(second)); err != nil || g.Templates("alice") != 2 {
+					t.Errorf("second template: %v, Templates %d", err, g.Templates("alice"))
+				}
+			})
+		}
+	}
+}
+
+func TestEmptyGallery(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for _, prec := range []Precision{Float32, Int8} {
+			g, _ := NewGallery(testCos, &GalleryConfig{Precision: prec})
+			v := randVec(rand.New(rand.NewPCG(1, 1)), 128, 1)
+			if m, err := g.Identify(testCos.Embedding(v), 5); err != nil || len(m) != 0 {
+				t.Errorf("%v: Identify on empty gallery = %v, %v", prec, m, err)
+			}
+			if m, err := g.Search(testCos.Embedding(v), 5); err != nil || len(m) != 0 {
+				t.Errorf("%v: Search on empty gallery = %v, %v", prec, m, err)
+			}
+			if g.Len() != 0 || g.Subjects() != 0 {
+				t.Errorf("%v: empty gallery Len %d Subjects %d", prec, g.Len(), g.Subjects())
+			}
+		}
+	})
+}
+
+// TestGalleryMatchesReference runs random adds and removes (several
+// templates per subject, enough removals to compact the ID arena) and
+// compares every query with the reference on every kernel path, for both
+// precisions and metrics, serially and split across goroutines.
+func TestGalleryMatchesReference(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 1500
+	}
+	for _, prec := range []Precision{Float32, Int8} {
+		for _, m := range []Model{testL2, testCos, {ID: "odd", Dim: 37, Metric: Euclidean, Threshold: 1}} {
+			t.Run(prec.String()+"/"+m.ID, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(prec), uint64(m.Dim)))
+				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref := newRef(m, prec)
+				sd := 0.5 / math.Sqrt(float64(m.Dim))
+				var ids []string
+				for i := range n {
+					switch {
+					case len(ids) > 0 && rng.IntN(4) == 0: // remove
+						j := rng.IntN(len(ids))
+						id := ids[j]
+						ids = slices.Delete(ids, j, j+1)
+						if err := g.Remove(id); err != nil {
+							t.Fatal(err)
+						}
+						delete(ref.subj, id)
+					case len(ids) > 0 && rng.IntN(3) == 0: // another template
+						id := ids[rng.IntN(len(ids))]
+						v := randVec(rng, m.Dim, sd)
+						if err := g.Add(id, m.Embedding(v)); err != nil {
+							t.Fatal(err)
+						}
+						ref.subj[id] = append(ref.subj[id], ref.stored(v))
+					default:
+						id := fmt.Sprintf("subject-%06d", i)
+						v := randVec(rng, m.Dim, sd)
+						if err := g.Add(id, m.Embedding(v)); err != nil {
+							t.Fatal(err)
+						}
+						ids = append(ids, id)
+						ref.subj[id] = [][]float64{ref.stored(v)}
+					}
+				}
+				if g.Subjects() != len(ref.subj) {
+					t.Fatalf("Subjects = %d, reference %d", g.Subjects(), len(ref.subj))
+				}
+				total := 0
+				for id, ts := range ref.subj {
+					total += len(ts)
+					if g.Templates(id) != len(ts) {
+						t.Fatalf("Templates(%q) = %d, reference %d", id, g.Templates(id), len(ts))
+					}
+				}
+				if g.Len() != total {
+					t.Fatalf("Len = %d, reference %d", g.Len(), total)
+				}
+				t.Logf("%d subjects, %d templates, ID arena %d live / %d dead bytes", g.Subjects(), g.Len(), g.ids.live, g.ids.dead)
+				withKernels(t, func(t *testing.T) {
+					for range 20 {
+						// A probe near an enrolled template, and a random one.
+						id := ids[rng.IntN(len(ids))]
+						tmpl := ref.subj[id][0]
+						near := make([]float32, m.Dim)
+						for i := range near {
+							x := tmpl[i]
+							if prec == Int8 {
+								x *= ref.scale
+							}
+							near[i] = float32(x + rng.NormFloat64()*sd/4)
+						}
+						for _, v := range [][]float32{near, randVec(rng, m.Dim, sd)} {
+							checkSearch(t, g, ref, v, 1)
+							checkSearch(t, g, ref, v, 7)
+							// The parallel scan must agree with the serial one.
+							q, _ := g.query(m.Embedding(v))
+							ser := g.scan(&q, 7, float32(math.Inf(1)), math.MaxInt)
+							par := g.scan(&q, 7, float32(math.Inf(1)), 0)
+							if !slices.Equal(ser, par) {
+								t.Fatalf("parallel scan %v, serial %v", par, ser)
+							}
+							d, _, err := g.Verify(id, m.Embedding(v))
+							if err != nil {
+								t.Fatal(err)
+							}
+							if want := ref.best(id, ref.stored(v)); !closeTo(float64(d), want) {
+								t.Fatalf("Verify distance %v, reference %v", d, want)
+							}
+						}
+					}
+				})
+				// Remove everything: the gallery must end empty.
+				for _, id := range ids {
+					if err := g.Remove(id); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if g.Len() != 0 || g.Subjects() != 0 || len(g.chunks) != 0 {
+					t.Fatalf("after removing all: Len %d, Subjects %d, chunks %d", g.Len(), g.Subjects(), len(g.chunks))
+				}
+			})
+		}
+	}
+}
+
+func TestIdentifyThreshold(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for _, prec := range []Precision{Float32, Int8} {
+			m := Model{ID: "t", Dim: 4, Metric: Euclidean, Threshold: 0.5}
+			g, _ := NewGallery(m, &GalleryConfig{Precision: prec, Scale: 1.0 / 127})
+			// Distances from the probe (0,0,0,0): a 0.1, b 0.3, b' 0.2, c 0.4, d 0.9.
+			add := func(id string, x float32) {
+				if err := g.Add(id, m.Embedding([]float32{x, 0, 0, 0})); err != nil {
+					t.Fatal(err)
+				}
+			}
+			add("a", 0.1)
+			add("b", 0.3)
+			add("c", -0.4)
+			add("d", 0.9)
+			add("b", -0.2)
+			probe := m.Embedding([]float32{0, 0, 0, 0})
+			tol := 0.0
+			if prec == Int8 {
+				tol = 1.0 / 127
+			}
+			check := func(got []Match, wantIDs []string, wantDist []float64) {
+				t.Helper()
+				if len(got) != len(wantIDs) {
+					t.Fatalf("%v: got %v, want %v", prec, got, wantIDs)
+				}
+				for i := range got {
+					if got[i].ID != wantIDs[i] || math.Abs(float64(got[i].Distance)-wantDist[i]) > tol+1e-6 {
+						t.Fatalf("%v: got %v, want %v %v", prec, got, wantIDs, wantDist)
+					}
+				}
+			}
+			got, _ := g.Identify(probe, 10)
+			check(got, []string{"a", "b", "c"}, []float64{0.1, 0.2, 0.4})
+			got, _ = g.Identify(probe, 2)
+			check(got, []string{"a", "b"}, []float64{0.1, 0.2})
+			got, _ = g.Search(probe, 10)
+			check(got, []string{"a", "b", "c", "d"}, []float64{0.1, 0.2, 0.4, 0.9})
+			if err := g.SetThreshold(0.05); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = g.Identify(probe, 10)
+			check(got, nil, nil)
+			if d, ok, err := g.Verify("a", probe); err != nil || ok || math.Abs(float64(d)-0.1) > tol+1e-6 {
+				t.Fatalf("Verify a at threshold 0.05 = %v, %v, %v", d, ok, err)
+			}
+			g.SetThreshold(0.2)
+			if d, ok, _ := g.Verify("b", probe); !ok || math.Abs(float64(d)-0.2) > tol+1e-6 {
+				t.Fatalf("Verify b (best template 0.2) at threshold 0.2 = %v, %v", d, ok)
+			}
+			if err := g.SetThreshold(float32(math.NaN())); !errors.Is(err, ErrInvalidModel) {
+				t.Fatalf("SetThreshold(NaN) = %v", err)
+			}
+			if g.Threshold() != 0.2 {
+				t.Fatalf("Threshold = %v after a refused change, want 0.2", g.Threshold())
+			}
+		}
+	})
+}
+
+func TestLoad(t *testing.T) {
+	m := testCos
+	rng := rand.New(rand.NewPCG(5, 5))
+	data := map[string][]float32{}
+	for i := range 100 {
+		data[fmt.Sprintf("s%d", i)] = randVec(rng, 128, 1)
+	}
+	seq := func(yield func(string, Embedding) bool) {
+		for _, id := range slices.Sorted(maps.Keys(data)) {
+			if !yield(id, m.Embedding(data[id])) {
+				return
+			}
+		}
+	}
+	g, _ := NewGallery(m, nil)
+	n, err := g.Load(seq)
+	if err != nil || n != 100 || g.Len() != 100 {
+		t.Fatalf("Load = %d, %v; Len %d", n, err, g.Len())
+	}
+	// Loading the same templates again stops at the first duplicate.
+	n, err = g.Load(seq)
+	if !errors.Is(err, ErrDuplicateID) || n != 0 || g.Len() != 100 {
+		t.Fatalf("second Load = %d, %v; Len %d", n, err, g.Len())
+	}
+	bad := func(yield func(string, Embedding) bool) {
+		_ = yield("x1", m.Embedding(randVec(rng, 128, 1))) &&
+			yield("x2", m.Embedding(randVec(rng, 127, 1))) &&
+			yield("x3", m.Embedding(randVec(rng, 128, 1)))
+	}
+	n, err = g.Load(bad)
+	if !errors.Is(err, ErrDimension) || n != 1 || g.Len() != 101 {
+		t.Fatalf("Load with a bad vector = %d, %v; Len %d", n, err, g.Len())
+	}
+}
+
+// TestConcurrentUse runs Identify, Verify, Add and Remove at once; run it
+// with -race.
+func TestConcurrentUse(t *testing.T) {
+	for _, prec := range []Precision{Float32, Int8} {
+		t.Run(prec.String(), func(t *testing.T) {
+			m := testL2
+			g, _ := NewGallery(m, &GalleryConfig{Precision: prec})
+			rng := rand.New(rand.NewPCG(9, 9))
+			const base = 3000 // crosses chunk growth and, with writers, the parallel threshold is exercised below
+			for i := range base {
+				if err := g.Add(fmt.Sprintf("base-%d", i), m.Embedding(randVec(rng, 128, 0.05))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for w := range 2 {
+				wg.Go(func() {
+					rng := rand.New(rand.NewPCG(uint64(w), 1))
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						v := randVec(rng, 128, 0.05)
+						if _, err := g.Identify(m.Embedding(v), 3); err != nil {
+							t.Error(err)
+							return
+						}
+						q, _ := g.query(m.Embedding(v))
+						g.mu.RLock()
+						g.scan(&q, 3, float32(math.Inf(1)), 0) // force the parallel path
+						g.mu.RUnlock()
+						_, _, err := g.Verify(fmt.Sprintf("base-%d", i%base), m.Embedding(v))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Go(func() {
+				defer close(stop)
+				rng := rand.New(rand.NewPCG(7, 7))
+				for i := range 3000 {
+					id := fmt.Sprintf("new-%d", i)
+					if err := g.Add(id, m.Embedding(randVec(rng, 128, 0.05))); err != nil {
+						t.Error(err)
+						return
+					}
+					if i%2 == 0 {
+						if err := g.Remove(id); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			})
+			wg.Wait()
+			if g.Len() != base+1500 {
+				t.Fatalf("Len = %d, want %d", g.Len(), base+1500)
+			}
+		})
+	}
+}
+
+// TestRemoveCompactsIDs removes most subjects so that the ID arena is
+// compacted, then checks every remaining subject is still found.
+func TestRemoveCompactsIDs(t *testing.T) {
+	m := Model{ID: "small", Dim: 8, Metric: Euclidean, Threshold: 0.01}
+	g, _ := NewGallery(m, nil)
+	rng := rand.New(rand.NewPCG(3, 3))
+	vecs := map[string][]float32{}
+	const n = 12000
+	for i := range n {
+		id := fmt.Sprintf("resident-%015d", i)
+		vecs[id] = randVec(rng, 8, 1)
+		if err := g.Add(id, m.Embedding(vecs[id])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compactions := 0
+	for i := range n {
+		if i%10 == 0 {
+			continue
+		}
+		id := fmt.Sprintf("resident-%015d", i)
+		dead := g.ids.dead
+		if err := g.Remove(id); err != nil {
+			t.Fatal(err)
+		}
+		delete(vecs, id)
+		if g.ids.dead < dead {
+			compactions++
+		}
+	}
+	if compactions == 0 {
+		t.Fatal("the ID arena was never compacted")
+	}
+	t.Logf("%d compactions; arena now %d chunks, %d live and %d dead bytes", compactions, len(g.ids.arena), g.ids.live, g.ids.dead)
+	if g.Len() != len(vecs) || g.Subjects() != len(vecs) {
+		t.Fatalf("Len %d, Subjects %d, want %d", g.Len(), g.Subjects(), len(vecs))
+	}
+	for id, v := range vecs {
+		d, ok, err := g.Verify(id, m.Embedding(v))
+		if err != nil || !ok || d != 0 {
+			t.Fatalf("Verify(%q, own vector) = %v, %v, %v", id, d, ok, err)
+		}
+		got, err := g.Identify(m.Embedding(v), 1)
+		if err != nil || len(got) != 1 || got[0].ID != id {
+			t.Fatalf("Identify(own vector of %q) = %v, %v", id, got, err)
+		}
+	}
+}
