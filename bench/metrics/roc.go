@@ -245,3 +245,23 @@ func (c Curve) Thin(n int) Curve {
 	out.Points = append(out.Points, c.Points[len(c.Points)-1])
 	return out
 }
+
+// At returns the operating point of c at a distance threshold t: the last
+// point whose threshold is at most t (the accept-nothing point when t is
+// below every score). Scores are float32, so t is compared after rounding to
+// float32.
+func (c Curve) At(t float64) Point {
+	if len(c.Points) == 0 {
+		return Point{Threshold: t}
+	}
+	t32 := float64(float32(t))
+	i, _ := slices.BinarySearchFunc(c.Points, t32, func(p Point, t float64) int {
+		if p.Threshold <= t {
+			return -1
+		}
+		return 1
+	})
+	p := c.Points[max(i-1, 0)]
+	p.Threshold = t
+	return p
+}

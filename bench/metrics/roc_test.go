@@ -195,3 +195,20 @@ func TestThin(t *testing.T) {
 		t.Errorf("short curve changed: %+v", got)
 	}
 }
+
+func TestAt(t *testing.T) {
+	c, _ := ROC([]float32{0.3, 0.1, 0.6, 0.2}, []float32{0.9, 0.4, 0.8, 0.5, 0.7})
+	tests := []struct {
+		t          float64
+		gAcc, iAcc int
+	}{{0, 0, 0}, {0.1, 1, 0}, {0.35, 3, 0}, {0.4, 3, 1}, {0.65, 4, 2}, {5, 4, 5}}
+	for _, tt := range tests {
+		p := c.At(tt.t)
+		if p.GenuineAccepted != tt.gAcc || p.ImpostorAccepted != tt.iAcc || p.Threshold != tt.t {
+			t.Errorf("At(%v) = %+v, want %d genuine and %d impostor accepted", tt.t, p, tt.gAcc, tt.iAcc)
+		}
+	}
+	if p := (Curve{}).At(0.5); p.TAR != 0 || p.FAR != 0 {
+		t.Errorf("empty curve At = %+v", p)
+	}
+}
