@@ -108,13 +108,27 @@ type Config struct {
 	// Workers is the number of go-face recognizers in the pool, the number of
 	// images processed at once. Zero means runtime.NumCPU().
 	Workers int
+	// MaxPixels is the largest image (width × height) Extract decodes; a
+	// larger one is refused from its header with ErrTooLarge, so a small
+	// hostile file cannot make the decoder allocate gigabytes. Zero means
+	// DefaultMaxPixels.
+	MaxPixels int
 }
+
+// DefaultMaxPixels is the default Config.MaxPixels: 40 megapixels, above any
+// camera frame or phone photo (decoded, about 120 MB of RGB).
+const DefaultMaxPixels = 40_000_000
+
+// ErrTooLarge is wrapped (with facematch.ErrDecode) by the error of Extract
+// for an image larger than Config.MaxPixels.
+var ErrTooLarge = errors.New("dlib: image too large")
 
 // Extractor finds and embeds faces with a pool of go-face recognizers. It
 // implements facematch.Extractor and is safe for concurrent use.
 type Extractor struct {
-	model facematch.Model
-	n     int
+	model     facematch.Model
+	n         int
+	maxPixels int
 
 	// mu is held for reading by every extraction and for writing by Close,
 	// which so waits until no recognizer is in use.
@@ -137,6 +151,13 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
+	maxPixels := cfg.MaxPixels
+	if maxPixels < 0 {
+		return nil, fmt.Errorf("dlib: Config.MaxPixels is %d, want >= 0", maxPixels)
+	}
+	if maxPixels == 0 {
+		maxPixels = DefaultMaxPixels
+	}
 	for _, name := range ModelFiles {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return nil, fmt.Errorf("dlib: model file %s missing (run `make setup`): %w", name, err)
@@ -147,9 +168,10 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 		return nil, err
 	}
 	e := &Extractor{
-		model: facematch.Model{ID: id, Dim: Dim, Metric: facematch.Euclidean, Threshold: Threshold},
-		n:     n,
-		pool:  make(chan *face.Recognizer, n),
+		model:     facematch.Model{ID: id, Dim: Dim, Metric: facematch.Euclidean, Threshold: Threshold},
+		n:         n,
+		maxPixels: maxPixels,
+		pool:      make(chan *face.Recognizer, n),
 	}
 	for i := 0; i < n; i++ {
 		rec, err := face.NewRecognizer(dir)
@@ -188,20 +210,33 @@ func (e *Extractor) Model() facematch.Model { return e.model }
 func (e *Extractor) Workers() int { return e.n }
 
 // Extract returns every face in the JPEG or PNG image data, left to right,
-// or an empty slice when there is none. Undecodable data gives an error
-// wrapping facematch.ErrDecode; after Close it returns facematch.ErrClosed.
+// or an empty slice when there is none. Data that is not a JPEG or PNG Go
+// can parse, or that declares more than Config.MaxPixels pixels, gives an
+// error wrapping facematch.ErrDecode before any pixel is decoded; after
+// Close it returns facematch.ErrClosed.
 func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("dlib: empty input: %w", facematch.ErrDecode)
 	}
-	if !directJPEG(data) {
-		img, _, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("dlib: %w: %v", facematch.ErrDecode, err)
-		}
-		return e.ExtractImage(img)
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("dlib: %w: %v", facematch.ErrDecode, err)
 	}
-	return e.recognize(data)
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("dlib: %w: empty %dx%d image", facematch.ErrDecode, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > int64(e.maxPixels) {
+		return nil, fmt.Errorf("dlib: %w: %w: %dx%d, limit %d pixels", facematch.ErrDecode, ErrTooLarge, cfg.Width, cfg.Height, e.maxPixels)
+	}
+	if format == "jpeg" && cfg.ColorModel == color.YCbCrModel {
+		// A 3-channel JPEG: go-face decodes it itself.
+		return e.recognize(data)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("dlib: %w: %v", facematch.ErrDecode, err)
+	}
+	return e.ExtractImage(img)
 }
 
 // ExtractImage returns every face in the decoded image img (a camera frame,
@@ -299,22 +334,6 @@ func convert(f face.Face) facematch.Face {
 		Landmarks:  lm,
 		Descriptor: d,
 	}
-}
-
-// directJPEG reports whether data is a JPEG that go-face can decode itself:
-// it starts with a JPEG marker and its header does not declare a grayscale
-// or CMYK image (go-face rejects those). A JPEG whose header Go cannot parse
-// still goes to libjpeg, which may know the coding (arithmetic, 12-bit...)
-// or report the error.
-func directJPEG(data []byte) bool {
-	if len(data) < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF {
-		return false
-	}
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return true
-	}
-	return cfg.ColorModel == color.YCbCrModel
 }
 
 // JPEGQuality is the quality at which EncodeJPEG encodes non-JPEG input for
