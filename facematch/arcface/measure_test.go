@@ -1,0 +1,212 @@
+package arcface
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/bench/metrics"
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/testenv"
+)
+
+// sample is one photo of the shared face set with dlib's single face.
+type sample struct {
+	path, identity, group string
+	data                  []byte
+	face                  facematch.Face // dlib: Box, 68 Landmarks, descriptor
+	img                   gocv.Mat       // decoded BGR pixels
+}
+
+var (
+	setOnce    sync.Once
+	setSamples []sample
+	setDlib    *dlib.Extractor
+	setErr     error
+)
+
+// faceSet runs dlib once over ../shared/testdata/faces and keeps, for every
+// photo with exactly one face, the face and the decoded image.
+func faceSet(t testing.TB) ([]sample, *dlib.Extractor) {
+	t.Helper()
+	dir := testenv.Faces(t)
+	mdir := testenv.Models(t, dlib.ModelFiles...)
+	setOnce.Do(func() {
+		groups, err := readGroups(filepath.Join(dir, "GROUPS.tsv"))
+		if err != nil {
+			setErr = err
+			return
+		}
+		setDlib, err = dlib.Open(mdir, dlib.Config{Workers: 1})
+		if err != nil {
+			setErr = err
+			return
+		}
+		ids := make([]string, 0, len(groups))
+		for id := range groups {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			files, _ := filepath.Glob(filepath.Join(dir, id, "*.jpg"))
+			sort.Strings(files)
+			for _, p := range files {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					setErr = err
+					return
+				}
+				faces, err := setDlib.Extract(data)
+				if err != nil {
+					setErr = fmt.Errorf("%s: %w", p, err)
+					return
+				}
+				f, err := facematch.One(faces)
+				if err != nil {
+					continue // reported by the caller as skipped photos
+				}
+				img, err := gocv.IMDecode(data, gocv.IMReadColor|gocv.IMReadIgnoreOrientation)
+				if err != nil {
+					setErr = err
+					return
+				}
+				setSamples = append(setSamples, sample{path: p, identity: id, group: groups[id], data: data, face: f, img: img})
+			}
+		}
+	})
+	if setErr != nil {
+		t.Fatal(setErr)
+	}
+	return setSamples, setDlib
+}
+
+func readGroups(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	groups := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), "\t")
+		if len(fields) == 2 && fields[0] != "identity" {
+			groups[fields[0]] = fields[1]
+		}
+	}
+	return groups, sc.Err()
+}
+
+// result is one verifier's figures on one group.
+type result struct {
+	genuine, impostor int
+	tar               metrics.AtFAR
+	eer               metrics.EER
+}
+
+// evaluate computes TAR at FAR = 1 % and the EER per group ("east-asian",
+// "other": genuine pairs and impostor pairs with both photos in the group)
+// for descriptors desc[i] of samples[i] under metric m.
+func evaluate(t testing.TB, samples []sample, desc [][]float32, m facematch.Metric) map[string]result {
+	t.Helper()
+	out := map[string]result{}
+	for _, g := range []string{"east-asian", "other"} {
+		var gen, imp []float32
+		for i := range samples {
+			for j := i + 1; j < len(samples); j++ {
+				if samples[i].group != g || samples[j].group != g {
+					continue
+				}
+				d := m.Distance(desc[i], desc[j])
+				if samples[i].identity == samples[j].identity {
+					gen = append(gen, d)
+				} else {
+					imp = append(imp, d)
+				}
+			}
+		}
+		c, err := metrics.ROC(gen, imp)
+		if err != nil {
+			t.Fatalf("%s: %v", g, err)
+		}
+		tar, err := c.TARAtFAR(0.01)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eer, err := c.EqualErrorRate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[g] = result{genuine: len(gen), impostor: len(imp), tar: tar, eer: eer}
+	}
+	return out
+}
+
+// variants are the input preparations measured for each network: the
+// scaling Human feeds ([0,1] for mobilefacenet, [0,255] for faceres), the
+// training-time [-1,1] scaling, and looser crops.
+func variants() []Spec {
+	var out []Spec
+	for _, s := range Specs {
+		scales := [][2]float32{{s.Scale, s.Offset}}
+		switch s.Name {
+		case "mobilefacenet":
+			scales = [][2]float32{{1.0 / 128, -127.5 / 128}, {1.0 / 255, 0}}
+		case "faceres", "faceres-deep":
+			scales = [][2]float32{{1, 0}, {1.0 / 127.5, -1}}
+		}
+		for _, sc := range scales {
+			for _, z := range []float32{1, 1.25, 1.6} {
+				v := s
+				v.Scale, v.Offset, v.Zoom = sc[0], sc[1], z
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// TestMeasure prints, per group, TAR at FAR = 1 % and the EER of dlib and
+// of every network and input preparation on the shared face set. Run with
+// -v to see the table (docs/arcface.md records it). It fails only if a
+// network cannot run.
+func TestMeasure(t *testing.T) {
+	samples, dl := faceSet(t)
+	mdir := testenv.ModelDir()
+	t.Logf("%d photos with exactly one dlib face", len(samples))
+	row := func(name string, r map[string]result) {
+		ea, ot := r["east-asian"], r["other"]
+		t.Logf("%-72s EA TAR@1%%=%5.1f%% (%d/%d gen, %d imp, thr %.4f) EER=%5.1f%% | other TAR@1%%=%5.1f%% (%d/%d, %d imp) EER=%5.1f%%",
+			name, 100*ea.tar.TAR, ea.tar.GenuineAccepted, ea.genuine, ea.impostor, ea.tar.Threshold, 100*ea.eer.Rate,
+			100*ot.tar.TAR, ot.tar.GenuineAccepted, ot.genuine, ot.impostor, 100*ot.eer.Rate)
+	}
+	desc := make([][]float32, len(samples))
+	for i := range samples {
+		desc[i] = samples[i].face.Descriptor
+	}
+	row(dl.Model().ID, evaluate(t, samples, desc, facematch.Euclidean))
+	for _, v := range variants() {
+		testenv.Model(t, v.File)
+		e, err := Open(mdir, v, dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range samples {
+			d, err := e.embed(samples[i].img, samples[i].face.Landmarks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			desc[i] = d
+		}
+		e.Close()
+		row(v.ID(), evaluate(t, samples, desc, facematch.Cosine))
+	}
+}
