@@ -10,12 +10,14 @@
 //	    dequantizes (value = q*scale + min), fills dlib's network and
 //	    serializes it. The output is byte-for-byte reproducible for a given
 //	    dlib version.
-//	dlibconv chip <landmarks.dat> <photo.jpg> <out.raw>
-//	    Detects the single largest face with dlib's HOG detector, finds its
-//	    landmarks and writes the aligned 150x150 RGB chip (67,500 bytes,
-//	    row-major, R G B) that dlib's recognition network consumes.
-//	dlibconv embed <model.dat> <chip.raw>
-//	    Prints the 128-d descriptor of a raw chip, one number per line.
+//	dlibconv chip <landmarks.dat> <photo.jpg> <out.raw> [<photo.jpg> <out.raw>]...
+//	    For each photo, detects the largest face with dlib's HOG detector,
+//	    finds its landmarks and writes the aligned 150x150 RGB chip (67,500
+//	    bytes, row-major, R G B) that dlib's recognition network consumes:
+//	    extract_image_chip(get_face_chip_details(shape, 150, 0.25)).
+//	dlibconv embed <model.dat> <chip.raw>...
+//	    Prints the 128-d descriptor of each raw chip, one line of 128
+//	    numbers per chip.
 //
 // Errors go to stderr as one line starting with "dlibconv:"; the exit status
 // is 1 for bad input and 2 for bad usage.
@@ -465,12 +467,10 @@ static int convert(const std::string& manifest, const std::string& out_path) {
 // ---------------------------------------------------------------------------
 // Test helpers: an aligned chip from a photo, and the descriptor of a chip.
 
-static int chip(const std::string& landmarks, const std::string& photo, const std::string& out_path) {
-    shape_predictor sp;
-    deserialize(landmarks) >> sp;
+// write_chip writes the aligned chip of the largest face in photo.
+static void write_chip(shape_predictor& sp, frontal_face_detector& detector, const std::string& photo, const std::string& out_path) {
     matrix<rgb_pixel> img;
     load_image(img, photo);
-    frontal_face_detector detector = get_frontal_face_detector();
     std::vector<rectangle> faces = detector(img);
     if (faces.empty()) throw failure(photo + ": no face found");
     rectangle best = faces[0];
@@ -492,38 +492,50 @@ static int chip(const std::string& landmarks, const std::string& photo, const st
     out.write(raw.data(), static_cast<std::streamsize>(raw.size()));
     out.flush();
     if (!out) throw failure("cannot write " + out_path);
+}
+
+static int chip(const std::vector<std::string>& a) {
+    shape_predictor sp;
+    deserialize(a[1]) >> sp;
+    frontal_face_detector detector = get_frontal_face_detector();
+    for (size_t i = 2; i + 1 < a.size(); i += 2) write_chip(sp, detector, a[i], a[i + 1]);
     return 0;
 }
 
-static int embed(const std::string& model, const std::string& chip_path) {
+static int embed(const std::vector<std::string>& a) {
     anet_type net;
-    deserialize(model) >> net;
-    std::string raw = read_file(chip_path);
-    if (raw.size() != static_cast<size_t>(chip_size * chip_size * 3))
-        throw failure(chip_path + ": " + std::to_string(raw.size()) + " bytes, want a 150x150 RGB chip of 67500 bytes");
-    matrix<rgb_pixel> face(chip_size, chip_size);
-    size_t i = 0;
-    for (long r = 0; r < chip_size; r++)
-        for (long c = 0; c < chip_size; c++, i += 3)
-            face(r, c) = rgb_pixel(static_cast<unsigned char>(raw[i]), static_cast<unsigned char>(raw[i + 1]), static_cast<unsigned char>(raw[i + 2]));
-    matrix<float, 0, 1> d = net(face);
-    for (long k = 0; k < d.size(); k++) std::printf("%.9g\n", d(k));
+    deserialize(a[1]) >> net;
+    for (size_t n = 2; n < a.size(); n++) {
+        const std::string& chip_path = a[n];
+        std::string raw = read_file(chip_path);
+        if (raw.size() != static_cast<size_t>(chip_size * chip_size * 3))
+            throw failure(chip_path + ": " + std::to_string(raw.size()) + " bytes, want a 150x150 RGB chip of 67500 bytes");
+        matrix<rgb_pixel> face(chip_size, chip_size);
+        size_t i = 0;
+        for (long r = 0; r < chip_size; r++)
+            for (long c = 0; c < chip_size; c++, i += 3)
+                face(r, c) = rgb_pixel(static_cast<unsigned char>(raw[i]), static_cast<unsigned char>(raw[i + 1]),
+                                       static_cast<unsigned char>(raw[i + 2]));
+        matrix<float, 0, 1> d = net(face);
+        for (long k = 0; k < d.size(); k++) std::printf(k ? " %.9g" : "%.9g", d(k));
+        std::printf("\n");
+    }
     return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
 static void usage() {
     std::fprintf(stderr,
                  "usage: dlibconv convert <weights_manifest.json> <out.dat>\n"
-                 "       dlibconv chip <landmarks.dat> <photo.jpg> <out.raw>\n"
-                 "       dlibconv embed <model.dat> <chip.raw>\n");
+                 "       dlibconv chip <landmarks.dat> <photo.jpg> <out.raw> [<photo.jpg> <out.raw>]...\n"
+                 "       dlibconv embed <model.dat> <chip.raw>...\n");
 }
 
 int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
     try {
         if (a.size() == 3 && a[0] == "convert") return convert(a[1], a[2]);
-        if (a.size() == 4 && a[0] == "chip") return chip(a[1], a[2], a[3]);
-        if (a.size() == 3 && a[0] == "embed") return embed(a[1], a[2]);
+        if (a.size() >= 4 && a.size() % 2 == 0 && a[0] == "chip") return chip(a);
+        if (a.size() >= 3 && a[0] == "embed") return embed(a);
     } catch (const std::exception& e) {
         std::string msg = e.what();
         while (!msg.empty() && std::isspace(static_cast<unsigned char>(msg.back()))) msg.pop_back();
