@@ -1,0 +1,406 @@
+package template
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func secret(b byte) []byte {
+	s := make([]byte, 32)
+	for i := range s {
+		s[i] = b + byte(i)
+	}
+	return s
+}
+
+func mustTransform(t testing.TB, sec []byte, model string, dim int) *Transform {
+	t.Helper()
+	tr, err := NewTransform(sec, model, dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func randUnit(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	var n float64
+	for i := range v {
+		x := r.NormFloat64()
+		v[i] = float32(x)
+		n += x * x
+	}
+	n = math.Sqrt(n)
+	for i := range v {
+		v[i] = float32(float64(v[i]) / n)
+	}
+	return v
+}
+
+func dist(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+func TestTransformOrthonormal(t *testing.T) {
+	for _, dim := range []int{1, 2, 64, 128} {
+		tr := mustTransform(t, secret(1), "m", dim)
+		var worst float64
+		for i := 0; i < dim; i++ {
+			for j := 0; j <= i; j++ {
+				var dot float64
+				for k := 0; k < dim; k++ {
+					dot += tr.m[i*dim+k] * tr.m[j*dim+k]
+				}
+				if i == j {
+					dot--
+				}
+				worst = max(worst, math.Abs(dot))
+			}
+		}
+		if worst > 1e-12 {
+			t.Errorf("dim %d: |M·Mᵀ − I| = %g", dim, worst)
+		}
+	}
+}
+
+func TestTransformPreservesDistances(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, dim := range []int{128, 512} {
+		tr := mustTransform(t, secret(2), "m", dim)
+		var worstD, worstC, worstInv float64
+		for i := 0; i < 200; i++ {
+			// dlib-like scale: non-unit vectors with norm around 1.
+			a, b := randUnit(r, dim), randUnit(r, dim)
+			for k := range a {
+				a[k] *= 1.3
+			}
+			ta, _ := tr.Apply(a)
+			tb, _ := tr.Apply(b)
+			worstD = max(worstD, math.Abs(dist(ta, tb)-dist(a, b)))
+			worstC = max(worstC, math.Abs(cosine(ta, tb)-cosine(a, b)))
+			back, _ := tr.Invert(ta)
+			worstInv = max(worstInv, dist(back, a))
+		}
+		t.Logf("dim %d: max |Δ euclidean| = %.2g, max |Δ cosine| = %.2g, max inversion error = %.2g", dim, worstD, worstC, worstInv)
+		if worstD > 1e-5 || worstC > 1e-5 || worstInv > 1e-5 {
+			t.Errorf("dim %d: distances not preserved within 1e-5", dim)
+		}
+	}
+}
+
+func TestTransformDeterministicAndKeyed(t *testing.T) {
+	v := randUnit(rand.New(rand.NewPCG(1, 1)), 128)
+	a, _ := mustTransform(t, secret(3), "m", 128).Apply(v)
+	b, _ := mustTransform(t, secret(3), "m", 128).Apply(v)
+	if !slices.Equal(a, b) {
+		t.Fatal("same secret gives different transforms")
+	}
+	for name, tr := range map[string]*Transform{
+		"other secret": mustTransform(t, secret(4), "m", 128),
+		"other model":  mustTransform(t, secret(3), "m2", 128),
+	} {
+		c, _ := tr.Apply(v)
+		if cosine(a, c) > 0.5 {
+			t.Errorf("%s: cosine %v to the original transform", name, cosine(a, c))
+		}
+	}
+	if mustTransform(t, secret(3), "m", 128).ID() == mustTransform(t, secret(4), "m", 128).ID() {
+		t.Error("different secrets share a transform ID")
+	}
+}
+
+func TestTransformErrors(t *testing.T) {
+	if _, err := NewTransform(make([]byte, MinSecretSize-1), "m", 8); !errors.Is(err, ErrSecret) {
+		t.Errorf("short secret: %v", err)
+	}
+	if _, err := NewTransform(secret(1), "", 8); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty model: %v", err)
+	}
+	for _, d := range []int{0, -1, MaxDim + 1} {
+		if _, err := NewTransform(secret(1), "m", d); !errors.Is(err, ErrInvalid) {
+			t.Errorf("dim %d: %v", d, err)
+		}
+	}
+	tr := mustTransform(t, secret(1), "m", 8)
+	if _, err := tr.Apply(make([]float32, 7)); !errors.Is(err, ErrDim) {
+		t.Errorf("Apply short vector: %v", err)
+	}
+	if _, err := tr.Protect([]float32{1, 2, 3, 4, 5, 6, 7, float32(math.NaN())}, 1, time.Now()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Protect NaN: %v", err)
+	}
+	tr.Wipe()
+	if _, err := tr.Apply(make([]float32, 8)); !errors.Is(err, ErrDim) {
+		t.Errorf("Apply after Wipe: %v", err)
+	}
+}
+
+// ksStat returns the two-sample Kolmogorov–Smirnov statistic D of a and b
+// and the effective sample size n·m/(n+m).
+func ksStat(a, b []float64) (d, ne float64) {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		x := min(a[i], b[j])
+		for i < len(a) && a[i] <= x {
+			i++
+		}
+		for j < len(b) && b[j] <= x {
+			j++
+		}
+		d = max(d, math.Abs(float64(i)/float64(len(a))-float64(j)/float64(len(b))))
+	}
+	return d, float64(len(a)) * float64(len(b)) / float64(len(a)+len(b))
+}
+
+// qks is the Kolmogorov distribution's survival function
+// Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²).
+func qks(lambda float64) float64 {
+	if lambda < 0.2 {
+		return 1
+	}
+	var p float64
+	sign := 2.0
+	for k := 1; k <= 100; k++ {
+		term := sign * math.Exp(-2*float64(k*k)*lambda*lambda)
+		p += term
+		if math.Abs(term) < 1e-12 {
+			break
+		}
+		sign = -sign
+	}
+	return max(0, min(1, p))
+}
+
+// ks returns the two-sample KS statistic and its asymptotic p-value with
+// Stephens' small-sample correction (as in Numerical Recipes' kstwo).
+func ks(a, b []float64) (d, p float64) {
+	d, ne := ksStat(a, b)
+	en := math.Sqrt(ne)
+	return d, qks((en + 0.12 + 0.11/en) * d)
+}
+
+func TestKS(t *testing.T) {
+	// Reference quantiles of the Kolmogorov distribution.
+	for _, c := range []struct{ lambda, p float64 }{{0.8276, 0.50}, {1.2239, 0.10}, {1.3581, 0.05}, {1.6276, 0.01}} {
+		if got := qks(c.lambda); math.Abs(got-c.p) > 5e-4 {
+			t.Errorf("Q(%v) = %.5f, want %.2f", c.lambda, got, c.p)
+		}
+	}
+	if d, _ := ksStat([]float64{1, 2, 3}, []float64{4, 5, 6}); d != 1 {
+		t.Errorf("disjoint samples: D=%g, want 1", d)
+	}
+	if d, _ := ksStat([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4}); d != 0 {
+		t.Errorf("equal samples: D=%g, want 0", d)
+	}
+	if d, _ := ksStat([]float64{1, 2, 3, 4}, []float64{3, 4, 5, 6}); d != 0.5 {
+		t.Errorf("half-overlapping samples: D=%g, want 0.5", d)
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	a, c := make([]float64, 2000), make([]float64, 2000)
+	for i := range a {
+		a[i], c[i] = r.NormFloat64(), r.NormFloat64()+0.3
+	}
+	if d, p := ks(a, c); p > 1e-6 {
+		t.Errorf("shifted distribution not rejected: D=%g p=%g", d, p)
+	}
+}
+
+func meanVar(x []float64) (m, v float64) {
+	for _, a := range x {
+		m += a
+	}
+	m /= float64(len(x))
+	for _, a := range x {
+		v += (a - m) * (a - m)
+	}
+	return m, v / float64(len(x)-1)
+}
+
+// TestUnlinkability checks ISO/IEC 24745 unlinkability: the similarity of
+// the same face protected under two deployment keys is distributed like the
+// similarity of unrelated faces.
+//
+// For deployments with independent random keys this holds exactly (R2·R1ᵀ
+// is Haar-distributed); the first subtest measures it with a KS test, a
+// fresh key pair per sample. For one fixed pair of keys, cos(R1x, R2x) =
+// xᵀQx with Q = R1ᵀR2, whose mean over faces is tr(Q)/d instead of 0 (the
+// variance is the same ≈ 1/d): the second subtest measures that shift and
+// bounds it. A control checks the KS test does reject linkable scores.
+func TestUnlinkability(t *testing.T) {
+	t.Run("random deployment pairs", func(t *testing.T) {
+		const n, dim = 2000, 32
+		r := rand.New(rand.NewPCG(21, 22))
+		mated, nonMated := make([]float64, n), make([]float64, n)
+		for i := 0; i < n; i++ {
+			s1, s2 := make([]byte, 32), make([]byte, 32)
+			for k := range s1 {
+				s1[k], s2[k] = byte(r.Uint32()), byte(r.Uint32())
+			}
+			k1 := mustTransform(t, s1, "m", dim)
+			k2 := mustTransform(t, s2, "m", dim)
+			x, y := randUnit(r, dim), randUnit(r, dim)
+			x1, _ := k1.Apply(x)
+			x2, _ := k2.Apply(x)
+			y1, _ := k1.Apply(y)
+			mated[i] = cosine(x1, x2)
+			nonMated[i] = cosine(x1, y1)
+		}
+		d, p := ks(mated, nonMated)
+		t.Logf("same vector under two random keys vs unrelated vectors: KS D=%.4f p=%.3f (n=m=%d, dim %d)", d, p, n, dim)
+		if p < 0.01 {
+			t.Errorf("cross-key similarities distinguishable from unrelated ones: D=%.4f p=%.3g", d, p)
+		}
+	})
+	t.Run("fixed deployment pair", func(t *testing.T) {
+		const n, dim = 2000, 128
+		r := rand.New(rand.NewPCG(11, 13))
+		k1 := mustTransform(t, secret(10), "dlib", dim)
+		k2 := mustTransform(t, secret(20), "dlib", dim)
+		var trQ float64 // tr(R1ᵀR2) = Σ_ij R1[i][j]·R2[i][j]
+		for i := range k1.m {
+			trQ += k1.m[i] * k2.m[i]
+		}
+		mated, recaptured, nonMated, control := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		noisy := func(v []float32) []float32 { // a second capture of the same face
+			w := make([]float32, len(v))
+			for i := range v {
+				w[i] = v[i] + float32(r.NormFloat64()*0.02)
+			}
+			return w
+		}
+		for i := 0; i < n; i++ {
+			x, y := randUnit(r, dim), randUnit(r, dim)
+			x1, _ := k1.Apply(x)
+			x2, _ := k2.Apply(x)
+			xn1, _ := k1.Apply(noisy(x))
+			xn2, _ := k2.Apply(noisy(x))
+			y1, _ := k1.Apply(y)
+			mated[i] = cosine(x1, x2)
+			recaptured[i] = cosine(x1, xn2)
+			nonMated[i] = cosine(x1, y1)
+			control[i] = cosine(x1, xn1)
+		}
+		d, p := ks(mated, nonMated)
+		d2, p2 := ks(recaptured, nonMated)
+		dc, pc := ks(control, nonMated)
+		mm, vm := meanVar(mated)
+		mn, vn := meanVar(nonMated)
+		t.Logf("dim %d, n=%d: tr(R1ᵀR2) = %.3f, predicted mean shift tr/d = %.4f", dim, n, trQ, trQ/dim)
+		t.Logf("same vector, two keys: mean %.4f sd %.4f; unrelated: mean %.4f sd %.4f; KS D=%.4f p=%.3g", mm, math.Sqrt(vm), mn, math.Sqrt(vn), d, p)
+		t.Logf("recaptured face, two keys vs unrelated: KS D=%.4f p=%.3g", d2, p2)
+		t.Logf("control, recaptured face under one key vs unrelated: KS D=%.4f p=%.3g", dc, pc)
+		t.Logf("max cosine: same vector two keys %.3f, unrelated %.3f; min cosine same-key recapture %.3f",
+			slices.Max(mated), slices.Max(nonMated), slices.Min(control))
+		se := math.Sqrt(vn / n)
+		if math.Abs(mm-trQ/dim) > 4*se {
+			t.Errorf("mean cross-key similarity %.4f is not the predicted tr(Q)/d = %.4f (±%.4f)", mm, trQ/dim, 4*se)
+		}
+		if math.Abs(vm-vn) > 0.15*vn {
+			t.Errorf("cross-key variance %.5f differs from unrelated %.5f by more than 15%%", vm, vn)
+		}
+		// tr(Q) of a Haar rotation is ≈ N(0, 1); |tr| > 5 has probability < 1e-6.
+		if math.Abs(trQ) > 5 {
+			t.Errorf("tr(R1ᵀR2) = %.2f: keys are related", trQ)
+		}
+		if slices.Max(mated) > 0.5 {
+			t.Errorf("a cross-key pair has cosine %.3f", slices.Max(mated))
+		}
+		if pc > 1e-6 || dc < 0.9 {
+			t.Errorf("control: the KS test failed to tell mated from unrelated pairs (D=%.4f p=%.3g)", dc, pc)
+		}
+	})
+}
+
+// TestRekey moves a gallery to a new key from the protected templates alone
+// and checks templates stolen before the re-key no longer match anything.
+func TestRekey(t *testing.T) {
+	const n, dim = 1000, 128
+	r := rand.New(rand.NewPCG(5, 8))
+	oldT := mustTransform(t, secret(30), "dlib", dim)
+	newT := mustTransform(t, secret(40), "dlib", dim)
+	raw := make([][]float32, n)
+	stolen := make([]Template, n)
+	gallery := make([]Template, n)
+	for i := range raw {
+		raw[i] = randUnit(r, dim)
+		tp, err := oldT.Protect(raw[i], 0.9, time.Unix(1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stolen[i] = tp
+		g, err := Rekey(&tp, oldT, newT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gallery[i] = g
+	}
+	// The re-keyed template equals a fresh enrollment under the new key.
+	var worst float64
+	for i := range raw {
+		fresh, _ := newT.Apply(raw[i])
+		worst = max(worst, dist(fresh, gallery[i].Vector))
+		if gallery[i].TransformID != newT.ID() || gallery[i].Quality != 0.9 {
+			t.Fatal("re-keyed template fields wrong")
+		}
+	}
+	if worst > 1e-5 {
+		t.Errorf("re-keyed vs fresh enrollment: max distance %g", worst)
+	}
+	// Before: a stolen template matches its owner exactly. After: the closest
+	// gallery entry to any stolen template is as far as unrelated faces.
+	const matchDist = 0.6 // dlib's threshold; unit vectors at this distance have cosine 0.82
+	minDist := math.Inf(1)
+	for i := range stolen {
+		for j := range gallery {
+			minDist = min(minDist, dist(stolen[i].Vector, gallery[j].Vector))
+		}
+	}
+	t.Logf("after re-key: closest stolen-to-gallery distance %.3f over %d×%d pairs (match threshold %.1f; unrelated unit vectors sit near √2)", minDist, n, n, matchDist)
+	if minDist <= matchDist {
+		t.Errorf("a stolen template still matches after re-key: distance %.3f", minDist)
+	}
+	if _, err := Rekey(&gallery[0], oldT, newT); !errors.Is(err, ErrWrongTransform) {
+		t.Errorf("Rekey from the wrong key: %v", err)
+	}
+	other := mustTransform(t, secret(40), "dlib", 64)
+	if _, err := Rekey(&stolen[0], oldT, other); !errors.Is(err, ErrWrongTransform) {
+		t.Errorf("Rekey to another dimension: %v", err)
+	}
+}
+
+func BenchmarkNewTransform128(b *testing.B) {
+	for b.Loop() {
+		if _, err := NewTransform(secret(1), "m", 128); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkApply128(b *testing.B) {
+	tr := mustTransform(b, secret(1), "m", 128)
+	v := randUnit(rand.New(rand.NewPCG(1, 1)), 128)
+	for b.Loop() {
+		tr.Apply(v)
+	}
+}
