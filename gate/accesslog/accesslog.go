@@ -9,7 +9,7 @@
 // through the store: its events remain, for counting, but no one can say
 // whose they were, and events of two different days never share a
 // pseudonym. Events older than the hard limit (default 30 days) are purged.
-// Everything is sealed at rest by the records.Store.
+// Everything is sealed at rest by the records.Sealed.
 package accesslog
 
 import (
@@ -107,9 +107,9 @@ type Event struct {
 	Pseudonym string `json:"pseudonym,omitempty"`
 }
 
-// Log is an access log on a records.Store. It is safe for concurrent use.
+// Log is an access log on a records.Sealed. It is safe for concurrent use.
 type Log struct {
-	st        records.Store
+	st        records.Sealed
 	clock     func() time.Time
 	retention time.Duration
 	hardLimit time.Duration
@@ -121,7 +121,7 @@ type Log struct {
 
 // New returns a Log on st. It destroys any period key already past the
 // retention window before returning.
-func New(st records.Store, opt Options) (*Log, error) {
+func New(st records.Sealed, opt Options) (*Log, error) {
 	l := &Log{st: st, clock: opt.Clock, retention: opt.Retention, hardLimit: opt.HardLimit, keys: map[string][]byte{}}
 	if l.clock == nil {
 		l.clock = time.Now
@@ -207,7 +207,7 @@ func (l *Log) periodKey(day string, create bool) ([]byte, error) {
 		if len(k) != keySize {
 			return nil, fmt.Errorf("%w: period key of %s has %d bytes", ErrCorrupt, day, len(k))
 		}
-	case errors.Is(err, records.ErrNotFound) && create:
+	case records.NotFound(err) && create:
 		k = make([]byte, keySize)
 		rand.Read(k)
 		if err := l.st.PutRecord(dayPrefix+day, keyClass, keyName, k); err != nil {
@@ -232,6 +232,15 @@ func (l *Log) live(day string, now time.Time) bool {
 	return err == nil && now.Before(start.Add(l.retention))
 }
 
+// list lists records, a missing subject being an empty list.
+func (l *Log) list(subject, class string) ([]string, error) {
+	names, err := l.st.ListRecords(subject, class)
+	if records.NotFound(err) {
+		return nil, nil
+	}
+	return names, err
+}
+
 // Pseudonym returns subject's pseudonym in the period holding t. It returns
 // ErrKeyDestroyed when that period is past the retention window and
 // ErrNoPeriod when nothing was logged in it.
@@ -243,7 +252,7 @@ func (l *Log) Pseudonym(subject string, t time.Time) (string, error) {
 		return "", fmt.Errorf("%w (%s)", ErrKeyDestroyed, day)
 	}
 	key, err := l.periodKey(day, false)
-	if errors.Is(err, records.ErrNotFound) {
+	if records.NotFound(err) {
 		return "", fmt.Errorf("%w (%s)", ErrNoPeriod, day)
 	}
 	if err != nil {
@@ -255,7 +264,7 @@ func (l *Log) Pseudonym(subject string, t time.Time) (string, error) {
 // Days returns the start of every period the log still holds events for,
 // oldest first.
 func (l *Log) Days() ([]time.Time, error) {
-	names, err := l.st.ListRecords(indexSubject, indexClass)
+	names, err := l.list(indexSubject, indexClass)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +282,7 @@ func (l *Log) Days() ([]time.Time, error) {
 // Events returns the events of the period holding t, in minute order.
 func (l *Log) Events(t time.Time) ([]Event, error) {
 	day := dayOf(t)
-	names, err := l.st.ListRecords(dayPrefix+day, eventClass)
+	names, err := l.list(dayPrefix+day, eventClass)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +367,7 @@ type ExpireReport struct {
 func (l *Log) Expire() (ExpireReport, error) {
 	var rep ExpireReport
 	now := l.clock().UTC()
-	names, err := l.st.ListRecords(indexSubject, indexClass)
+	names, err := l.list(indexSubject, indexClass)
 	if err != nil {
 		return rep, err
 	}
@@ -371,7 +380,7 @@ func (l *Log) Expire() (ExpireReport, error) {
 		}
 		switch {
 		case !now.Before(start.Add(l.hardLimit)):
-			if err := l.st.DeleteSubject(dayPrefix + day); err != nil {
+			if err := l.st.DeleteSubject(dayPrefix + day); err != nil && !records.NotFound(err) {
 				return rep, fmt.Errorf("accesslog: purge %s: %w", day, err)
 			}
 			if err := l.st.DeleteRecord(indexSubject, indexClass, day); err != nil {
@@ -379,7 +388,7 @@ func (l *Log) Expire() (ExpireReport, error) {
 			}
 			rep.Purged = append(rep.Purged, start)
 		case !now.Before(start.Add(l.retention)):
-			if _, err := l.st.GetRecord(dayPrefix+day, keyClass, keyName); errors.Is(err, records.ErrNotFound) {
+			if _, err := l.st.GetRecord(dayPrefix+day, keyClass, keyName); records.NotFound(err) {
 				continue // destroyed by an earlier pass, or never made
 			}
 			if err := l.st.ShredClass(dayPrefix+day, keyClass); err != nil {

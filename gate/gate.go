@@ -1,0 +1,553 @@
+package gate
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/gate/accesslog"
+	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/template"
+)
+
+// Gallery is the in-memory face matcher the gate keeps in step with the
+// store; *facematch.Gallery satisfies it. It holds protected vectors only:
+// the store's revocable transform preserves distances, so matching in the
+// protected space gives the same answers.
+type Gallery interface {
+	// Add adds one more protected template for subject id.
+	Add(id string, e facematch.Embedding) error
+	// Remove drops every template of id (facematch.ErrUnknownID when it
+	// holds none).
+	Remove(id string) error
+	// Identify returns up to k subjects within the match threshold of the
+	// protected probe, closest first.
+	Identify(e facematch.Embedding, k int) ([]facematch.Match, error)
+}
+
+// Store layout of the gate's own indexes, under subjects with a "/" that
+// no subject ID can contain.
+const (
+	indexSubject   = "gate/index"
+	subjectsClass  = "subjects"
+	cardIndexClass = "card"
+	qrIndexClass   = "qr"
+	qrUsedSubject  = "gate/qr-used"
+	qrUsedClass    = "used"
+	cardName       = "card"
+	pinName        = "pin"
+)
+
+// MaxSubjectLen is the longest subject ID.
+const MaxSubjectLen = 64
+
+// CheckSubject returns ErrInvalidSubject unless id is 1..MaxSubjectLen
+// characters from [A-Za-z0-9._-].
+func CheckSubject(id string) error {
+	if len(id) == 0 || len(id) > MaxSubjectLen {
+		return fmt.Errorf("%w: %d characters, want 1..%d", ErrInvalidSubject, len(id), MaxSubjectLen)
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: %q holds %q", ErrInvalidSubject, id, c)
+		}
+	}
+	return nil
+}
+
+// Config configures a Gate.
+type Config struct {
+	// Records is the sealed store. Required.
+	Records records.Store
+	// Keys are the operator's credential and receipt keys. Required.
+	Keys Keys
+	// Faces is the face gallery; nil runs the gate without faces (cards,
+	// PINs and QR codes only).
+	Faces Gallery
+	// Model is the face model whose descriptors the gate receives (its ID
+	// and Dim select the store's transform). Required with Faces.
+	Model facematch.Model
+	// Log receives every decision; nil keeps no log.
+	Log *accesslog.Log
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Policy is the default door policy.
+	Policy Policy
+	// Doors sets the policy of individual doors by ID.
+	Doors map[string]Policy
+	// PINParams are the Argon2id parameters of new PINs; zero means
+	// DefaultPINParams.
+	PINParams PINParams
+	// MaxPINFailures locks a PIN after that many failures in a row; zero
+	// means DefaultMaxPINFailures.
+	MaxPINFailures int
+	// QRLifetime is how long issued QR codes live; zero means
+	// DefaultQRLifetime.
+	QRLifetime time.Duration
+}
+
+// Gate is a compound's access control: subjects, their consents and
+// credentials, and decisions at the doors. It is safe for concurrent use.
+type Gate struct {
+	cfg Config
+	// strictest is the door policy every enrolled face must have a
+	// face-free alternative under.
+	strictest Policy
+
+	mu sync.Mutex // serialises changes to subjects and credential state
+}
+
+// New returns a Gate on cfg. With a gallery it loads into it every face
+// template of every subject whose face consent is valid.
+func New(cfg Config) (*Gate, error) {
+	if cfg.Records == nil {
+		return nil, fmt.Errorf("%w: no record store", ErrConfig)
+	}
+	if err := cfg.Keys.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Faces != nil && (cfg.Model.ID == "" || cfg.Model.Dim < 1) {
+		return nil, fmt.Errorf("%w: a gallery needs a model ID and dimension", ErrConfig)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.PINParams == (PINParams{}) {
+		cfg.PINParams = DefaultPINParams
+	}
+	if err := cfg.PINParams.check(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxPINFailures == 0 {
+		cfg.MaxPINFailures = DefaultMaxPINFailures
+	}
+	if cfg.MaxPINFailures < 1 {
+		return nil, fmt.Errorf("%w: MaxPINFailures %d", ErrConfig, cfg.MaxPINFailures)
+	}
+	if cfg.QRLifetime == 0 {
+		cfg.QRLifetime = DefaultQRLifetime
+	}
+	if cfg.QRLifetime < time.Second || cfg.QRLifetime > 24*time.Hour {
+		return nil, fmt.Errorf("%w: QR lifetime %v, want 1s..24h", ErrConfig, cfg.QRLifetime)
+	}
+	g := &Gate{cfg: cfg, strictest: cfg.Policy}
+	for door, p := range cfg.Doors {
+		if !p.Valid() {
+			return nil, fmt.Errorf("%w: door %q has %v", ErrConfig, door, p)
+		}
+		g.strictest = max(g.strictest, p)
+	}
+	if !cfg.Policy.Valid() {
+		return nil, fmt.Errorf("%w: default %v", ErrConfig, cfg.Policy)
+	}
+	if cfg.Faces != nil {
+		if err := g.loadGallery(); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func (g *Gate) now() time.Time { return g.cfg.Clock().UTC() }
+
+func (g *Gate) loadGallery() error {
+	subjects, err := g.Subjects()
+	if err != nil {
+		return err
+	}
+	for _, s := range subjects {
+		if g.consentValid(s, PurposeFace) != nil {
+			continue
+		}
+		tmpls, err := g.templates(s)
+		if err != nil {
+			return err
+		}
+		for _, t := range tmpls {
+			if err := g.cfg.Faces.Add(s, g.embedding(t.Vector)); err != nil {
+				return fmt.Errorf("gate: load %s into the gallery: %w", s, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Subjects returns every registered subject ID in ascending order.
+func (g *Gate) Subjects() ([]string, error) {
+	names, err := g.cfg.Records.ListRecords(indexSubject, subjectsClass)
+	if records.NotFound(err) {
+		return nil, nil
+	}
+	return names, err
+}
+
+func (g *Gate) embedding(v []float32) facematch.Embedding {
+	return facematch.Embedding{Model: g.cfg.Model.ID, Vector: v}
+}
+
+// removeFaces drops subject from the gallery; a subject it does not hold
+// is not an error.
+func (g *Gate) removeFaces(subject string) error {
+	if g.cfg.Faces == nil {
+		return nil
+	}
+	if err := g.cfg.Faces.Remove(subject); err != nil && !errors.Is(err, facematch.ErrUnknownID) {
+		return fmt.Errorf("gate: remove %q from the gallery: %w", subject, err)
+	}
+	return nil
+}
+
+func (g *Gate) exists(subject string) error {
+	if err := CheckSubject(subject); err != nil {
+		return err
+	}
+	_, err := g.cfg.Records.GetRecord(indexSubject, subjectsClass, subject)
+	if records.NotFound(err) {
+		return fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+	}
+	return err
+}
+
+// Register adds a subject with their consent to compound entry
+// (PurposeEntry), which lets the gate hold their cards, PINs and QR codes.
+func (g *Gate) Register(subject string, entry Consent) error {
+	if err := CheckSubject(subject); err != nil {
+		return err
+	}
+	if entry.Purpose != PurposeEntry {
+		return fmt.Errorf("%w: registration needs %s consent, got %q", ErrInvalidConsent, PurposeEntry, entry.Purpose)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err == nil {
+		return fmt.Errorf("%w: %q", ErrSubjectExists, subject)
+	} else if !errors.Is(err, ErrUnknownSubject) {
+		return err
+	}
+	if err := g.putConsent(subject, entry); err != nil {
+		return err
+	}
+	return g.cfg.Records.PutRecord(indexSubject, subjectsClass, subject, nil)
+}
+
+// GiveConsent records (or renews) a consent of a registered subject.
+// Renewing face consent after it expired lets face matching resume.
+func (g *Gate) GiveConsent(subject string, c Consent) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	if err := g.putConsent(subject, c); err != nil {
+		return err
+	}
+	if c.Purpose == PurposeFace && g.cfg.Faces != nil {
+		// Templates kept through an expiry are matched again.
+		if err := g.removeFaces(subject); err != nil {
+			return err
+		}
+		tmpls, err := g.templates(subject)
+		if err != nil {
+			return err
+		}
+		for _, t := range tmpls {
+			if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *Gate) putConsent(subject string, c Consent) error {
+	now := g.now()
+	if c.Given.IsZero() {
+		c.Given = now
+	}
+	c.Given = c.Given.UTC()
+	if err := c.validate(now); err != nil {
+		return err
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return g.cfg.Records.PutRecord(subject, records.ClassConsent, string(c.Purpose), data)
+}
+
+// Consent returns the subject's consent record for purpose, or
+// ErrNoConsent when there is none.
+func (g *Gate) Consent(subject string, purpose Purpose) (Consent, error) {
+	if err := CheckSubject(subject); err != nil {
+		return Consent{}, err
+	}
+	data, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, string(purpose))
+	if records.NotFound(err) {
+		return Consent{}, fmt.Errorf("%w: %q has no %s consent", ErrNoConsent, subject, purpose)
+	}
+	if err != nil {
+		return Consent{}, err
+	}
+	return DecodeConsent(data)
+}
+
+// consentValid returns nil when the subject holds a valid consent for
+// purpose now; face recognition also needs a valid entry consent.
+func (g *Gate) consentValid(subject string, purpose Purpose) error {
+	c, err := g.Consent(subject, purpose)
+	if err != nil {
+		return err
+	}
+	if err := c.ValidAt(g.now()); err != nil {
+		return err
+	}
+	if purpose == PurposeFace {
+		return g.consentValid(subject, PurposeEntry)
+	}
+	return nil
+}
+
+// held returns the non-face credentials a subject holds.
+func (g *Gate) held(subject string) (Factors, error) {
+	var f Factors
+	for _, c := range []struct {
+		name string
+		f    Factors
+	}{{cardName, Card}, {pinName, PIN}} {
+		_, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, c.name)
+		switch {
+		case err == nil:
+			f |= c.f
+		case !records.NotFound(err):
+			return 0, err
+		}
+	}
+	return f, nil
+}
+
+func (g *Gate) policy(door string) Policy {
+	if p, ok := g.cfg.Doors[door]; ok {
+		return p
+	}
+	return g.cfg.Policy
+}
+
+// TemplateInfo describes a stored face template without its vector.
+type TemplateInfo struct {
+	// ID names the template within its subject.
+	ID string `json:"id"`
+	// Model is the face model that produced it.
+	Model string `json:"model"`
+	// Transform is the hex ID of the transform key that protects it.
+	Transform string `json:"transform"`
+	// Dim is the vector's dimension.
+	Dim int `json:"dim"`
+	// Quality is the capture quality score.
+	Quality float32 `json:"quality"`
+	// Created is when it was enrolled.
+	Created time.Time `json:"created"`
+}
+
+type storedTemplate struct {
+	TemplateInfo
+	Vector []float32
+}
+
+func (g *Gate) templates(subject string) ([]storedTemplate, error) {
+	entries, err := g.cfg.Records.Templates(subject)
+	if records.NotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gate: face templates of %q: %w", subject, err)
+	}
+	out := make([]storedTemplate, len(entries))
+	for i, e := range entries {
+		out[i] = storedTemplate{infoOf(e.ID, &e.Template), e.Template.Vector}
+	}
+	return out, nil
+}
+
+func infoOf(id uint64, t *template.Template) TemplateInfo {
+	return TemplateInfo{
+		ID: fmt.Sprintf("%016x", id), Model: t.ModelID, Transform: hex.EncodeToString(t.TransformID[:]),
+		Dim: t.Dim(), Quality: t.Quality, Created: t.Created.UTC(),
+	}
+}
+
+// EnrollFace stores a face template for subject and adds it to the
+// gallery. The descriptor is protected by the transform first; the raw
+// descriptor is never stored. It fails with ErrNoConsent or
+// ErrConsentExpired without a valid face consent, and with
+// ErrNoAlternative unless the subject already holds a face-free way in
+// under the strictest door policy.
+func (g *Gate) EnrollFace(subject string, descriptor []float32, quality float32) (TemplateInfo, error) {
+	if g.cfg.Faces == nil {
+		return TemplateInfo{}, fmt.Errorf("%w: the gate has no gallery", ErrNoFace)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return TemplateInfo{}, err
+	}
+	if err := g.consentValid(subject, PurposeFace); err != nil {
+		return TemplateInfo{}, err
+	}
+	held, err := g.held(subject)
+	if err != nil {
+		return TemplateInfo{}, err
+	}
+	if _, ok := g.strictest.Alternative(held); !ok {
+		return TemplateInfo{}, fmt.Errorf("%w: %q holds %v, doors under %v need more", ErrNoAlternative, subject, held, g.strictest)
+	}
+	tr, err := g.cfg.Records.Transform(g.cfg.Model.ID, g.cfg.Model.Dim)
+	if err != nil {
+		return TemplateInfo{}, err
+	}
+	t, err := tr.Protect(descriptor, quality, g.now())
+	if err != nil {
+		return TemplateInfo{}, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+	}
+	if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+		return TemplateInfo{}, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+	}
+	id, err := g.cfg.Records.AddTemplate(subject, t)
+	if err != nil {
+		g.removeFaces(subject)
+		g.reloadFaces(subject)
+		return TemplateInfo{}, err
+	}
+	return infoOf(id, &t), nil
+}
+
+// reloadFaces puts a subject's stored templates back in the gallery after
+// a failed change. g.mu must be held.
+func (g *Gate) reloadFaces(subject string) {
+	tmpls, err := g.templates(subject)
+	if err != nil {
+		return
+	}
+	for _, t := range tmpls {
+		g.cfg.Faces.Add(subject, g.embedding(t.Vector))
+	}
+}
+
+// Templates lists a subject's face templates, without their vectors.
+func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
+	if err := g.exists(subject); err != nil {
+		return nil, err
+	}
+	tmpls, err := g.templates(subject)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]TemplateInfo, len(tmpls))
+	for i, t := range tmpls {
+		infos[i] = t.TemplateInfo
+	}
+	return infos, nil
+}
+
+// Withdraw withdraws a subject's consent for purpose and deletes what it
+// covered, returning a receipt. Withdrawing PurposeFace crypto-shreds every
+// face template of the subject at once and drops them from the gallery;
+// cards, PINs and QR codes keep working. Withdrawing PurposeEntry erases
+// the subject altogether (see Erase).
+func (g *Gate) Withdraw(subject string, purpose Purpose) (Receipt, error) {
+	switch purpose {
+	case PurposeEntry:
+		return g.Erase(subject)
+	case PurposeFace:
+	default:
+		return Receipt{}, fmt.Errorf("%w: unknown purpose %q", ErrInvalidConsent, purpose)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return Receipt{}, err
+	}
+	now := g.now()
+	c, err := g.Consent(subject, PurposeFace)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if c.Withdrawn.IsZero() {
+		c.Withdrawn = now
+		data, err := json.Marshal(c)
+		if err != nil {
+			return Receipt{}, err
+		}
+		// First the consent, so nothing matches or enrolls from here on.
+		if err := g.cfg.Records.PutRecord(subject, records.ClassConsent, string(PurposeFace), data); err != nil {
+			return Receipt{}, err
+		}
+	}
+	names, err := g.templates(subject)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := g.removeFaces(subject); err != nil {
+		return Receipt{}, err
+	}
+	if err := g.cfg.Records.ShredClass(subject, records.ClassFace); err != nil && !records.NotFound(err) {
+		return Receipt{}, fmt.Errorf("gate: shred face templates of %q: %w", subject, err)
+	}
+	return g.receipt(subject, PurposeFace, len(names), []string{
+		fmt.Sprintf("face templates: %d (data key destroyed)", len(names)),
+		"face gallery entries",
+		"face-recognition consent: marked withdrawn",
+	}), nil
+}
+
+func (g *Gate) receipt(subject string, p Purpose, n int, deleted []string) Receipt {
+	r := Receipt{Subject: subject, Purpose: p, Deleted: deleted, Templates: n, At: g.now()}
+	r.MAC = r.mac(g.cfg.Keys.Receipt)
+	return r
+}
+
+// Erase deletes everything held about a subject — consents, face
+// templates, card, PIN, QR handle — by crypto-shredding every class of the
+// subject, and returns a receipt. Access events stay in the log under their
+// daily pseudonyms, which become unlinkable at the end of the retention
+// window like everyone else's.
+func (g *Gate) Erase(subject string) (Receipt, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return Receipt{}, err
+	}
+	names, err := g.templates(subject)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := g.removeFaces(subject); err != nil {
+		return Receipt{}, err
+	}
+	deleted := []string{fmt.Sprintf("face templates: %d", len(names)), "consent records"}
+	if data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName); err == nil {
+		if r, err := decodeCardRecord(data); err == nil {
+			if err := g.cfg.Records.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+				return Receipt{}, err
+			}
+		}
+		deleted = append(deleted, "card")
+	}
+	if _, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, pinName); err == nil {
+		deleted = append(deleted, "PIN")
+	}
+	h := qrHandleOf(g.cfg.Keys.QR, subject)
+	if err := g.cfg.Records.DeleteRecord(indexSubject, qrIndexClass, hex.EncodeToString(h[:])); err != nil && !records.NotFound(err) {
+		return Receipt{}, err
+	}
+	if err := g.cfg.Records.DeleteSubject(subject); err != nil && !records.NotFound(err) {
+		return Receipt{}, fmt.Errorf("gate: shred %q: %w", subject, err)
+	}
+	if err := g.cfg.Records.DeleteRecord(indexSubject, subjectsClass, subject); err != nil {
+		return Receipt{}, err
+	}
+	return g.receipt(subject, PurposeEntry, len(names), append(deleted, "subject (all data keys destroyed)")), nil
+}

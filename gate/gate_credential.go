@@ -1,0 +1,295 @@
+package gate
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/facegate/facegate/gate/records"
+)
+
+// SetCard enrolls a card for subject, replacing any card they had. Only
+// HMAC-SHA256(Keys.Card, uid) is stored, never the UID.
+func (g *Gate) SetCard(subject string, uid []byte) error {
+	m, err := cardMAC(g.cfg.Keys.Card, uid)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	if err := g.consentValid(subject, PurposeEntry); err != nil {
+		return err
+	}
+	name := hex.EncodeToString(m)
+	owner, err := g.cfg.Records.GetRecord(indexSubject, cardIndexClass, name)
+	switch {
+	case err == nil && string(owner) != subject:
+		return fmt.Errorf("%w", ErrCardInUse)
+	case err != nil && !records.NotFound(err):
+		return err
+	}
+	if err := g.removeCard(subject); err != nil {
+		return err
+	}
+	data, err := json.Marshal(cardRecord{MAC: m, Added: g.now()})
+	if err != nil {
+		return err
+	}
+	if err := g.cfg.Records.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
+		return err
+	}
+	return g.cfg.Records.PutRecord(subject, records.ClassCredential, cardName, data)
+}
+
+// removeCard deletes subject's card and its index entry. g.mu must be held.
+func (g *Gate) removeCard(subject string) error {
+	data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName)
+	if records.NotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := decodeCardRecord(data)
+	if err != nil {
+		return err
+	}
+	if err := g.cfg.Records.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+		return err
+	}
+	return g.cfg.Records.DeleteRecord(subject, records.ClassCredential, cardName)
+}
+
+// keepsAlternative returns ErrNoAlternative if subject has face templates
+// and would be left without a face-free way in holding only left.
+func (g *Gate) keepsAlternative(subject string, left Factors) error {
+	names, err := g.templates(subject)
+	if err != nil {
+		return err
+	}
+	if _, ok := g.strictest.Alternative(left); len(names) > 0 && !ok {
+		return fmt.Errorf("%w: %q has a face enrolled; withdraw face consent first", ErrNoAlternative, subject)
+	}
+	return nil
+}
+
+// RemoveCard deletes subject's card. It fails with ErrNoAlternative if the
+// card is part of the face-free way in of a subject with a face enrolled.
+func (g *Gate) RemoveCard(subject string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	held, err := g.held(subject)
+	if err != nil {
+		return err
+	}
+	if err := g.keepsAlternative(subject, held&^Card); err != nil {
+		return err
+	}
+	return g.removeCard(subject)
+}
+
+// SetPIN sets (or resets) subject's PIN, which also lifts a lockout. Only
+// an Argon2id hash with a random salt is stored.
+func (g *Gate) SetPIN(subject, pin string) error {
+	r, err := newPINRecord(g.cfg.PINParams, pin, g.now())
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	if err := g.consentValid(subject, PurposeEntry); err != nil {
+		return err
+	}
+	return g.putPIN(subject, r)
+}
+
+func (g *Gate) putPIN(subject string, r pinRecord) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return g.cfg.Records.PutRecord(subject, records.ClassCredential, pinName, data)
+}
+
+// RemovePIN deletes subject's PIN. It fails with ErrNoAlternative if the
+// PIN is part of the face-free way in of a subject with a face enrolled.
+func (g *Gate) RemovePIN(subject string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	held, err := g.held(subject)
+	if err != nil {
+		return err
+	}
+	if err := g.keepsAlternative(subject, held&^PIN); err != nil {
+		return err
+	}
+	return g.cfg.Records.DeleteRecord(subject, records.ClassCredential, pinName)
+}
+
+// UnlockPIN lifts a PIN lockout and clears the failure count.
+func (g *Gate) UnlockPIN(subject string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	r, err := g.pin(subject)
+	if err != nil {
+		return err
+	}
+	r.Failures, r.Locked = 0, time.Time{}
+	return g.putPIN(subject, r)
+}
+
+func (g *Gate) pin(subject string) (pinRecord, error) {
+	data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, pinName)
+	if records.NotFound(err) {
+		return pinRecord{}, fmt.Errorf("%w: %q", ErrNoPIN, subject)
+	}
+	if err != nil {
+		return pinRecord{}, err
+	}
+	return decodePINRecord(data)
+}
+
+// checkPIN verifies a PIN for subject, counting failures and locking the
+// PIN after MaxPINFailures in a row. A locked PIN is not even hashed.
+// g.mu must be held.
+func (g *Gate) checkPIN(subject, pin string) error {
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	r, err := g.pin(subject)
+	if err != nil {
+		return err
+	}
+	if !r.Locked.IsZero() {
+		return fmt.Errorf("%w: %q since %s", ErrLockedOut, subject, r.Locked.Format(time.RFC3339))
+	}
+	if r.matches(pin) {
+		if r.Failures != 0 {
+			r.Failures = 0
+			if err := g.putPIN(subject, r); err != nil {
+				return err
+			}
+		}
+		return g.consentValid(subject, PurposeEntry)
+	}
+	r.Failures++
+	if r.Failures >= g.cfg.MaxPINFailures {
+		r.Locked = g.now()
+	}
+	if err := g.putPIN(subject, r); err != nil {
+		return err
+	}
+	if !r.Locked.IsZero() {
+		return fmt.Errorf("%w: %q after %d wrong PINs", ErrLockedOut, subject, r.Failures)
+	}
+	return fmt.Errorf("%w: %d of %d failures before lockout", ErrWrongPIN, r.Failures, g.cfg.MaxPINFailures)
+}
+
+// IssueQR returns a one-time QR code for subject, valid for QRLifetime and
+// accepted once. The code names the subject only through a keyed handle.
+func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return "", time.Time{}, err
+	}
+	if err := g.consentValid(subject, PurposeEntry); err != nil {
+		return "", time.Time{}, err
+	}
+	q := QRCode{Handle: qrHandleOf(g.cfg.Keys.QR, subject), Expires: g.now().Add(g.cfg.QRLifetime).Truncate(time.Second)}
+	rand.Read(q.Nonce[:])
+	if err := g.cfg.Records.PutRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]), []byte(subject)); err != nil {
+		return "", time.Time{}, err
+	}
+	return encodeQR(g.cfg.Keys.QR, q), q.Expires, nil
+}
+
+func qrUsedName(q QRCode) string { return hex.EncodeToString(q.Handle[:]) + hex.EncodeToString(q.Nonce[:]) }
+
+// checkQR authenticates a QR code and returns its subject, without
+// consuming it. g.mu must be held.
+func (g *Gate) checkQR(text string) (QRCode, string, error) {
+	q, err := DecodeQR(g.cfg.Keys.QR, text)
+	if err != nil {
+		return q, "", err
+	}
+	now := g.now()
+	if !now.Before(q.Expires) {
+		return q, "", fmt.Errorf("%w: at %s", ErrQRExpired, q.Expires.Format(time.RFC3339))
+	}
+	if q.Expires.After(now.Add(g.cfg.QRLifetime + time.Minute)) {
+		return q, "", fmt.Errorf("%w: expiry %s is further away than this gate issues", ErrMalformedQR, q.Expires.Format(time.RFC3339))
+	}
+	owner, err := g.cfg.Records.GetRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]))
+	if records.NotFound(err) {
+		return q, "", fmt.Errorf("%w: QR code of an erased subject", ErrUnknownSubject)
+	}
+	if err != nil {
+		return q, "", err
+	}
+	if _, err := g.cfg.Records.GetRecord(qrUsedSubject, qrUsedClass, qrUsedName(q)); err == nil {
+		return q, "", fmt.Errorf("%w", ErrReplayed)
+	} else if !records.NotFound(err) {
+		return q, "", err
+	}
+	subject := string(owner)
+	if err := g.consentValid(subject, PurposeEntry); err != nil {
+		return q, "", err
+	}
+	return q, subject, nil
+}
+
+// consumeQR marks a code used until it expires. g.mu must be held.
+func (g *Gate) consumeQR(q QRCode) error {
+	exp, _ := q.Expires.MarshalText()
+	return g.cfg.Records.PutRecord(qrUsedSubject, qrUsedClass, qrUsedName(q), exp)
+}
+
+// Maintain runs the periodic clean-up: it forgets used QR codes once they
+// have expired (they are refused as expired from then on) and expires the
+// access log. Call it every few minutes; the access log also expires itself
+// as events arrive.
+func (g *Gate) Maintain() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	names, err := g.cfg.Records.ListRecords(qrUsedSubject, qrUsedClass)
+	if err != nil && !records.NotFound(err) {
+		return err
+	}
+	now := g.now()
+	for _, n := range names {
+		data, err := g.cfg.Records.GetRecord(qrUsedSubject, qrUsedClass, n)
+		if err != nil {
+			return err
+		}
+		var exp time.Time
+		if err := exp.UnmarshalText(data); err != nil || !now.Before(exp) {
+			if err := g.cfg.Records.DeleteRecord(qrUsedSubject, qrUsedClass, n); err != nil {
+				return err
+			}
+		}
+	}
+	if g.cfg.Log != nil {
+		if _, err := g.cfg.Log.Expire(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
