@@ -221,7 +221,9 @@ func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err erro
 	return encodeQR(g.cfg.Keys.QR, q), q.Expires, nil
 }
 
-func qrUsedName(q QRCode) string { return hex.EncodeToString(q.Handle[:]) + hex.EncodeToString(q.Nonce[:]) }
+func qrUsedName(q QRCode) string {
+	return hex.EncodeToString(q.Handle[:]) + hex.EncodeToString(q.Nonce[:])
+}
 
 // checkQR authenticates a QR code and returns its subject, without
 // consuming it. g.mu must be held.

@@ -53,8 +53,8 @@ type env struct {
 type option func(*Config)
 
 func withPolicy(p Policy) option { return func(c *Config) { c.Policy = p } }
-func withoutFaces() option      { return func(c *Config) { c.Faces = nil } }
-func withMaxPIN(n int) option   { return func(c *Config) { c.MaxPINFailures = n } }
+func withoutFaces() option       { return func(c *Config) { c.Faces = nil } }
+func withMaxPIN(n int) option    { return func(c *Config) { c.MaxPINFailures = n } }
 
 func testKeys(t testing.TB) Keys {
 	k, err := DeriveKeys(bytes.Repeat([]byte{7}, KeySize))
