@@ -113,6 +113,10 @@ type Config struct {
 	// hostile file cannot make the decoder allocate gigabytes. Zero means
 	// DefaultMaxPixels.
 	MaxPixels int
+	// BLASThreads is passed to SetBLASThreads by Open: zero means 1 (the
+	// pool supplies the parallelism), a negative value leaves OpenBLAS as it
+	// is. The setting is process-wide.
+	BLASThreads int
 }
 
 // DefaultMaxPixels is the default Config.MaxPixels: 40 megapixels, above any
@@ -157,6 +161,12 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 	}
 	if maxPixels == 0 {
 		maxPixels = DefaultMaxPixels
+	}
+	switch {
+	case cfg.BLASThreads == 0:
+		SetBLASThreads(1)
+	case cfg.BLASThreads > 0:
+		SetBLASThreads(cfg.BLASThreads)
 	}
 	for _, name := range ModelFiles {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {

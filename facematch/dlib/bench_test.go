@@ -1,0 +1,221 @@
+package dlib_test
+
+import (
+	"bytes"
+	"fmt"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	face "github.com/Kagami/go-face"
+
+	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/testenv"
+)
+
+// photo640 returns a shared one-face photo cropped to 4:3 and scaled to
+// 640×480 in memory, as a quality-90 JPEG.
+func photo640(b *testing.B) []byte {
+	b.Helper()
+	img := decode(b, readFile(b, filepath.Join(testenv.Faces(b), "obama", "5.jpg")))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, resize(crop43(img), 640, 480), &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// run calls extract n times from conc goroutines and returns the wall time.
+func run(n, conc int, extract func() error) (time.Duration, error) {
+	var wg sync.WaitGroup
+	work := make(chan struct{}, n)
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	errs := make(chan error, conc)
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				if err := extract(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	return elapsed, <-errs
+}
+
+// BenchmarkThroughput measures, in one run on the same 640×480 one-face
+// JPEG, faces per second of:
+//   - goface-serial: go-face used directly, one Recognizer, one caller, with
+//     OpenBLAS's default thread count (as go-face ships: the baseline);
+//   - goface-serial-blas1: the same with one OpenBLAS thread;
+//   - goface-shared: one go-face Recognizer shared by NumCPU callers (its
+//     detector and network have separate locks, so calls overlap a little);
+//   - pool1: this package's Extractor with 1 recognizer, NumCPU callers;
+//   - poolN: the Extractor with NumCPU recognizers, NumCPU callers;
+//   - poolN-blasdefault: poolN with OpenBLAS's default thread count.
+//
+// All but the two "default" ones run with one OpenBLAS thread (Open's
+// default). It reports each as faces/s and ms/face, and the ratios
+// poolN/pool1 and poolN/goface-serial. Each iteration runs a batch of
+// 4·NumCPU extractions per configuration, interleaved so that load from
+// other processes hits all alike.
+func BenchmarkThroughput(b *testing.B) {
+	dir := testenv.Models(b, dlib.ModelFiles...)
+	data := photo640(b)
+	cpus := runtime.NumCPU()
+
+	blasDefault := dlib.SetBLASThreads(0)
+	rec, err := face.NewRecognizer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	pool1, err := dlib.Open(dir, dlib.Config{Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool1.Close()
+	poolN, err := dlib.Open(dir, dlib.Config{Workers: cpus})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer poolN.Close()
+
+	one := func(faces int, err error) error {
+		if err == nil && faces != 1 {
+			err = fmt.Errorf("found %d faces in the benchmark photo, want 1", faces)
+		}
+		return err
+	}
+	configs := []struct {
+		name  string
+		conc  int
+		blas  int
+		fn    func() error
+		total time.Duration
+	}{
+		{name: "goface-serial", conc: 1, blas: blasDefault, fn: func() error { f, err := rec.Recognize(data); return one(len(f), err) }},
+		{name: "goface-serial-blas1", conc: 1, blas: 1, fn: func() error { f, err := rec.Recognize(data); return one(len(f), err) }},
+		{name: "goface-shared", conc: cpus, blas: 1, fn: func() error { f, err := rec.Recognize(data); return one(len(f), err) }},
+		{name: "pool1", conc: cpus, blas: 1, fn: func() error { f, err := pool1.Extract(data); return one(len(f), err) }},
+		{name: "poolN", conc: cpus, blas: 1, fn: func() error { f, err := poolN.Extract(data); return one(len(f), err) }},
+		{name: "poolN-blasdefault", conc: cpus, blas: blasDefault, fn: func() error { f, err := poolN.Extract(data); return one(len(f), err) }},
+	}
+	defer dlib.SetBLASThreads(1)
+	for i := range configs { // warm up caches and BLAS buffers
+		dlib.SetBLASThreads(configs[i].blas)
+		if _, err := run(cpus, configs[i].conc, configs[i].fn); err != nil {
+			b.Fatal(err)
+		}
+	}
+	batch := 4 * cpus
+	b.ResetTimer()
+	for range b.N {
+		for i := range configs {
+			dlib.SetBLASThreads(configs[i].blas)
+			d, err := run(batch, configs[i].conc, configs[i].fn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			configs[i].total += d
+		}
+	}
+	b.StopTimer()
+	faces := float64(b.N * batch)
+	rate := map[string]float64{}
+	for _, c := range configs {
+		rate[c.name] = faces / c.total.Seconds()
+		b.ReportMetric(rate[c.name], "faces/s-"+c.name)
+		b.ReportMetric(1000/rate[c.name], "ms/face-"+c.name)
+	}
+	b.ReportMetric(rate["poolN"]/rate["pool1"], "x-poolN/pool1")
+	b.ReportMetric(rate["poolN"]/rate["goface-serial"], "x-poolN/goface-serial")
+	b.ReportMetric(float64(cpus), "cpus")
+	b.ReportMetric(float64(blasDefault), "blas-threads-default")
+}
+
+// BenchmarkEncodeJPEG measures the in-memory re-encoding ExtractImage adds
+// for a decoded 640×480 frame, against go-face's whole extraction of the
+// same frame as JPEG in the same run.
+func BenchmarkEncodeJPEG(b *testing.B) {
+	dir := testenv.Models(b, dlib.ModelFiles...)
+	data := photo640(b)
+	img := decode(b, data)
+	rec, err := face.NewRecognizer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	var enc, ext time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if _, err := dlib.EncodeJPEG(img); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := rec.Recognize(data); err != nil {
+			b.Fatal(err)
+		}
+		enc += t1.Sub(t0)
+		ext += time.Since(t1)
+	}
+	b.ReportMetric(float64(enc.Microseconds())/float64(b.N)/1000, "ms-encode")
+	b.ReportMetric(float64(ext.Microseconds())/float64(b.N)/1000, "ms-extract")
+	b.ReportMetric(float64(enc)/float64(ext), "x-encode/extract")
+}
+
+// rssMB returns the process's resident set size in MB from /proc.
+func rssMB(b *testing.B) float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Skip("no VmRSS in /proc/self/status")
+	return 0
+}
+
+// BenchmarkOpen measures loading one recognizer (the three model files):
+// time per recognizer, and the resident memory one recognizer adds
+// (measured on the first load, before anything is freed).
+func BenchmarkOpen(b *testing.B) {
+	dir := testenv.Models(b, dlib.ModelFiles...)
+	before := rssMB(b)
+	var added float64
+	for i := range b.N {
+		e, err := dlib.Open(dir, dlib.Config{Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			added = rssMB(b) - before
+		}
+		e.Close()
+	}
+	b.ReportMetric(added, "MB-rss/recognizer")
+}
