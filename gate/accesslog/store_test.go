@@ -1,0 +1,82 @@
+package accesslog
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/internal/rawstore"
+	"github.com/facegate/facegate/store"
+)
+
+// TestAccessLogKeyShreddedOnDisk ages a log on the real bbolt store past
+// the retention window and reads the raw file: the period key's wrapped
+// data key and sealed record are gone from it, so the day's pseudonyms can
+// never be recomputed, while the day's events are still there until the
+// hard limit, when they go too.
+func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
+	st, err := store.Create(filepath.Join(t.TempDir(), "log.db"), crypto.Passphrase([]byte("pw")),
+		&store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{t: t0}
+	l, err := New(st, Options{Clock: c.Now, Retention: 3 * Period, HardLimit: 10 * Period})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := l.Append(Entry{Gate: "north", Method: "pin", Admitted: true, Subject: "flat-3c"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := dayPrefix + dayOf(t0)
+	wrapped, sealedKey := rawstore.Class(t, st.Path(), day, keyClass)
+	_, sealedEvents := rawstore.Class(t, st.Path(), day, eventClass)
+	if len(wrapped) != crypto.WrappedSize || len(sealedKey) != 1 || len(sealedEvents) != 3 {
+		t.Fatalf("layout: %d-byte key, %d key records, %d events", len(wrapped), len(sealedKey), len(sealedEvents))
+	}
+	if found, _ := l.Find("flat-3c"); len(found) != 3 {
+		t.Fatalf("Find = %d events, want 3", len(found))
+	}
+
+	c.t = dayStartMust(t, t0).Add(3 * Period)
+	if _, err := l.Expire(); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range [][]byte{wrapped, sealedKey[0]} {
+		if rawstore.Contains(t, st.Path(), b) {
+			t.Fatalf("sealed value %d of the destroyed period key is still in the file", i)
+		}
+	}
+	if _, err := l.Pseudonym("flat-3c", t0); !errors.Is(err, ErrKeyDestroyed) {
+		t.Fatalf("Pseudonym = %v", err)
+	}
+	if ev, err := l.Events(t0); err != nil || len(ev) != 3 {
+		t.Fatalf("events kept until the hard limit: %d, %v", len(ev), err)
+	}
+
+	c.t = dayStartMust(t, t0).Add(10 * Period)
+	if _, err := l.Expire(); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range sealedEvents {
+		if rawstore.Contains(t, st.Path(), b) {
+			t.Fatalf("purged event %d is still in the file", i)
+		}
+	}
+	if days, err := l.Days(); err != nil || len(days) != 0 {
+		t.Fatalf("days after purge: %v, %v", days, err)
+	}
+}
+
+func dayStartMust(t *testing.T, tm time.Time) time.Time {
+	s, err := dayStart(dayOf(tm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

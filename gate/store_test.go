@@ -1,0 +1,120 @@
+package gate
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/internal/rawstore"
+	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/store"
+)
+
+// cheapKDF keeps store creation fast in tests.
+var cheapKDF = &store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
+
+func newStore(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), crypto.Passphrase([]byte("test passphrase")), cheapKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestWithdrawalLeavesNothingThatOpens withdraws face consent on the real
+// bbolt store and reads the raw file: the wrapped face data key and every
+// sealed template are gone from it, so nothing of the face can be opened
+// even with the store's passphrase, while the subject's credentials still
+// open and work.
+func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
+	st := newStore(t)
+	e := newEnv(t, st)
+	e.register(t, "flat-21", true)
+	e.register(t, "flat-22", true)
+	for k, s := range []string{"flat-21", "flat-22"} {
+		if err := e.g.SetCard(s, []byte("card-"+s)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := e.g.EnrollFace(s, near(vector(uint64(21+k)), uint64(i)), 0.9); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var vectors [][]byte
+	tmpls, _ := st.Templates("flat-21")
+	for _, tp := range tmpls {
+		vectors = append(vectors, floatBytes(tp.Template.Vector))
+	}
+	key, sealed := rawstore.Class(t, st.Path(), "flat-21", records.ClassFace)
+	credKey, _ := rawstore.Class(t, st.Path(), "flat-21", records.ClassCredential)
+	if len(key) != crypto.WrappedSize || len(sealed) != 3 || len(credKey) != crypto.WrappedSize {
+		t.Fatalf("before withdrawal: %d-byte face key, %d sealed templates, %d-byte credential key", len(key), len(sealed), len(credKey))
+	}
+	for _, b := range append([][]byte{key}, sealed...) {
+		if !rawstore.Contains(t, st.Path(), b) {
+			t.Fatal("the raw check is blind: a live sealed value is not found in the file")
+		}
+	}
+
+	r, err := e.g.Withdraw("flat-21", PurposeFace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyReceipt(e.keys.Receipt, r); err != nil || r.Templates != 3 {
+		t.Fatalf("receipt %+v: %v", r, err)
+	}
+	for i, b := range append([][]byte{key}, sealed...) {
+		if rawstore.Contains(t, st.Path(), b) {
+			t.Fatalf("sealed value %d of the withdrawn face is still in the file", i)
+		}
+	}
+	for _, v := range vectors {
+		if rawstore.Contains(t, st.Path(), v) {
+			t.Fatal("a protected vector is in the file in plain")
+		}
+	}
+	if k, _ := rawstore.Class(t, st.Path(), "flat-21", records.ClassCredential); string(k) != string(credKey) {
+		t.Fatal("the credential key changed")
+	}
+	if got, err := st.Templates("flat-21"); err != nil || len(got) != 0 {
+		t.Fatalf("store still lists %d templates (%v)", len(got), err)
+	}
+	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(21), 50)}), ErrUnknownSubject)
+	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("card-flat-21")}), "flat-21")
+	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(22), 50)}), "flat-22")
+
+	// After a restart nothing comes back.
+	e2 := newEnv(t, st)
+	if n := e2.faces.Templates("flat-21"); n != 0 {
+		t.Fatalf("reloaded gallery holds %d templates of the withdrawn subject", n)
+	}
+	if n := e2.faces.Templates("flat-22"); n != 3 {
+		t.Fatalf("reloaded gallery holds %d templates of the other subject, want 3", n)
+	}
+}
+
+// TestRealStoreErrors checks the gate's reading of the store's errors.
+func TestRealStoreErrors(t *testing.T) {
+	st := newStore(t)
+	e := newEnv(t, st)
+	if _, err := e.g.Export("nobody"); !errors.Is(err, ErrUnknownSubject) {
+		t.Fatalf("Export(nobody) = %v", err)
+	}
+	if subjects, err := e.g.Subjects(); err != nil || len(subjects) != 0 {
+		t.Fatalf("Subjects on an empty store = %v, %v", subjects, err)
+	}
+	e.register(t, "s", false)
+	if err := e.g.Maintain(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.g.Withdraw("s", PurposeFace); !errors.Is(err, ErrNoConsent) {
+		t.Fatalf("Withdraw without face consent = %v", err)
+	}
+	if _, err := e.g.Erase("s"); err != nil {
+		t.Fatalf("Erase of a subject with no credentials: %v", err)
+	}
+}
