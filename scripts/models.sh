@@ -108,15 +108,18 @@ fi
 # --- CNN face detector -------------------------------------------------------
 name=mmod_human_face_detector.dat
 if ! ok "$name"; then
-	found=false
-	for src in ${FACEGATE_MMOD:+"$FACEGATE_MMOD"} "$root/../shared/models/$name"; do
-		if [ -f "$src" ] && install_model "$src" "$name"; then
-			found=true
-			break
+	get="get it from https://github.com/davisking/dlib-models ($name.bz2, unpack with bunzip2) or https://github.com/Kagami/go-face-testdata (models/$name)"
+	if [ -n "${FACEGATE_MMOD:-}" ]; then
+		if [ ! -f "$FACEGATE_MMOD" ]; then
+			say "$name: FACEGATE_MMOD=$FACEGATE_MMOD is not a file: $get and point FACEGATE_MMOD at it"
+			exit 1
 		fi
-	done
-	if ! $found; then
-		say "$name: missing (or wrong) in $models: get it from https://github.com/davisking/dlib-models ($name.bz2, unpack with bunzip2) or https://github.com/Kagami/go-face-testdata (models/), then run: FACEGATE_MMOD=/path/to/$name make setup"
+		if ! install_model "$FACEGATE_MMOD" "$name"; then
+			say "$name: FACEGATE_MMOD=$FACEGATE_MMOD has sha256 $(sum "$FACEGATE_MMOD"), want $(want "$name"): $get"
+			exit 1
+		fi
+	elif ! { [ -f "$root/../shared/models/$name" ] && install_model "$root/../shared/models/$name" "$name"; }; then
+		say "$name: missing (or wrong) in $models and not in ../shared/models: $get, then run: FACEGATE_MMOD=/path/to/$name make setup"
 		exit 1
 	fi
 fi
