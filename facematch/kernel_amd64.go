@@ -73,6 +73,18 @@ func dotRowsI8AVX2(q []int16, rows []int8, out []int32) {
 	dotI8AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
+// memRead reads b (len a multiple of 128) as fast as the CPU can, for the
+// benchmarks' memory-bandwidth probe, and returns the XOR of its words.
+func memRead(b []byte) uint64 {
+	if cpu.X86.HasAVX2 {
+		return memReadAVX2(unsafe.SliceData(b), len(b)&^127)
+	}
+	return memReadGo(b)
+}
+
+//go:noescape
+func memReadAVX2(p *byte, n int) uint64
+
 // The assembly kernels (kernel_amd64.s). Each compares q (dim components)
 // with n consecutive rows of dim components starting at rows and writes n
 // results to out. dim and n must be > 0.

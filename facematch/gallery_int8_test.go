@@ -1,0 +1,92 @@
+package facematch
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// dlibLike returns a random descriptor resembling dlib's: components of
+// standard deviation 0.1 (norm about 1.13), kept within ±0.45 as dlib's are
+// (largest component over idols.json: 0.435).
+func dlibLike(rng *rand.Rand) []float32 {
+	v := make([]float32, 128)
+	for i := range v {
+		v[i] = float32(max(-0.45, min(0.45, rng.NormFloat64()*0.1)))
+	}
+	return v
+}
+
+// TestInt8TopOneAgreement measures how often an Int8 gallery returns the
+// same top-1 subject as a Float32 gallery holding the same descriptors, for
+// queries near an enrolled subject (a genuine attempt, distance ≈ 0.35) and
+// for queries at random (nobody's face), and how often Identify at the
+// model's threshold decides the same (the same subject, or unknown). The
+// issue's goal is identical top-1 on at least 99.9 % of queries; the test
+// fails under it for the genuine-like queries and reports the rest. (For a
+// random query the nearest subjects lie within a quantization step of each
+// other, so its top-1 may differ, while the decision, unknown, does not.)
+func TestInt8TopOneAgreement(t *testing.T) {
+	n, queries := 10000, 5000
+	if testing.Short() {
+		n, queries = 2000, 1000
+	}
+	for _, m := range []Model{
+		{ID: "dlib-like", Dim: 128, Metric: Euclidean, Threshold: 0.6},
+		{ID: "cos-like", Dim: 128, Metric: Cosine, Threshold: 0.5},
+	} {
+		rng := rand.New(rand.NewPCG(11, 12))
+		gf, _ := NewGallery(m, nil)
+		gq, _ := NewGallery(m, &GalleryConfig{Precision: Int8})
+		vecs := make([][]float32, n)
+		for i := range n {
+			vecs[i] = dlibLike(rng)
+			id := fmt.Sprintf("s%d", i)
+			if err := gf.Add(id, m.Embedding(vecs[i])); err != nil {
+				t.Fatal(err)
+			}
+			if err := gq.Add(id, m.Embedding(vecs[i])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, kind := range []string{"genuine-like", "random"} {
+			same, sameDecision, maxErr := 0, 0, 0.0
+			for range queries {
+				var v []float32
+				if kind == "random" {
+					v = dlibLike(rng)
+				} else {
+					v = perturb(rng, vecs[rng.IntN(n)], 0.35/math.Sqrt(128))
+					for i := range v {
+						v[i] = max(-0.49, min(0.49, v[i]))
+					}
+				}
+				a, err := gf.Search(m.Embedding(v), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := gq.Search(m.Embedding(v), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a[0].ID == b[0].ID {
+					same++
+				}
+				maxErr = max(maxErr, math.Abs(float64(a[0].Distance-b[0].Distance)))
+				// The access decision: who, or unknown, at the model's threshold.
+				da, _ := gf.Identify(m.Embedding(v), 1)
+				db, _ := gq.Identify(m.Embedding(v), 1)
+				if len(da) == len(db) && (len(da) == 0 || da[0].ID == db[0].ID) {
+					sameDecision++
+				}
+			}
+			rate := float64(same) / float64(queries)
+			t.Logf("%s, %d subjects, %s queries: int8 top-1 = float32 top-1 on %d/%d (%.2f%%), same Identify decision at threshold %v on %d/%d; largest top-1 distance difference %.4f",
+				m.ID, n, kind, same, queries, 100*rate, m.Threshold, sameDecision, queries, maxErr)
+			if kind == "genuine-like" && rate < 0.999 {
+				t.Errorf("%s: int8 agrees with float32 on %.2f%% of genuine-like queries, goal 99.9%%", m.ID, 100*rate)
+			}
+		}
+	}
+}
