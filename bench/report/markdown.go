@@ -126,10 +126,17 @@ func accuracyMarkdown(p func(string, ...any), a *Accuracy) {
 		}
 	}
 	p("\n")
+	listed := false
 	for _, l := range a.Lines {
-		if l.Problem != "" {
-			p("- %s: %s\n", l.Name, l.Problem)
+		for _, s := range []string{l.Note, l.Problem} {
+			if s != "" {
+				p("- %s: %s\n", l.Name, s)
+				listed = true
+			}
 		}
+	}
+	if listed {
+		p("\n")
 	}
 
 	p("## Details per population\n\n")

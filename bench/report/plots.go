@@ -107,6 +107,9 @@ func rocPlot(path string, lines []Line) error {
 	return p.Save(plotWidth, plotHeight, path)
 }
 
+// detMax is the largest rate on the axes of a DET plot.
+const detMax = 0.9
+
 // probitScale is the normal-deviate axis of a DET plot.
 type probitScale struct{}
 
@@ -121,13 +124,17 @@ type rateTicks struct{}
 func (rateTicks) Ticks(lo, hi float64) []plot.Tick {
 	var t []plot.Tick
 	for e := -7; e <= 0; e++ {
-		for _, m := range []float64{1, 2, 5} {
+		steps := []float64{1, 2, 5}
+		if e == -1 {
+			steps = append(steps, 8)
+		}
+		for _, m := range steps {
 			v := m * math.Pow(10, float64(e))
 			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
 				continue
 			}
 			label := ""
-			if m == 1 || hi/lo < 1e3 || v >= hi*(1-1e-9) {
+			if m == 1 || m == 5 && e == -1 || hi/lo < 1e3 || v >= hi*(1-1e-9) {
 				label = strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.5f", 100*v), "0"), ".") + "%"
 			}
 			t = append(t, plot.Tick{Value: v, Label: label})
@@ -144,13 +151,13 @@ func detPlot(path string, lines []Line) error {
 	xlo, ylo := lowestRate(lines, true), lowestRate(lines, false)
 	p.X.Scale, p.Y.Scale = probitScale{}, probitScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = rateTicks{}, rateTicks{}
-	p.X.Min, p.X.Max = xlo, 0.5
-	p.Y.Min, p.Y.Max = ylo, 0.5
+	p.X.Min, p.X.Max = xlo, detMax
+	p.Y.Min, p.Y.Max = ylo, detMax
 	p.Add(plotter.NewGrid())
 	for i, l := range lines {
 		xy := make(plotter.XYs, 0, len(l.Curve.Points))
 		for _, pt := range l.Curve.Points {
-			x, y := min(max(pt.FAR, xlo), 0.5), min(max(pt.FRR(), ylo), 0.5)
+			x, y := min(max(pt.FAR, xlo), detMax), min(max(pt.FRR(), ylo), detMax)
 			if n := len(xy); n > 0 && xy[n-1].X == x && xy[n-1].Y == y {
 				continue
 			}
@@ -159,7 +166,7 @@ func detPlot(path string, lines []Line) error {
 		if err := addLine(p, i, legendName(l), xy); err != nil {
 			return err
 		}
-		if l.EER != nil && l.EER.Rate > 0 && l.EER.Rate < 0.5 {
+		if l.EER != nil && l.EER.Rate > 0 && l.EER.Rate < detMax {
 			s, err := plotter.NewScatter(plotter.XYs{{X: max(l.EER.Rate, xlo), Y: max(l.EER.Rate, ylo)}})
 			if err != nil {
 				return err

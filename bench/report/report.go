@@ -180,6 +180,9 @@ type Line struct {
 	Curve        *metrics.Curve     `json:"curve,omitempty"`
 	GenuineHist  *metrics.Histogram `json:"genuine_hist,omitempty"`
 	ImpostorHist *metrics.Histogram `json:"impostor_hist,omitempty"`
+	// Note explains how the population's pairs were formed, if that is not
+	// obvious from its name.
+	Note string `json:"note,omitempty"`
 	// Problem says why figures are missing, if they are.
 	Problem string `json:"problem,omitempty"`
 }

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/facegate/facegate/bench/metrics"
+	"github.com/facegate/facegate/bench/report"
+	"github.com/facegate/facegate/facematch"
+)
+
+// farTargets are the false accept rates the report gives the TAR at.
+var farTargets = []float64{0.01, 0.001, 0.0001}
+
+const (
+	histBins    = 60
+	curvePoints = 400 // Curve.Thin resolution for plots and JSON
+)
+
+type photo struct {
+	path     string // relative to the set, identity/name
+	identity string
+}
+
+type extracted struct {
+	desc []float32
+	skip string // why the photo is left out; "" when desc is set
+}
+
+func runAccuracy(args []string) error {
+	fs := flag.NewFlagSet("accuracy", flag.ContinueOnError)
+	var c common
+	c.register(fs, "accuracy")
+	set := fs.String("set", "", "photo set: DIR/<identity>/<photo> (required)")
+	groups := fs.String("groups", "", "TSV file identity<TAB>group (header line allowed): figures per group")
+	seed := fs.Uint64("seed", 1, "seed of the impostor pair sample")
+	maxImp := fs.Int("max-impostors", 2_000_000, "score every impostor pair of a population up to this many, else a seeded sample of this many")
+	workers := fs.Int("workers", 0, "extraction workers (0: the backend's pool, one per CPU)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *set == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("accuracy needs --set DIR and no other arguments")
+	}
+	var groupOf map[string]string
+	if *groups != "" {
+		f, err := os.Open(*groups)
+		if err != nil {
+			return err
+		}
+		groupOf, err = metrics.ParseGroups(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *groups, err)
+		}
+	}
+	photos, err := listSet(*set)
+	if err != nil {
+		return err
+	}
+	if len(photos) == 0 {
+		return fmt.Errorf("no photos in %s (want DIR/<identity>/<photo>)", *set)
+	}
+
+	b, err := openBackend(c.model, c.models, *workers)
+	if err != nil {
+		return err
+	}
+	defer b.ex.Close()
+
+	start := time.Now()
+	res := extractAll(b, *set, photos)
+	elapsed := time.Since(start)
+
+	acc := &report.Accuracy{
+		Set: *set, GroupsFile: *groups, Photos: len(photos), Workers: b.workers,
+		ExtractSeconds: elapsed.Seconds(), Seed: *seed, MaxImpostors: *maxImp,
+	}
+	notes, err := evaluate(acc, photos, res, groupOf, b.ex.Model())
+	if err != nil {
+		return err
+	}
+
+	r := &report.Report{
+		Kind: "accuracy", Command: commandLine(), Machine: report.ThisMachine(),
+		Model: b.info, Accuracy: acc, Notes: notes,
+	}
+	for _, l := range acc.Lines {
+		if l.EER != nil {
+			fmt.Fprintf(os.Stderr, "bench: %-12s EER %.2f %% at %.4f; %d genuine, %d impostor pairs\n", l.Name, 100*l.EER.Rate, l.EER.Threshold, l.Genuine.N, l.Impostor.N)
+		}
+	}
+	return write(c.out, r)
+}
+
+// evaluate labels the extracted faces of photos (res in photo order), scores
+// every population's pairs with model m's distance and fills acc.Lines,
+// acc.Skipped, acc.Faces and acc.Identities. groupOf (nil without --groups)
+// maps identities to groups. It returns remarks for the report.
+func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map[string]string, m facematch.Model) ([]string, error) {
+	acc.Skipped = []report.Skip{}
+	var notes []string
+	// Faces that entered the pairs, with their labels.
+	var descs [][]float32
+	var idNames, groupNames []string
+	idIndex, groupIndex := map[string]int{}, map[string]int{}
+	var labels metrics.Labels
+	ungrouped := map[string]bool{}
+	for _, g := range sortedValues(groupOf) {
+		groupIndex[g] = len(groupNames)
+		groupNames = append(groupNames, g)
+	}
+	for i, p := range photos {
+		if res[i].skip != "" {
+			acc.Skipped = append(acc.Skipped, report.Skip{Path: p.path, Reason: res[i].skip})
+			continue
+		}
+		id, ok := idIndex[p.identity]
+		if !ok {
+			id = len(idNames)
+			idIndex[p.identity] = id
+			idNames = append(idNames, p.identity)
+		}
+		descs = append(descs, res[i].desc)
+		labels.Identity = append(labels.Identity, id)
+		if groupOf != nil {
+			g, ok := groupOf[p.identity]
+			if !ok {
+				g = "ungrouped"
+				ungrouped[p.identity] = true
+			}
+			gi, ok := groupIndex[g]
+			if !ok {
+				gi = len(groupNames)
+				groupIndex[g] = gi
+				groupNames = append(groupNames, g)
+			}
+			labels.Group = append(labels.Group, gi)
+		}
+	}
+	if len(ungrouped) > 0 {
+		notes = append(notes, fmt.Sprintf("identities missing from %s, put in group \"ungrouped\": %s", acc.GroupsFile, strings.Join(sortedKeys(ungrouped), ", ")))
+	}
+	acc.Faces, acc.Identities = len(descs), len(idNames)
+
+	dist := func(a, b int) float32 {
+		d, err := m.Distance(descs[a], descs[b])
+		if err != nil {
+			// Every descriptor came from the same model: a failure here is a bug.
+			panic(fmt.Sprintf("distance of faces %d and %d: %v", a, b, err))
+		}
+		return d
+	}
+
+	type scope struct {
+		name          string
+		genuine, imps int // metrics scope of the genuine and impostor pairs
+	}
+	scopes := []scope{{"all", metrics.AllGroups, metrics.AllGroups}}
+	if groupOf != nil {
+		for gi, g := range groupNames {
+			scopes = append(scopes, scope{g, gi, gi})
+		}
+		if len(groupNames) > 1 {
+			scopes = append(scopes, scope{"cross-group", metrics.AllGroups, metrics.CrossGroup})
+		}
+	}
+	var lines []report.Line
+	var top float32 // the largest score, for the common histogram range
+	var scores [][2][]float32
+	for _, s := range scopes {
+		var gen []float32
+		labels.GenuinePairs(s.genuine, func(a, b int) { gen = append(gen, dist(a, b)) })
+		sample, err := labels.Impostors(s.imps, acc.MaxImpostors, acc.Seed)
+		if err != nil {
+			return nil, err
+		}
+		imp := make([]float32, 0, sample.Len())
+		sample.ForEach(func(a, b int) { imp = append(imp, dist(a, b)) })
+		l := report.Line{
+			Name: s.name, ImpostorTotal: sample.Total, Sampled: sample.Sampled(),
+			Genuine: metrics.Summarize(gen), Impostor: metrics.Summarize(imp),
+		}
+		l.Identities, l.Faces = population(labels, s.imps)
+		if s.name == "cross-group" {
+			l.Note = "genuine pairs are all genuine pairs of the set; impostor pairs join faces of different groups"
+		}
+		fillLine(&l, gen, imp, float64(m.Threshold))
+		lines = append(lines, l)
+		scores = append(scores, [2][]float32{gen, imp})
+		for _, v := range [][]float32{gen, imp} {
+			if len(v) > 0 {
+				top = max(top, slices.Max(v))
+			}
+		}
+	}
+	hi := max(0.1, math.Ceil(float64(top)*10)/10)
+	for i := range lines {
+		gh, err1 := metrics.NewHistogram(scores[i][0], 0, hi, histBins)
+		ih, err2 := metrics.NewHistogram(scores[i][1], 0, hi, histBins)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		lines[i].GenuineHist, lines[i].ImpostorHist = &gh, &ih
+	}
+	acc.Lines = lines
+	return notes, nil
+}
+
+// fillLine computes the curve figures of a population from its scores.
+func fillLine(l *report.Line, gen, imp []float32, threshold float64) {
+	c, err := metrics.ROC(gen, imp)
+	if err != nil {
+		l.Problem = strings.TrimPrefix(err.Error(), "metrics: ")
+		return
+	}
+	if e, err := c.EqualErrorRate(); err == nil {
+		l.EER = &e
+	}
+	for _, far := range farTargets {
+		a, err := c.TARAtFAR(far)
+		if err != nil {
+			panic(err) // targets are constants in (0, 1) and both kinds exist
+		}
+		l.AtFAR = append(l.AtFAR, a)
+	}
+	p := c.At(threshold)
+	l.AtThreshold = &p
+	thin := c.Thin(curvePoints)
+	l.Curve = &thin
+}
+
+// population counts the identities and faces an impostor scope's pairs are
+// drawn from.
+func population(l metrics.Labels, imps int) (ids, faces int) {
+	seen := map[int]bool{}
+	for i, id := range l.Identity {
+		if imps >= 0 && l.Group[i] != imps {
+			continue
+		}
+		faces++
+		seen[id] = true
+	}
+	return len(seen), faces
+}
+
+// listSet returns the photos of DIR/<identity>/<photo>, sorted by path.
+// Files directly in DIR (such as GROUPS.tsv) and hidden entries are ignored.
+func listSet(dir string) ([]photo, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []photo
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if f.IsDir() || strings.HasPrefix(f.Name(), ".") {
+				continue
+			}
+			out = append(out, photo{path: e.Name() + "/" + f.Name(), identity: e.Name()})
+		}
+	}
+	slices.SortFunc(out, func(a, b photo) int { return strings.Compare(a.path, b.path) })
+	return out, nil
+}
+
+// extractAll extracts the single face of every photo with b.workers
+// goroutines, showing a progress bar on stderr. Results are in photo order.
+func extractAll(b *backend, dir string, photos []photo) []extracted {
+	res := make([]extracted, len(photos))
+	bar := progressbar.NewOptions(len(photos),
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription("extracting"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("photos"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
+	)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(b.workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res[i] = extractOne(b.ex, filepath.Join(dir, filepath.FromSlash(photos[i].path)))
+				bar.Add(1)
+			}
+		}()
+	}
+	for i := range photos {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	bar.Finish()
+	return res
+}
+
+func extractOne(ex facematch.Extractor, path string) extracted {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return extracted{skip: "read error: " + err.Error()}
+	}
+	faces, err := ex.Extract(data)
+	if err != nil {
+		if errors.Is(err, facematch.ErrDecode) {
+			return extracted{skip: "decode error: " + err.Error()}
+		}
+		return extracted{skip: "extraction error: " + err.Error()}
+	}
+	f, err := facematch.One(faces)
+	var multi *facematch.MultipleFacesError
+	switch {
+	case errors.Is(err, facematch.ErrNoFace):
+		return extracted{skip: "no face"}
+	case errors.As(err, &multi):
+		return extracted{skip: fmt.Sprintf("several faces (%d)", multi.N)}
+	case err != nil:
+		return extracted{skip: err.Error()}
+	}
+	return extracted{desc: f.Descriptor}
+}
+
+func sortedValues(m map[string]string) []string {
+	set := map[string]bool{}
+	for _, v := range m {
+		set[v] = true
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
