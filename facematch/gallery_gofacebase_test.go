@@ -1,0 +1,88 @@
+//go:build cgo
+
+package facematch_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	face "github.com/Kagami/go-face"
+
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/testenv"
+)
+
+// BenchmarkGoFaceBaseline identifies one probe in galleries of 1k to 1M
+// random 128-d descriptors with go-face's own Recognizer.Classify (its scan
+// runs in C++: a squared distance per sample into a vector, then a full
+// sort) and with facematch.Gallery.Identify (k = 1, float32 and int8) on the
+// same descriptors, in the same run. The facematch sub-benchmarks report
+// x-goface: go-face's ns/op divided by their own.
+//
+// It needs cgo, dlib and the model directory (go-face loads all three
+// models to make a Recognizer): see internal/testenv.
+//
+//	go test -run '^$' -bench GoFaceBaseline ./facematch
+func BenchmarkGoFaceBaseline(b *testing.B) {
+	dir := testenv.Models(b, "dlib_face_recognition_resnet_model_v1.dat",
+		"shape_predictor_5_face_landmarks.dat", "mmod_human_face_detector.dat")
+	rec, err := face.NewRecognizer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	m := facematch.Model{ID: "dlib-like", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
+		rng := rand.New(rand.NewPCG(uint64(n), 5))
+		samples := make([]face.Descriptor, n)
+		cats := make([]int32, n)
+		for i := range samples {
+			for j := range samples[i] {
+				samples[i][j] = float32(max(-0.45, min(0.45, rng.NormFloat64()*0.1)))
+			}
+			cats[i] = int32(i)
+		}
+		rec.SetSamples(samples, cats)
+		// The probe: a noisy copy of one sample, as at a gate.
+		var probe face.Descriptor
+		want := rng.IntN(n)
+		for j := range probe {
+			probe[j] = samples[want][j] + float32(rng.NormFloat64()*0.03)
+		}
+		if got := rec.Classify(probe); got != want {
+			b.Fatalf("N=%d: go-face classified the probe as %d, want %d", n, got, want)
+		}
+		var gofaceNs float64
+		b.Run(fmt.Sprintf("N=%d/goface", n), func(b *testing.B) {
+			for b.Loop() {
+				rec.Classify(probe)
+			}
+			gofaceNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		})
+		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
+			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range samples {
+				if err := g.Add(fmt.Sprintf("resident-%07d", i), m.Embedding(samples[i][:])); err != nil {
+					b.Fatal(err)
+				}
+			}
+			e := m.Embedding(probe[:])
+			if got, err := g.Identify(e, 1); err != nil || len(got) != 1 || got[0].ID != fmt.Sprintf("resident-%07d", want) {
+				b.Fatalf("N=%d %v: Identify = %v, %v; want resident-%07d", n, prec, got, err, want)
+			}
+			b.Run(fmt.Sprintf("N=%d/facematch-%v", n, prec), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := g.Identify(e, 1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(gofaceNs/(float64(b.Elapsed().Nanoseconds())/float64(b.N)), "x-goface")
+			})
+		}
+	}
+	rec.SetSamples([]face.Descriptor{{}}, []int32{0}) // release the big sample set in C++
+}
