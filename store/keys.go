@@ -1,16 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/template"
 )
-
-var berrorsBucketNotFound = berrors.ErrBucketNotFound
 
 // transformSecret unwraps the transform secret of generation gen.
 func (s *Store) transformSecret(tx *bolt.Tx, kek *crypto.Key, gen uint64) (*crypto.Key, error) {
@@ -112,20 +110,16 @@ func (s *Store) RekeyTransform() error {
 			m[k] = t
 			return t, nil
 		}
-		subs := b.tx.Bucket(bucketSubjects)
 		var subjects []string
-		if err := subs.ForEach(func(k, v []byte) error {
-			if v == nil {
-				subjects = append(subjects, string(k))
-			}
+		if err := b.tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
+			subjects = append(subjects, string(k))
 			return nil
 		}); err != nil {
 			return err
 		}
 		for _, subj := range subjects {
-			sb := subs.Bucket([]byte(subj))
 			var entries []Entry
-			if err := s.eachTemplate(b.tx, subj, sb, func(e Entry) error {
+			if err := s.eachTemplate(b.tx, subj, func(e Entry) error {
 				entries = append(entries, e)
 				return nil
 			}); err != nil {
@@ -190,41 +184,31 @@ func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
 	}
 	committed := false
 	err = s.updateScrub(func(b *Batch) error {
-		subs := b.tx.Bucket(bucketSubjects)
-		c := subs.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil {
-				continue
+		kb := b.tx.Bucket(bucketKeys)
+		type kv struct{ k, w []byte }
+		var rewrapped []kv
+		if err := kb.ForEach(func(k, w []byte) error {
+			subj, class, ok := parseKeyKey(k)
+			if !ok {
+				return &TamperedError{Record: fmt.Sprintf("key name %x", k), Err: ErrNotFound}
 			}
-			subj := string(k)
-			kb := subs.Bucket(k).Bucket(bucketKeys)
-			if kb == nil {
-				continue
+			dk, err := s.kek.Unwrap(w, s.keyAD(subj, class))
+			if err != nil {
+				return &TamperedError{Record: fmt.Sprintf("data key %q/%q", subj, class), Err: err}
 			}
-			type kv struct {
-				class string
-				w     []byte
-			}
-			var rewrapped []kv
-			if err := kb.ForEach(func(class, w []byte) error {
-				dk, err := s.kek.Unwrap(w, s.keyAD(subj, string(class)))
-				if err != nil {
-					return &TamperedError{Record: fmt.Sprintf("data key %q/%q", subj, class), Err: err}
-				}
-				nw, err := newKEK.Wrap(dk, s.keyAD(subj, string(class)))
-				dk.Wipe()
-				if err != nil {
-					return err
-				}
-				rewrapped = append(rewrapped, kv{string(class), nw})
-				return nil
-			}); err != nil {
+			nw, err := newKEK.Wrap(dk, s.keyAD(subj, class))
+			dk.Wipe()
+			if err != nil {
 				return err
 			}
-			for _, e := range rewrapped {
-				if err := kb.Put([]byte(e.class), e.w); err != nil {
-					return err
-				}
+			rewrapped = append(rewrapped, kv{bytes.Clone(k), nw})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, e := range rewrapped {
+			if err := kb.Put(e.k, e.w); err != nil {
+				return err
 			}
 		}
 		sec, err := s.transformSecret(b.tx, s.kek, s.hdr.generation)

@@ -16,21 +16,23 @@ import (
 	"github.com/facegate/facegate/template"
 )
 
-// rawValue returns a copy of a value inside a subject's bucket tree.
+// rawLocation maps a subject and ("r", class, name) or ("k", class) to a
+// bucket and key.
+func rawLocation(subject string, path ...string) ([]byte, []byte) {
+	if path[0] == "r" {
+		return bucketRecords, recKey(subject, path[1], path[2])
+	}
+	return bucketKeys, keyKey(subject, path[1])
+}
+
+// rawValue returns a copy of a stored value: ("r", class, name) for a
+// sealed record, ("k", class) for a wrapped key.
 func rawValue(t testing.TB, s *Store, subject string, path ...string) []byte {
 	t.Helper()
+	bucket, key := rawLocation(subject, path...)
 	var v []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSubjects).Bucket([]byte(subject))
-		for _, p := range path[:len(path)-1] {
-			if b == nil {
-				break
-			}
-			b = b.Bucket([]byte(p))
-		}
-		if b != nil {
-			v = bytes.Clone(b.Get([]byte(path[len(path)-1])))
-		}
+		v = bytes.Clone(tx.Bucket(bucket).Get(key))
 		return nil
 	})
 	if err != nil || v == nil {
@@ -39,19 +41,28 @@ func rawValue(t testing.TB, s *Store, subject string, path ...string) []byte {
 	return v
 }
 
-// flipInFile flips one byte in the middle of the only occurrence of needle
-// in the closed store file.
+// flipInFile flips one byte in the middle of every occurrence of needle in
+// the closed store file (old copies of a page may linger in free pages until
+// the next scrub; the live one is among them).
 func flipInFile(t testing.TB, path string, needle []byte) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(b, needle)
-	if i < 0 || bytes.Index(b[i+1:], needle) >= 0 {
-		t.Fatalf("value found %d times in file, want once", bytes.Count(b, needle))
+	n := 0
+	for off := 0; ; {
+		i := bytes.Index(b[off:], needle)
+		if i < 0 {
+			break
+		}
+		b[off+i+len(needle)/2] ^= 0x40
+		off += i + len(needle)
+		n++
 	}
-	b[i+len(needle)/2] ^= 0x40
+	if n == 0 {
+		t.Fatal("value not found in file")
+	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -140,16 +151,8 @@ func TestRecordsAreBound(t *testing.T) {
 	s.AddTemplate("bob", protect(t, s, randUnit(r, 64)))
 	put := func(subject string, value []byte, path ...string) {
 		t.Helper()
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketSubjects).Bucket([]byte(subject))
-			for _, p := range path[:len(path)-1] {
-				var err error
-				if b, err = b.CreateBucketIfNotExists([]byte(p)); err != nil {
-					return err
-				}
-			}
-			return b.Put([]byte(path[len(path)-1]), value)
-		})
+		bucket, key := rawLocation(subject, path...)
+		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key, value) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,8 +361,8 @@ func TestDeleteSubjectShredsRawFile(t *testing.T) {
 			s.noScrub = !scrub
 			v := enrollVictim(t, s)
 			before, _ := os.ReadFile(path)
-			if k, rec := recoverable(t, s, before, v); k != 2 || rec != 4 {
-				t.Fatalf("before deletion the scan finds %d keys and %d records, want 2 and 4", k, rec)
+			if k, rec := recoverable(t, s, before, v); k < 2 || rec < 4 {
+				t.Fatalf("before deletion the scan finds %d keys and %d records, want at least 2 and 4", k, rec)
 			}
 			if err := s.DeleteSubject("alice"); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -39,44 +41,83 @@ func (b *Batch) wipe() {
 	}
 }
 
-// subject returns the subject's bucket, creating it if create is set.
-func subjectBucket(tx *bolt.Tx, subject string, create bool) (*bolt.Bucket, error) {
-	subs := tx.Bucket(bucketSubjects)
-	if subs == nil {
-		return nil, fmt.Errorf("%w: subjects bucket missing", ErrNotStore)
-	}
-	sb := subs.Bucket([]byte(subject))
-	if sb != nil {
-		return sb, nil
-	}
-	if !create {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
-	}
-	sb, err := subs.CreateBucket([]byte(subject))
-	if err != nil {
-		return nil, fmt.Errorf("store: creating subject %q: %w", subject, err)
-	}
-	if _, err := sb.CreateBucket(bucketKeys); err != nil {
-		return nil, err
-	}
-	if _, err := sb.CreateBucket(bucketRecords); err != nil {
-		return nil, err
-	}
-	return sb, nil
+// Layout: four top-level buckets.
+//
+//	meta      "header", "check", "transform"
+//	subjects  subject → next template sequence (uint64, big-endian)
+//	keys      P(subject) ‖ class → wrapped data key
+//	records   P(subject) ‖ uvarint(len(class)) ‖ class ‖ name → sealed record
+//
+// where P(s) = uvarint(len(s)) ‖ s. The length prefixes make every prefix
+// unambiguous, so a subject's or class's entries are one contiguous range.
+// Flat buckets keep a subject at about one template's size on disk (nested
+// per-subject buckets cost a page each).
+
+// fillPercent is how full bbolt packs pages when it splits them. Enrollment
+// writes mostly append, so dense pages waste less than bbolt's default 0.5.
+const fillPercent = 0.9
+
+func subjPrefix(subject string) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(subject)+2), uint64(len(subject)))
+	return append(b, subject...)
 }
 
-// dataKey unwraps (or, with create, makes) the data key of subject/class.
-// The key is owned by the caller unless cache is non-nil.
+func keyKey(subject, class string) []byte {
+	return append(subjPrefix(subject), class...)
+}
+
+func recPrefix(subject, class string) []byte {
+	b := binary.AppendUvarint(subjPrefix(subject), uint64(len(class)))
+	return append(b, class...)
+}
+
+func recKey(subject, class, name string) []byte {
+	return append(recPrefix(subject, class), name...)
+}
+
+// parseKeyKey splits a keys-bucket key into subject and class.
+func parseKeyKey(k []byte) (subject, class string, ok bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || n > uint64(len(k)-w) {
+		return "", "", false
+	}
+	return string(k[w : w+int(n)]), string(k[w+int(n):]), true
+}
+
+func subjectExists(tx *bolt.Tx, subject string) error {
+	if tx.Bucket(bucketSubjects).Get([]byte(subject)) == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+	}
+	return nil
+}
+
+// prefixKeys returns copies of the keys of b that start with prefix.
+func prefixKeys(b *bolt.Bucket, prefix []byte) [][]byte {
+	var ks [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ks = append(ks, bytes.Clone(k))
+	}
+	return ks
+}
+
+// dataKey unwraps (or, with create, makes) the data key of subject/class,
+// creating the subject too if create is set. The caller wipes the key.
 func (s *Store) dataKey(tx *bolt.Tx, subject, class string, create bool) (*crypto.Key, error) {
-	sb, err := subjectBucket(tx, subject, create)
-	if err != nil {
-		return nil, err
+	subs := tx.Bucket(bucketSubjects)
+	if subs.Get([]byte(subject)) == nil {
+		subs.FillPercent = fillPercent
+		if !create {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+		}
+		if err := subs.Put([]byte(subject), make([]byte, 8)); err != nil {
+			return nil, fmt.Errorf("store: creating subject %q: %w", subject, err)
+		}
 	}
-	kb := sb.Bucket(bucketKeys)
-	if kb == nil {
-		return nil, &TamperedError{Record: fmt.Sprintf("subject %q key bucket", subject), Err: ErrNotFound}
-	}
-	w := kb.Get([]byte(class))
+	kb := tx.Bucket(bucketKeys)
+	kb.FillPercent = fillPercent
+	kk := keyKey(subject, class)
+	w := kb.Get(kk)
 	if w == nil {
 		if !create {
 			return nil, fmt.Errorf("%w: subject %q has no %q key", ErrNotFound, subject, class)
@@ -90,7 +131,7 @@ func (s *Store) dataKey(tx *bolt.Tx, subject, class string, create bool) (*crypt
 			dk.Wipe()
 			return nil, err
 		}
-		if err := kb.Put([]byte(class), w); err != nil {
+		if err := kb.Put(kk, w); err != nil {
 			dk.Wipe()
 			return nil, fmt.Errorf("store: storing key %q/%q: %w", subject, class, err)
 		}
@@ -125,11 +166,9 @@ func (b *Batch) put(subject, class, name string, plaintext []byte) error {
 	if err != nil {
 		return err
 	}
-	rb, err := b.tx.Bucket(bucketSubjects).Bucket([]byte(subject)).Bucket(bucketRecords).CreateBucketIfNotExists([]byte(class))
-	if err != nil {
-		return fmt.Errorf("store: class bucket %q/%q: %w", subject, class, err)
-	}
-	if err := rb.Put([]byte(name), sealed); err != nil {
+	rb := b.tx.Bucket(bucketRecords)
+	rb.FillPercent = fillPercent
+	if err := rb.Put(recKey(subject, class, name), sealed); err != nil {
 		return fmt.Errorf("store: storing record %q/%q/%q: %w", subject, class, name, err)
 	}
 	return nil
@@ -175,12 +214,13 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 	if _, err := b.dataKey(subject, ClassFace); err != nil {
 		return 0, err
 	}
-	rb, err := b.tx.Bucket(bucketSubjects).Bucket([]byte(subject)).Bucket(bucketRecords).CreateBucketIfNotExists([]byte(ClassFace))
-	if err != nil {
-		return 0, err
+	subs := b.tx.Bucket(bucketSubjects)
+	seq := subs.Get([]byte(subject))
+	if len(seq) != 8 {
+		return 0, &TamperedError{Record: fmt.Sprintf("subject %q sequence", subject), Err: ErrNotFound}
 	}
-	id, err := rb.NextSequence()
-	if err != nil {
+	id := binary.BigEndian.Uint64(seq) + 1
+	if err := subs.Put([]byte(subject), binary.BigEndian.AppendUint64(nil, id)); err != nil {
 		return 0, err
 	}
 	if err := b.put(subject, ClassFace, templateName(id), enc); err != nil {
@@ -246,27 +286,11 @@ func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
 	return pt, err
 }
 
-func classBucket(tx *bolt.Tx, subject, class string) (*bolt.Bucket, error) {
-	sb, err := subjectBucket(tx, subject, false)
-	if err != nil {
-		return nil, err
-	}
-	rb := sb.Bucket(bucketRecords)
-	if rb == nil {
-		return nil, &TamperedError{Record: fmt.Sprintf("subject %q record bucket", subject), Err: ErrNotFound}
-	}
-	return rb.Bucket([]byte(class)), nil
-}
-
 func recordValue(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
-	cb, err := classBucket(tx, subject, class)
-	if err != nil {
+	if err := subjectExists(tx, subject); err != nil {
 		return nil, err
 	}
-	var v []byte
-	if cb != nil {
-		v = cb.Get([]byte(name))
-	}
+	v := tx.Bucket(bucketRecords).Get(recKey(subject, class, name))
 	if v == nil {
 		return nil, fmt.Errorf("%w: record %q/%q/%q", ErrNotFound, subject, class, name)
 	}
@@ -281,14 +305,15 @@ func (s *Store) ListRecords(subject, class string) ([]string, error) {
 	}
 	var names []string
 	err := s.view(func(tx *bolt.Tx) error {
-		cb, err := classBucket(tx, subject, class)
-		if err != nil || cb == nil {
+		if err := subjectExists(tx, subject); err != nil {
 			return err
 		}
-		return cb.ForEach(func(k, _ []byte) error {
-			names = append(names, string(k))
-			return nil
-		})
+		p := recPrefix(subject, class)
+		c := tx.Bucket(bucketRecords).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			names = append(names, string(k[len(p):]))
+		}
+		return nil
 	})
 	return names, err
 }
@@ -308,8 +333,7 @@ func deleteRecord(tx *bolt.Tx, subject, class, name string) error {
 	if _, err := recordValue(tx, subject, class, name); err != nil {
 		return err
 	}
-	cb, _ := classBucket(tx, subject, class)
-	return cb.Delete([]byte(name))
+	return tx.Bucket(bucketRecords).Delete(recKey(subject, class, name))
 }
 
 // DeleteTemplate deletes one template of subject and scrubs the file's free
@@ -337,7 +361,7 @@ func (s *Store) Subjects() ([]string, error) {
 func (s *Store) HasSubject(subject string) (bool, error) {
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSubjects).Bucket([]byte(subject)) != nil
+		ok = tx.Bucket(bucketSubjects).Get([]byte(subject)) != nil
 		return nil
 	})
 	return ok, err
@@ -352,12 +376,26 @@ func (s *Store) DeleteSubject(subject string) error {
 		return err
 	}
 	return s.updateScrub(func(b *Batch) error {
-		err := b.tx.Bucket(bucketSubjects).DeleteBucket([]byte(subject))
-		if errors.Is(err, berrorsBucketNotFound) {
-			return fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
+		if err := subjectExists(b.tx, subject); err != nil {
+			return err
 		}
-		return err
+		if err := deletePrefix(b.tx.Bucket(bucketKeys), subjPrefix(subject)); err != nil {
+			return err
+		}
+		if err := deletePrefix(b.tx.Bucket(bucketRecords), subjPrefix(subject)); err != nil {
+			return err
+		}
+		return b.tx.Bucket(bucketSubjects).Delete([]byte(subject))
 	}, nil)
+}
+
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	for _, k := range prefixKeys(b, prefix) {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ShredClass crypto-shreds one class of subject (e.g. ClassFace after
@@ -369,38 +407,33 @@ func (s *Store) ShredClass(subject, class string) error {
 		return err
 	}
 	return s.updateScrub(func(b *Batch) error {
-		sb, err := subjectBucket(b.tx, subject, false)
-		if err != nil {
+		if err := subjectExists(b.tx, subject); err != nil {
 			return err
 		}
-		found := false
-		if kb := sb.Bucket(bucketKeys); kb != nil && kb.Get([]byte(class)) != nil {
-			found = true
-			if err := kb.Delete([]byte(class)); err != nil {
-				return err
-			}
-		}
-		if rb := sb.Bucket(bucketRecords); rb != nil && rb.Bucket([]byte(class)) != nil {
-			found = true
-			if err := rb.DeleteBucket([]byte(class)); err != nil {
-				return err
-			}
-		}
-		if !found {
+		kb, rb := b.tx.Bucket(bucketKeys), b.tx.Bucket(bucketRecords)
+		kk, rp := keyKey(subject, class), recPrefix(subject, class)
+		recs := prefixKeys(rb, rp)
+		if kb.Get(kk) == nil && len(recs) == 0 {
 			return fmt.Errorf("%w: subject %q has no class %q", ErrNotFound, subject, class)
+		}
+		if err := kb.Delete(kk); err != nil {
+			return err
+		}
+		for _, k := range recs {
+			if err := rb.Delete(k); err != nil {
+				return err
+			}
 		}
 		return nil
 	}, nil)
 }
 
-// openTemplates calls fn for each template of one subject bucket.
-func (s *Store) eachTemplate(tx *bolt.Tx, subject string, sb *bolt.Bucket, fn func(Entry) error) error {
-	rb := sb.Bucket(bucketRecords)
-	if rb == nil {
-		return nil
-	}
-	fb := rb.Bucket([]byte(ClassFace))
-	if fb == nil {
+// eachTemplate calls fn for each template of one subject, in ID order.
+func (s *Store) eachTemplate(tx *bolt.Tx, subject string, fn func(Entry) error) error {
+	p := recPrefix(subject, ClassFace)
+	c := tx.Bucket(bucketRecords).Cursor()
+	k, v := c.Seek(p)
+	if k == nil || !bytes.HasPrefix(k, p) {
 		return nil
 	}
 	dk, err := s.dataKey(tx, subject, ClassFace, false)
@@ -408,9 +441,8 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, sb *bolt.Bucket, fn fu
 		return err
 	}
 	defer dk.Wipe()
-	c := fb.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		name := string(k)
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		name := string(k[len(p):])
 		pt, err := s.openRecord(dk, subject, ClassFace, name, v)
 		if err != nil {
 			return err
@@ -421,8 +453,8 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, sb *bolt.Bucket, fn fu
 			return fmt.Errorf("store: template %q/%q: %w", subject, name, err)
 		}
 		id, err := strconv.ParseUint(name, 16, 64)
-		if err != nil {
-			return &TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: err}
+		if err != nil || len(name) != 16 {
+			return &TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: ErrNotFound}
 		}
 		if err := fn(Entry{Subject: subject, ID: id, Template: t}); err != nil {
 			return err
@@ -437,11 +469,10 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, sb *bolt.Bucket, fn fu
 func (s *Store) Templates(subject string) ([]Entry, error) {
 	var out []Entry
 	err := s.view(func(tx *bolt.Tx) error {
-		sb, err := subjectBucket(tx, subject, false)
-		if err != nil {
+		if err := subjectExists(tx, subject); err != nil {
 			return err
 		}
-		return s.eachTemplate(tx, subject, sb, func(e Entry) error {
+		return s.eachTemplate(tx, subject, func(e Entry) error {
 			out = append(out, e)
 			return nil
 		})
@@ -455,12 +486,8 @@ func (s *Store) Templates(subject string) ([]Entry, error) {
 func (s *Store) Each(fn func(Entry) error) error {
 	return s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSubjects).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil {
-				continue
-			}
-			sb := tx.Bucket(bucketSubjects).Bucket(k)
-			if err := s.eachTemplate(tx, string(k), sb, fn); err != nil {
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if err := s.eachTemplate(tx, string(k), fn); err != nil {
 				return err
 			}
 		}

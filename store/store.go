@@ -68,8 +68,8 @@ var (
 	keyHeader      = []byte("header")
 	keyCheck       = []byte("check")
 	keyTransform   = []byte("transform")
-	bucketKeys     = []byte("k") // in a subject: class → wrapped data key
-	bucketRecords  = []byte("r") // in a subject: class → bucket of name → sealed
+	bucketKeys     = []byte("keys")
+	bucketRecords  = []byte("records")
 	checkPlaintext = []byte("facegate store key check v1")
 )
 
@@ -174,8 +174,10 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketSubjects); err != nil {
-			return err
+		for _, name := range [][]byte{bucketSubjects, bucketKeys, bucketRecords} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
 		}
 		if err := s.putHeader(meta, h, kek); err != nil {
 			return err
@@ -228,7 +230,7 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	var hb, check []byte
 	err = ro.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if meta == nil || tx.Bucket(bucketSubjects) == nil {
+		if meta == nil || tx.Bucket(bucketSubjects) == nil || tx.Bucket(bucketKeys) == nil || tx.Bucket(bucketRecords) == nil {
 			return fmt.Errorf("%w: %s has no FaceGate buckets", ErrNotStore, path)
 		}
 		hb = bytes.Clone(meta.Get(keyHeader))
