@@ -176,7 +176,7 @@ func (g *Gate) admit(a Attempt) Decision {
 	pol := g.policy(a.Door)
 	if !pol.Accepts(f) {
 		d.Err = errors.Join(append([]error{fmt.Errorf("%w: %v is not enough under %v", ErrNotEnoughFactors, f, pol)}, errs...)...)
-		d.Reason = fmt.Sprintf("%v is not enough for this door", f)
+		d.Reason = "not enough factors for this door"
 		return d
 	}
 	if f.Has(QR) {
@@ -235,12 +235,12 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	}
 	probe, err := tr.Apply(descriptor)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	matches, err := g.cfg.Faces.Identify(g.embedding(probe), 1)
 	clear(probe)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	if len(matches) == 0 {
 		return "", 0, fmt.Errorf("%w: no face within the threshold", ErrUnknownSubject)

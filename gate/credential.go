@@ -85,7 +85,8 @@ func cardMAC(key, uid []byte) ([]byte, error) {
 }
 
 // PINParams are the Argon2id parameters of PIN hashes. They are stored with
-// every hash, so changing them affects only PINs set afterwards.
+// every hash, so changing them affects only PINs set afterwards. Accepted
+// ranges: 1..16 passes, 8·Threads KiB..256 MiB, at least one thread.
 type PINParams struct {
 	// Time is the number of passes.
 	Time uint32 `json:"t"`
@@ -100,7 +101,7 @@ type PINParams struct {
 var DefaultPINParams = PINParams{Time: 2, Memory: 19 * 1024, Threads: 1}
 
 func (p PINParams) check() error {
-	if p.Time < 1 || p.Memory < 8*uint32(max(p.Threads, 1)) || p.Threads < 1 || p.Memory > 4<<20 || p.Time > 64 {
+	if p.Time < 1 || p.Time > 16 || p.Threads < 1 || p.Memory < 8*uint32(p.Threads) || p.Memory > 256*1024 {
 		return fmt.Errorf("%w: Argon2id parameters %+v", ErrConfig, p)
 	}
 	return nil

@@ -410,10 +410,10 @@ func (g *Gate) EnrollFace(subject string, descriptor []float32, quality float32)
 	}
 	t, err := tr.Protect(descriptor, quality, g.now())
 	if err != nil {
-		return TemplateInfo{}, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
-		return TemplateInfo{}, fmt.Errorf("%w: %v", ErrInvalidDescriptor, err)
+		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	id, err := g.cfg.Records.AddTemplate(subject, t)
 	if err != nil {

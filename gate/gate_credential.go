@@ -166,15 +166,22 @@ func (g *Gate) pin(subject string) (pinRecord, error) {
 	return decodePINRecord(data)
 }
 
+// dummySalt salts the hash computed for subjects without a PIN.
+var dummySalt [16]byte
+
 // checkPIN verifies a PIN for subject, counting failures and locking the
 // PIN after MaxPINFailures in a row. A locked PIN is not even hashed.
 // g.mu must be held.
 func (g *Gate) checkPIN(subject, pin string) error {
-	if err := g.exists(subject); err != nil {
-		return err
+	err := g.exists(subject)
+	var r pinRecord
+	if err == nil {
+		r, err = g.pin(subject)
 	}
-	r, err := g.pin(subject)
 	if err != nil {
+		// Hash anyway, so that the keypad's response time does not tell
+		// which subject IDs exist or have a PIN.
+		hashPIN(g.cfg.PINParams, dummySalt[:], pin)
 		return err
 	}
 	if !r.Locked.IsZero() {

@@ -1,12 +1,9 @@
 // Package rawstore lets gate tests look at a FaceGate store file the way a
-// thief holding the disk would: as raw bytes. It reads a copy of the file
-// with bbolt directly, below the store's API, to find the wrapped data key
-// and the sealed records of one (subject, class); tests then check that
-// after a shred none of those bytes are left anywhere in the file.
-//
-// It relies on the store's documented layout: bucket "subjects", one
-// bucket per subject holding "k" (class → wrapped data key) and "r"
-// (class → bucket of name → sealed record).
+// thief holding the disk would: as raw bytes. Values reads every value in
+// a copy of the file with bbolt directly, below the store's API and without
+// depending on the store's bucket layout; a test snapshots the values
+// before a deletion, takes the ones that are gone after it, and checks that
+// none of their bytes are left anywhere in the file.
 package rawstore
 
 import (
@@ -18,10 +15,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Class returns the wrapped data key and the sealed records of (subject,
-// class) as they sit in the store file at path. The store may be open: the
-// file is copied first.
-func Class(t testing.TB, path, subject, class string) (wrappedKey []byte, sealed [][]byte) {
+// Values returns every value in the bbolt file at path, in all buckets at
+// any depth. The store may be open: the file is copied first.
+func Values(t testing.TB, path string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -36,31 +32,51 @@ func Class(t testing.TB, path, subject, class string) (wrappedKey []byte, sealed
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
-		sb := tx.Bucket([]byte("subjects")).Bucket([]byte(subject))
-		if sb == nil {
-			return nil
-		}
-		if kb := sb.Bucket([]byte("k")); kb != nil {
-			wrappedKey = bytes.Clone(kb.Get([]byte(class)))
-		}
-		if rb := sb.Bucket([]byte("r")); rb != nil {
-			if cb := rb.Bucket([]byte(class)); cb != nil {
-				return cb.ForEach(func(_, v []byte) error {
-					sealed = append(sealed, bytes.Clone(v))
-					return nil
-				})
+	var out [][]byte
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return walk(b.Bucket(k))
 			}
-		}
-		return nil
+			out = append(out, bytes.Clone(v))
+			return nil
+		})
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wrappedKey, sealed
+	return out
 }
 
-// Contains reports whether the raw store file at path holds b anywhere.
+// Gone returns the values of before that after no longer holds anywhere.
+func Gone(before, after [][]byte) [][]byte {
+	have := map[string]bool{}
+	for _, v := range after {
+		have[string(v)] = true
+	}
+	var gone [][]byte
+	for _, v := range before {
+		if !have[string(v)] {
+			gone = append(gone, v)
+		}
+	}
+	return gone
+}
+
+// Sizes counts values by length.
+func Sizes(values [][]byte) map[int]int {
+	n := map[int]int{}
+	for _, v := range values {
+		n[len(v)]++
+	}
+	return n
+}
+
+// Contains reports whether the raw file at path holds b anywhere.
 func Contains(t testing.TB, path string, b []byte) bool {
 	t.Helper()
 	data, err := os.ReadFile(path)
