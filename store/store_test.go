@@ -252,7 +252,7 @@ func TestOpenBadFiles(t *testing.T) {
 		{"cut to 100 bytes", goodBytes[:100], ErrTruncated},
 		{"cut to one page", goodBytes[:4096], ErrTruncated},
 		{"cut to two pages", goodBytes[:8192], ErrTruncated},
-		{"cut in half", goodBytes[:len(goodBytes)/2], ErrTruncated},
+		{"cut in half", goodBytes[:used/2], ErrTruncated},
 		{"cut last used page", goodBytes[:used-4096], ErrTruncated},
 		{"cut last used byte", goodBytes[:used-1], ErrTruncated},
 		{"both meta pages zeroed", withMetaZeroed(goodBytes), ErrNotStore},
