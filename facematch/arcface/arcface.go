@@ -60,9 +60,12 @@ type Spec struct {
 	SHA256 string
 	// Size is the side of the square input in pixels.
 	Size int
-	// Scale and Offset map an 8-bit RGB value v to the network input
-	// v*Scale + Offset.
-	Scale, Offset float32
+	// BGR feeds the channels in B, G, R order instead of R, G, B.
+	BGR bool
+	// Mean and Scale map an 8-bit value v of fed channel c to the network
+	// input (v − Mean[c])·Scale.
+	Mean  [3]float32
+	Scale float32
 	// Zoom shrinks the aligned face inside the chip: 1 is the ArcFace
 	// template, 1.25 leaves 25 % more context around the face.
 	Zoom float32
@@ -82,7 +85,12 @@ func (s Spec) ID() string {
 	if len(h) > 12 {
 		h = h[:12]
 	}
-	return fmt.Sprintf("arcface/%s/human-models-3.0.4/onnx-%s/in%d-x%g%+g-zoom%g", s.Name, h, s.Size, s.Scale, s.Offset, s.Zoom)
+	order := "rgb"
+	if s.BGR {
+		order = "bgr"
+	}
+	return fmt.Sprintf("arcface/%s/human-models-3.0.4/onnx-%s/in%d-%s-mean%g,%g,%g-x%g-zoom%g",
+		s.Name, h, s.Size, order, s.Mean[0], s.Mean[1], s.Mean[2], s.Scale, s.Zoom)
 }
 
 // Model returns the facematch.Model of descriptors computed with s.
@@ -176,8 +184,8 @@ func Open(dir string, spec Spec, lm Landmarker) (*Extractor, error) {
 	if lm == nil {
 		return nil, errors.New("arcface: nil Landmarker")
 	}
-	if spec.Size <= 0 || spec.Dim <= 0 || spec.Zoom <= 0 {
-		return nil, fmt.Errorf("arcface: spec %q has size %d, dim %d, zoom %g", spec.Name, spec.Size, spec.Dim, spec.Zoom)
+	if spec.Size <= 0 || spec.Dim <= 0 || !(spec.Zoom > 0) || !(spec.Scale > 0) {
+		return nil, fmt.Errorf("arcface: spec %q has size %d, dim %d, zoom %g, scale %g", spec.Name, spec.Size, spec.Dim, spec.Zoom, spec.Scale)
 	}
 	path := filepath.Join(dir, spec.File)
 	f, err := os.Open(path)
@@ -276,9 +284,19 @@ func (e *Extractor) embedAll(img gocv.Mat, faces []facematch.Face) ([]facematch.
 // embed aligns the face with 68 landmarks lm in the BGR image img and returns
 // its L2-normalized descriptor.
 func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
-	src, err := FivePoints(lm)
+	chip, err := e.align(img, lm)
+	defer chip.Close()
 	if err != nil {
 		return nil, err
+	}
+	return e.forward(chip)
+}
+
+// align returns the Size×Size chip of the face with 68 landmarks lm in img.
+func (e *Extractor) align(img gocv.Mat, lm []image.Point) (gocv.Mat, error) {
+	src, err := FivePoints(lm)
+	if err != nil {
+		return gocv.NewMat(), err
 	}
 	t := Similarity(src, e.dst)
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
@@ -289,18 +307,47 @@ func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
 		}
 	}
 	chip := gocv.NewMat()
-	defer chip.Close()
 	gocv.WarpAffine(img, &chip, m, image.Pt(e.spec.Size, e.spec.Size))
-	return e.forward(chip)
+	return chip, nil
 }
 
-// forward runs the network on a Size×Size BGR chip.
+// forward runs the network on a Size×Size BGR chip and returns the
+// L2-normalized descriptor.
 func (e *Extractor) forward(chip gocv.Mat) ([]float32, error) {
-	s := e.spec
-	// BlobFromImage computes (v − mean)·scale with R and B swapped.
-	mean := -float64(s.Offset) / float64(s.Scale)
-	blob := gocv.BlobFromImage(chip, float64(s.Scale), image.Pt(s.Size, s.Size), gocv.NewScalar(mean, mean, mean, 0), true, false)
+	blob := e.blob(chip)
 	defer blob.Close()
+	d, err := e.run(blob)
+	if err != nil {
+		return nil, err
+	}
+	var ss float64
+	for _, x := range d {
+		ss += float64(x) * float64(x)
+	}
+	if math.IsNaN(ss) || math.IsInf(ss, 0) {
+		return nil, fmt.Errorf("arcface: %w", facematch.ErrNotFinite)
+	}
+	if ss > 0 {
+		k := float32(1 / math.Sqrt(ss))
+		for i := range d {
+			d[i] *= k
+		}
+	}
+	return d, nil
+}
+
+// blob turns a Size×Size BGR chip into the network's 1×3×Size×Size input.
+func (e *Extractor) blob(chip gocv.Mat) gocv.Mat {
+	s := e.spec
+	// BlobFromImage computes (v − mean)·scale, mean given in the order of
+	// the fed channels; swapRB turns OpenCV's BGR into RGB.
+	m := s.Mean
+	return gocv.BlobFromImage(chip, float64(s.Scale), image.Pt(s.Size, s.Size),
+		gocv.NewScalar(float64(m[0]), float64(m[1]), float64(m[2]), 0), !s.BGR, false)
+}
+
+// run returns the network's raw output for an input blob.
+func (e *Extractor) run(blob gocv.Mat) ([]float32, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -315,21 +362,8 @@ func (e *Extractor) forward(chip gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arcface: network output: %w", err)
 	}
-	if len(d) != s.Dim {
-		return nil, fmt.Errorf("arcface: %w: network gave %d values, want %d", facematch.ErrDimension, len(d), s.Dim)
-	}
-	var ss float64
-	for _, x := range d {
-		ss += float64(x) * float64(x)
-	}
-	if math.IsNaN(ss) || math.IsInf(ss, 0) {
-		return nil, fmt.Errorf("arcface: %w", facematch.ErrNotFinite)
-	}
-	if ss > 0 {
-		k := float32(1 / math.Sqrt(ss))
-		for i := range d {
-			d[i] *= k
-		}
+	if len(d) != e.spec.Dim {
+		return nil, fmt.Errorf("arcface: %w: network gave %d values, want %d", facematch.ErrDimension, len(d), e.spec.Dim)
 	}
 	return d, nil
 }

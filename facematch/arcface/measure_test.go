@@ -150,23 +150,28 @@ func evaluate(t testing.TB, samples []sample, desc [][]float32, m facematch.Metr
 	return out
 }
 
-// variants are the input preparations measured for each network: the
-// scaling Human feeds ([0,1] for mobilefacenet, [0,255] for faceres), the
-// training-time [-1,1] scaling, and looser crops.
+// variants are the input preparations measured for each network: the one
+// Human feeds, the one of the network's training code, the other channel
+// order, and looser crops.
 func variants() []Spec {
+	type prep struct {
+		bgr   bool
+		mean  [3]float32
+		scale float32
+	}
+	mid := [3]float32{127.5, 127.5, 127.5}
+	preps := map[string][]prep{
+		"mobilefacenet": {{false, mid, 1.0 / 128}, {false, [3]float32{}, 1.0 / 255}, {true, mid, 1.0 / 128}},
+		"mobileface":    {{false, [3]float32{}, 1}, {true, [3]float32{}, 1}},
+		"faceres":       {{false, [3]float32{}, 1}, {true, [3]float32{103.939, 116.779, 123.68}, 1}, {false, mid, 1.0 / 127.5}},
+	}
+	preps["faceres-deep"] = preps["faceres"]
 	var out []Spec
 	for _, s := range Specs {
-		scales := [][2]float32{{s.Scale, s.Offset}}
-		switch s.Name {
-		case "mobilefacenet":
-			scales = [][2]float32{{1.0 / 128, -127.5 / 128}, {1.0 / 255, 0}}
-		case "faceres", "faceres-deep":
-			scales = [][2]float32{{1, 0}, {1.0 / 127.5, -1}}
-		}
-		for _, sc := range scales {
+		for _, p := range preps[s.Name] {
 			for _, z := range []float32{1, 1.25, 1.6} {
 				v := s
-				v.Scale, v.Offset, v.Zoom = sc[0], sc[1], z
+				v.BGR, v.Mean, v.Scale, v.Zoom = p.bgr, p.mean, p.scale, z
 				out = append(out, v)
 			}
 		}

@@ -1,0 +1,161 @@
+package arcface
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/internal/testenv"
+)
+
+// tfjsModel names each network's TF.js model and the graph node the ONNX
+// file was converted to output.
+var tfjsModel = map[string]struct{ json, output string }{
+	"mobilefacenet": {"human-models-3.0.4/mobilefacenet.json", "embeddings"},
+	"mobileface":    {"human-models-3.0.4/mobileface.json", "batchnorm0/add_1"},
+	"faceres":       {"human-models-3.0.4/faceres.json", "global_pooling/Mean"},
+	"faceres-deep":  {"human-models-3.0.4/faceres-deep.json", "global_pooling/Mean"},
+}
+
+// tfjsref returns the command that runs tools/tfjsref, skipping the test
+// when node is absent and failing (or skipping outside `make test`) when its
+// packages are not installed.
+func tfjsref(t *testing.T) (node, script string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("skipped: node not found, the TF.js reference cannot run (install nodejs: scripts/deps.sh)")
+	}
+	dir := filepath.Join(testenv.Root(), "tools", "tfjsref")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@tensorflow", "tfjs-converter")); err != nil {
+		if testenv.Required() {
+			t.Fatalf("tools/tfjsref has no node_modules: run scripts/arcface-models.sh (make setup): %v", err)
+		}
+		t.Skipf("skipped: tools/tfjsref has no node_modules (run scripts/arcface-models.sh): %v", err)
+	}
+	return node, filepath.Join(dir, "tfjsref.js")
+}
+
+// TestConversion checks every converted network against TF.js itself: the
+// same input (an aligned face chip of the shared set and a seeded noise
+// image, prepared as Spec says) goes through OpenCV's dnn with the ONNX file
+// and through the TF.js graph model of the npm package on TF.js's CPU
+// backend; the outputs must have cosine similarity ≥ 0.999.
+func TestConversion(t *testing.T) {
+	node, script := tfjsref(t)
+	samples, dl := faceSet(t)
+	for _, s := range Specs {
+		t.Run(s.Name, func(t *testing.T) {
+			ref := tfjsModel[s.Name]
+			mj := testenv.Model(t, ref.json)
+			testenv.Model(t, s.File)
+			e, err := Open(testenv.ModelDir(), s, dl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			face, err := e.align(samples[0].img, samples[0].face.Landmarks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer face.Close()
+			noise := noiseChip(s.Size, 1)
+			defer noise.Close()
+			for _, in := range []struct {
+				name string
+				chip gocv.Mat
+			}{{"aligned face", face}, {"noise", noise}} {
+				name, chip := in.name, in.chip
+				blob := e.blob(chip)
+				nchw, err := blob.DataPtrFloat32()
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := append([]float32(nil), nchw...)
+				got, err := e.run(blob)
+				blob.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := runTFJS(t, node, script, mj, ref.output, s.Size, in)
+				if len(want) != len(got) {
+					t.Fatalf("%s: TF.js gave %d values, OpenCV %d", name, len(want), len(got))
+				}
+				c := cosine(got, want)
+				var maxDiff, maxWant float64
+				for i := range got {
+					maxDiff = math.Max(maxDiff, math.Abs(float64(got[i])-float64(want[i])))
+					maxWant = math.Max(maxWant, math.Abs(float64(want[i])))
+				}
+				t.Logf("%s, %s: cosine(OpenCV, TF.js) = %.7f over %d values; max |diff| = %.2g (max |TF.js| %.2g)", s.Name, name, c, len(got), maxDiff, maxWant)
+				if !(c >= 0.999) {
+					t.Errorf("%s, %s: cosine %.7f < 0.999", s.Name, name, c)
+				}
+			}
+		})
+	}
+}
+
+// noiseChip returns a size×size 8-bit BGR image of seeded uniform noise.
+func noiseChip(size int, seed uint64) gocv.Mat {
+	r := rand.New(rand.NewPCG(seed, 0))
+	b := make([]byte, size*size*3)
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+	}
+	m, err := gocv.NewMatFromBytes(size, size, gocv.MatTypeCV8UC3, b)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// runTFJS runs tools/tfjsref on the NCHW input and returns its output.
+func runTFJS(t *testing.T, node, script, modelJSON, output string, size int, nchw []float32) []float32 {
+	t.Helper()
+	dir := t.TempDir()
+	nhwc := make([]byte, 4*len(nchw))
+	for c := 0; c < 3; c++ {
+		for y := 0; y < size; y++ {
+			for x := 0; x < size; x++ {
+				v := nchw[(c*size+y)*size+x]
+				binary.LittleEndian.PutUint32(nhwc[4*((y*size+x)*3+c):], math.Float32bits(v))
+			}
+		}
+	}
+	inPath, outPath := filepath.Join(dir, "in.f32"), filepath.Join(dir, "out.f32")
+	if err := os.WriteFile(inPath, nhwc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := strconv.Itoa(size)
+	cmd := exec.Command(node, script, modelJSON, inPath, n, n, output, outPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tfjsref: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := make([]float32, len(raw)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return v
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
