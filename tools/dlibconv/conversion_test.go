@@ -30,7 +30,7 @@ const (
 
 // fail skips the test with msg, or fails it when make test requires every
 // resource (FACEGATE_REQUIRE_MODELS=1).
-func fail(t *testing.T, msg string, args ...any) {
+func fail(t testing.TB, msg string, args ...any) {
 	t.Helper()
 	if testenv.Required() {
 		t.Fatalf(msg, args...)
@@ -40,7 +40,7 @@ func fail(t *testing.T, msg string, args ...any) {
 
 // converter returns the path of the dlibconv binary, built by
 // scripts/dlibconv.sh when missing or out of date.
-func converter(t *testing.T) string {
+func converter(t testing.TB) string {
 	t.Helper()
 	cmd := exec.Command("bash", filepath.Join(testenv.Root(), "scripts", "dlibconv.sh"))
 	var stderr bytes.Buffer
@@ -53,7 +53,7 @@ func converter(t *testing.T) string {
 }
 
 // faceAPI returns tools/faceapi's installed copy of @vladmandic/face-api.
-func faceAPI(t *testing.T) string {
+func faceAPI(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(testenv.Root(), "tools", "faceapi", "node_modules", "@vladmandic", "face-api")
 	if _, err := os.Stat(filepath.Join(dir, "dist", "face-api.js")); err != nil {
