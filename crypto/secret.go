@@ -124,7 +124,7 @@ func (s *Secret) Wipe() {
 type KDFParams struct {
 	// Time is the number of passes over memory (≥ 1).
 	Time uint32
-	// MemoryKiB is the memory cost in KiB (≥ 8×Threads, ≤ 4 GiB).
+	// MemoryKiB is the memory cost in KiB (≥ 8×Threads, ≤ 1 GiB).
 	MemoryKiB uint32
 	// Threads is the degree of parallelism (≥ 1).
 	Threads uint8
@@ -137,7 +137,7 @@ var DefaultKDFParams = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 2}
 // Validate reports ErrKDFParams if p is outside the accepted range (which
 // also bounds the work a forged store header can ask for).
 func (p KDFParams) Validate() error {
-	if p.Time < 1 || p.Time > 64 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 4<<20 {
+	if p.Time < 1 || p.Time > 64 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 1<<20 {
 		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d", ErrKDFParams, p.Time, p.MemoryKiB, p.Threads)
 	}
 	return nil

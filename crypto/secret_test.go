@@ -67,7 +67,8 @@ func TestKDFParamsValidate(t *testing.T) {
 		{KDFParams{Time: 1, MemoryKiB: 7, Threads: 1}, false},
 		{KDFParams{Time: 1, MemoryKiB: 64, Threads: 0}, false},
 		{KDFParams{Time: 65, MemoryKiB: 64, Threads: 1}, false},
-		{KDFParams{Time: 1, MemoryKiB: 5 << 20, Threads: 1}, false},
+		{KDFParams{Time: 1, MemoryKiB: 1<<20 + 1, Threads: 1}, false},
+		{KDFParams{Time: 1, MemoryKiB: 1 << 20, Threads: 4}, true},
 	}
 	for _, tc := range tests {
 		if err := tc.p.Validate(); (err == nil) != tc.ok {

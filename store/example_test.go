@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/template"
 )
 
 func Example() {
@@ -49,4 +51,106 @@ func Example() {
 	pin, _ := s.GetRecord("resident/0042", "credential", "pin")
 	fmt.Println(len(ts), string(pin))
 	// Output: 0 hashed-pin
+}
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "facegate-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "gate.db")
+	key := make([]byte, crypto.KeySize) // in production: crypto.ReadKeyFile or crypto.SecretFromEnv
+	secret, _ := crypto.RawKey(key)
+	s, err := store.Create(path, secret, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.Close()
+
+	other, _ := crypto.RawKey(append(key[:31:31], 1))
+	_, err = store.Open(path, other, nil)
+	fmt.Println(errors.Is(err, store.ErrWrongKey))
+	s, err = store.Open(path, secret, nil)
+	fmt.Println(err)
+	s.Close()
+	// Output:
+	// true
+	// <nil>
+}
+
+func ExampleStore_Update() {
+	dir, _ := os.MkdirTemp("", "facegate-example")
+	defer os.RemoveAll(dir)
+	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	s, err := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	tr, _ := s.Transform("dlib-resnet-v1", 3)
+	// One transaction and one fsync for many enrollments.
+	err = s.Update(func(b *store.Batch) error {
+		for i, d := range [][]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}} {
+			t, err := tr.Protect(d, 1, time.Now())
+			if err != nil {
+				return err
+			}
+			if _, err := b.AddTemplate(fmt.Sprintf("resident/%04d", i), t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Load the gallery.
+	for e, err := range s.All() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(e.Subject, e.ID, e.Template.Dim())
+	}
+	// Output:
+	// resident/0000 1 3
+	// resident/0001 1 3
+	// resident/0002 1 3
+}
+
+func ExampleStore_DeleteSubject() {
+	dir, _ := os.MkdirTemp("", "facegate-example")
+	defer os.RemoveAll(dir)
+	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
+	defer s.Close()
+	s.PutRecord("audit/2026-11-24", "audit", "000001", []byte("gate 1 opened by card"))
+	// Crypto-shred a whole day of the access log.
+	if err := s.DeleteSubject("audit/2026-11-24"); err != nil {
+		log.Fatal(err)
+	}
+	_, err := s.GetRecord("audit/2026-11-24", "audit", "000001")
+	fmt.Println(errors.Is(err, store.ErrUnknownSubject))
+	// Output: true
+}
+
+func ExampleStore_RekeyTransform() {
+	dir, _ := os.MkdirTemp("", "facegate-example")
+	defer os.RemoveAll(dir)
+	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
+	defer s.Close()
+	tr, _ := s.Transform("m", 2)
+	t, _ := tr.Protect([]float32{0.6, 0.8}, 1, time.Now())
+	s.AddTemplate("resident/0001", t)
+	stolen := t // a copy that leaked
+
+	if err := s.RekeyTransform(); err != nil {
+		log.Fatal(err)
+	}
+	tr, _ = s.Transform("m", 2) // fetch again after a re-key
+	ts, _ := s.Templates("resident/0001")
+	fmt.Println(ts[0].Template.TransformID == tr.ID(), stolen.TransformID == tr.ID())
+	_, err := s.AddTemplate("resident/0001", stolen)
+	fmt.Println(errors.Is(err, template.ErrWrongTransform))
+	// Output:
+	// true false
+	// true
 }

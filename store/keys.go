@@ -47,7 +47,9 @@ func (s *Store) transform(tx *bolt.Tx, modelID string, dim int) (*template.Trans
 // Transform returns the store's current revocable transform for a model and
 // dimension. Protect enrollment descriptors and probes with it
 // (Transform.Protect / Transform.Apply) so both live in the same protected
-// space. After RekeyTransform, fetch it again: the old one is wiped.
+// space. The returned Transform is shared and safe for concurrent use, but
+// RekeyTransform and Close wipe it: do not use it concurrently with those
+// calls, and fetch it again (and reload the gallery) after a re-key.
 func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) {
 	var t *template.Transform
 	err := s.view(func(tx *bolt.Tx) error {

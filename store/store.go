@@ -17,11 +17,15 @@
 // [Store.ShredClass] destroys one class key (and its records) of a subject,
 // e.g. the face templates after consent is withdrawn, while its credentials
 // survive; [Store.DeleteSubject] destroys all of a subject's keys. Because
-// bbolt copies pages on write, old versions of deleted values linger in free
-// pages; after every deletion, rotation or re-key the store overwrites all
-// free pages with zeros (a "scrub"), so the wrapped keys cannot be recovered
-// from the file even by someone holding the KEK. (Copies on the storage
-// medium below the file system, e.g. SSD remapping, are out of reach.)
+// bbolt copies pages on write, old versions of any value linger in free
+// pages (still sealed); after every deletion, rotation or re-key the store
+// overwrites all free pages with zeros (a "scrub"), so a deleted subject's
+// wrapped keys cannot be recovered from the file even by someone holding
+// the KEK. Copies below the file system (SSD remapping, snapshots, backups
+// of the file) are out of reach of any scrub: only destroying the KEK
+// shreds those. The scrub leaves bbolt's older meta page pointing at zeroed
+// pages; bbolt only falls back to it if the newest, already synced, meta
+// page is damaged.
 //
 // # Transform secret
 //
@@ -301,7 +305,11 @@ func (s *Store) Path() string { return s.path }
 
 // ID returns the store's random 16-byte identifier (bound into every
 // record's associated data).
-func (s *Store) ID() [16]byte { return s.hdr.storeID }
+func (s *Store) ID() [16]byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.hdr.storeID
+}
 
 func (s *Store) transformAD(gen uint64) []byte {
 	return crypto.AD(crypto.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
