@@ -436,6 +436,40 @@ func (g *Gate) reloadFaces(subject string) {
 	}
 }
 
+// ReloadFaces puts every subject's stored templates back into the gallery,
+// replacing what it held for them. Call it after store.RekeyTransform: the
+// gallery still holds vectors under the old transform key, which no longer
+// match probes protected under the new one.
+func (g *Gate) ReloadFaces() error {
+	if g.cfg.Faces == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	subjects, err := g.Subjects()
+	if err != nil {
+		return err
+	}
+	for _, s := range subjects {
+		if err := g.removeFaces(s); err != nil {
+			return err
+		}
+		if g.consentValid(s, PurposeFace) != nil {
+			continue
+		}
+		tmpls, err := g.templates(s)
+		if err != nil {
+			return err
+		}
+		for _, t := range tmpls {
+			if err := g.cfg.Faces.Add(s, g.embedding(t.Vector)); err != nil {
+				return fmt.Errorf("gate: reload %s into the gallery: %w", s, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Templates lists a subject's face templates, without their vectors.
 func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 	if err := g.exists(subject); err != nil {

@@ -951,6 +951,9 @@ func TestUnknownSubjectErrors(t *testing.T) {
 		"UnlockPIN":   func(s string) error { return e.g.UnlockPIN(s) },
 	}
 	for name, f := range calls {
+		if err := f("accesslog"); !errors.Is(err, ErrUnknownSubject) {
+			t.Errorf("%s(accesslog) = %v, want ErrUnknownSubject", name, err)
+		}
 		if err := f("nobody"); !errors.Is(err, ErrUnknownSubject) {
 			t.Errorf("%s(nobody) = %v, want ErrUnknownSubject", name, err)
 		}
@@ -1043,5 +1046,25 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := DeriveKeys([]byte("short")); !errors.Is(err, ErrConfig) {
 		t.Errorf("DeriveKeys(short) = %v", err)
+	}
+}
+
+// TestSubjectNamedLikeTheLog checks that a subject whose ID matches one of
+// the log's store names cannot touch the log: erasing it leaves the log
+// whole.
+func TestSubjectNamedLikeTheLog(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(t, "accesslog", false)
+	e.g.SetCard("accesslog", []byte("c"))
+	mustAdmit(t, e.g.Admit(Attempt{Door: "d", Card: []byte("c")}), "accesslog")
+	if _, err := e.g.Erase("accesslog"); err != nil {
+		t.Fatal(err)
+	}
+	days, err := e.log.Days()
+	if err != nil || len(days) != 1 {
+		t.Fatalf("log days after erasing subject \"accesslog\": %v, %v", days, err)
+	}
+	if ev, _ := e.log.Events(t0); len(ev) != 1 {
+		t.Fatalf("%d events, want 1", len(ev))
 	}
 }

@@ -113,3 +113,28 @@ func TestRealStoreErrors(t *testing.T) {
 		t.Fatalf("Erase of a subject with no credentials: %v", err)
 	}
 }
+
+// TestReloadFacesAfterRekey re-keys the store's transform: the gallery
+// loaded before stops matching (stolen pre-rekey templates are useless) and
+// ReloadFaces brings the subjects back without re-capture.
+func TestReloadFacesAfterRekey(t *testing.T) {
+	st := newStore(t)
+	e := newEnv(t, st)
+	e.register(t, "flat-30", true)
+	e.g.SetCard("flat-30", []byte("c30"))
+	if _, err := e.g.EnrollFace("flat-30", vector(30), 0.9); err != nil {
+		t.Fatal(err)
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), "flat-30")
+	if err := st.RekeyTransform(); err != nil {
+		t.Fatal(err)
+	}
+	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), ErrUnknownSubject)
+	if err := e.g.ReloadFaces(); err != nil {
+		t.Fatal(err)
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), "flat-30")
+	if n := e.faces.Templates("flat-30"); n != 1 {
+		t.Fatalf("gallery holds %d templates after reload, want 1", n)
+	}
+}

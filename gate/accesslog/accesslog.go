@@ -41,9 +41,11 @@ const (
 // Store layout: the index lives under subject indexSubject, class
 // indexClass, one record per day ("2006-01-02"); each day's records live
 // under subject dayPrefix+day with the key and the events in separate
-// classes, so shredding the key leaves the events readable.
+// classes, so shredding the key leaves the events readable. Both subjects
+// hold a "/", which gate subject IDs never do, so a resident's ID cannot
+// collide with the log's.
 const (
-	indexSubject = "accesslog"
+	indexSubject = "accesslog/days"
 	indexClass   = "days"
 	dayPrefix    = "accesslog/"
 	keyClass     = "key"
