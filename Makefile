@@ -3,8 +3,9 @@
 # missing (see docs/setup.md) and are fast when everything is present.
 
 GO ?= go
-# FUZZTIME is how long `make fuzz` runs each Fuzz target.
+# FUZZTIME is how long `make fuzz` runs each Fuzz target of FUZZPKGS.
 FUZZTIME ?= 20s
+FUZZPKGS ?= ./...
 
 .PHONY: setup deps models faceapi test demo bench fuzz
 
@@ -36,6 +37,7 @@ bench: setup
 
 # fuzz: a short run of every Fuzz target (FUZZTIME each, default 20s); go
 # test -fuzz takes one target at a time, so scripts/fuzz.sh loops over them.
-# For a long run of one target: go test -run '^$$' -fuzz '^FuzzX$$' ./pkg
-fuzz:
-	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+# Targets that need models get them from setup. For a long run of one
+# target: go test -run '^$$' -fuzz '^FuzzX$$' -fuzztime 10m ./pkg
+fuzz: setup
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh $(FUZZPKGS)
