@@ -19,8 +19,11 @@ pkgs=(g++ pkg-config libdlib-dev libdlib-data libopenblas-dev liblapack-dev liba
 
 say() { printf 'deps.sh: %s\n' "$*" >&2; }
 
+# installed reports whether package $1 is installed; one dpkg-query call
+# answers for all packages.
+status=
 installed() {
-	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+	grep -qxF "$1 install ok installed" <<<"$status"
 }
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -28,6 +31,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 1
 fi
 
+status=$(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" nodejs npm 2>/dev/null || true)
 missing=()
 for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
@@ -93,6 +97,19 @@ trap 'rm -rf "$tmp"' EXIT
 echo 'int main() { return 0; }' >"$tmp/t.cc"
 if ! g++ "$tmp/t.cc" -o "$tmp/t" -ldlib -lblas -lcblas -llapack -ljpeg 2>"$tmp/err"; then
 	say "linking -ldlib -lblas -lcblas -llapack -ljpeg fails ($(head -n1 "$tmp/err")): reinstall with: sudo apt-get install --reinstall libdlib-dev libopenblas-dev libatlas-base-dev liblapack-dev libjpeg-dev"
+	exit 1
+fi
+# Go is not a Debian package here (bookworm has 1.19): it must be on PATH at
+# the version go.mod names (or able to fetch that toolchain itself).
+cd "$(dirname "$0")/.."
+need=$(awk '$1 == "go" { print $2; exit }' go.mod)
+if ! have=$(go env GOVERSION 2>/dev/null); then
+	say "go not found on PATH: install Go $need or newer from https://go.dev/dl/"
+	exit 1
+fi
+have=${have#go}
+if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then
+	say "go $have is older than go.mod's $need: install Go $need or newer from https://go.dev/dl/"
 	exit 1
 fi
 if ! pkg-config --exists opencv4; then
