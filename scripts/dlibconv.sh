@@ -4,8 +4,10 @@
 # there, and prints the binary's path. Up to date means: same source, same
 # flags, same dlib version and same compiler.
 set -euo pipefail
+build=${FACEGATE_BUILD:-}
+case $build in "" | /*) ;; *) build=$PWD/$build ;; esac
 cd "$(dirname "$0")/.."
-build=${FACEGATE_BUILD:-$PWD/build}
+build=${build:-$PWD/build}
 src=tools/dlibconv/src/dlibconv.cpp
 out=$build/dlibconv
 

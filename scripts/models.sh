@@ -16,6 +16,11 @@
 # to the cache $FACEGATE_BUILD (default ./build). If scripts/arcface-models.sh
 # is executable it runs last, with the same environment.
 set -euo pipefail
+# Paths given in the environment are relative to the caller's directory.
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+[ -z "${FACEGATE_MODELS:-}" ] || FACEGATE_MODELS=$(abs "$FACEGATE_MODELS")
+[ -z "${FACEGATE_BUILD:-}" ] || FACEGATE_BUILD=$(abs "$FACEGATE_BUILD")
+[ -z "${FACEGATE_MMOD:-}" ] || FACEGATE_MMOD=$(abs "$FACEGATE_MMOD")
 cd "$(dirname "$0")/.."
 root=$PWD
 models=${FACEGATE_MODELS:-$root/models}
