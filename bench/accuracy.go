@@ -79,6 +79,7 @@ func runAccuracy(args []string) error {
 	}
 	defer b.ex.Close()
 
+	loadStart := report.LoadAverage()
 	start := time.Now()
 	res := extractAll(b, *set, photos)
 	elapsed := time.Since(start)
@@ -96,6 +97,7 @@ func runAccuracy(args []string) error {
 		Kind: "accuracy", Command: commandLine(), Machine: report.ThisMachine(),
 		Model: b.info, Accuracy: acc, Notes: notes,
 	}
+	r.Machine.LoadStart, r.Machine.LoadEnd = loadStart, report.LoadAverage()
 	for _, l := range acc.Lines {
 		if l.EER != nil {
 			fmt.Fprintf(os.Stderr, "bench: %-12s EER %.2f %% at %.4f; %d genuine, %d impostor pairs\n", l.Name, 100*l.EER.Rate, l.EER.Threshold, l.Genuine.N, l.Impostor.N)

@@ -30,8 +30,8 @@ func markdown(b *strings.Builder, r *Report, plots []string) {
 	}
 
 	p("## Machine\n\n")
-	p("| CPU | logical CPUs | OS/arch | kernel | Go |\n|---|---|---|---|---|\n")
-	p("| %s | %d | %s/%s | %s | %s |\n\n", r.Machine.CPU, r.Machine.Cores, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.Kernel, r.Machine.GoVersion)
+	p("| CPU | logical CPUs | OS/arch | kernel | Go | load average at start | at end |\n|---|---|---|---|---|---|---|\n")
+	p("| %s | %d | %s/%s | %s | %s | %s | %s |\n\n", r.Machine.CPU, r.Machine.Cores, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.Kernel, r.Machine.GoVersion, r.Machine.LoadStart, r.Machine.LoadEnd)
 
 	if a := r.Accuracy; a != nil {
 		accuracyMarkdown(p, a)

@@ -49,6 +49,25 @@ type Machine struct {
 	GoVersion string    `json:"go_version"`
 	Kernel    string    `json:"kernel,omitempty"`
 	Date      time.Time `json:"date"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15 minute load
+	// averages when the measurement started and ended: other work on the
+	// machine slows every figure.
+	LoadStart string `json:"load_start,omitempty"`
+	LoadEnd   string `json:"load_end,omitempty"`
+}
+
+// LoadAverage returns the first three fields of /proc/loadavg, or "" when
+// it cannot be read.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // ThisMachine describes the running computer: the CPU model from
@@ -61,6 +80,7 @@ func ThisMachine() Machine {
 		GOARCH:    runtime.GOARCH,
 		GoVersion: runtime.Version(),
 		Date:      time.Now().UTC().Truncate(time.Second),
+		LoadStart: LoadAverage(),
 	}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		m.CPU = cpuModel(f)
