@@ -76,20 +76,23 @@ if ! ok "$name"; then
 			exit 1
 		fi
 	fi
-	weights=$build/faceapi-$faceapi_version
+	# Per-process names: two setups may run at once.
+	weights=$build/faceapi-$faceapi_version.$$
 	rm -rf "$weights"
 	mkdir -p "$weights"
 	tar -xzf "$tgz" -C "$weights" --strip-components=2 \
 		package/model/face_recognition_model-weights_manifest.json package/model/face_recognition_model.bin
 	conv=$(scripts/dlibconv.sh)
 	say "converting $name"
-	"$conv" convert "$weights/face_recognition_model-weights_manifest.json" "$build/$name"
-	if ! install_model "$build/$name" "$name"; then
+	"$conv" convert "$weights/face_recognition_model-weights_manifest.json" "$build/$name.$$"
+	rm -rf "$weights"
+	if ! install_model "$build/$name.$$" "$name"; then
 		v=$(pkg-config --modversion dlib-1 2>/dev/null || echo unknown)
-		say "$name: converted file has sha256 $(sum "$build/$name"), want $(want "$name") (measured with dlib 19.24; installed dlib $v): use Debian 12's libdlib-dev 19.24 or report the new checksum"
+		say "$name: converted file has sha256 $(sum "$build/$name.$$"), want $(want "$name") (measured with dlib 19.24; installed dlib $v): use Debian 12's libdlib-dev 19.24 or report the new checksum"
+		rm -f "$build/$name.$$"
 		exit 1
 	fi
-	rm -f "$build/$name"
+	rm -f "$build/$name.$$"
 fi
 
 # --- landmarks ---------------------------------------------------------------
@@ -98,8 +101,8 @@ if ! ok "$name"; then
 	if [ -f "$landmarks_src" ]; then
 		src=$landmarks_src
 	elif [ -f "$landmarks_src.bz2" ]; then
-		bzip2 -dc "$landmarks_src.bz2" >"$build/landmarks.dat"
-		src=$build/landmarks.dat
+		src=$build/landmarks.dat.$$
+		bzip2 -dc "$landmarks_src.bz2" >"$src"
 	else
 		say "$name: $landmarks_src is missing: install it with: sudo apt-get install libdlib-data"
 		exit 1
@@ -108,6 +111,7 @@ if ! ok "$name"; then
 		say "$name: $src has sha256 $(sum "$src"), want $(want "$name"): reinstall it with: sudo apt-get install --reinstall libdlib-data"
 		exit 1
 	fi
+	rm -f "$build/landmarks.dat.$$"
 fi
 
 # --- CNN face detector -------------------------------------------------------
