@@ -119,6 +119,7 @@ type Log struct {
 	mu      sync.Mutex
 	keys    map[string][]byte // day -> period key, live periods only
 	expired string            // day of the last expiry pass
+	indexed string            // day last written to the index
 }
 
 // New returns a Log on st. It destroys any period key already past the
@@ -183,8 +184,11 @@ func (l *Log) Append(e Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := l.st.PutRecord(indexSubject, indexClass, day, nil); err != nil {
-		return fmt.Errorf("accesslog: index %s: %w", day, err)
+	if l.indexed != day {
+		if err := l.st.PutRecord(indexSubject, indexClass, day, nil); err != nil {
+			return fmt.Errorf("accesslog: index %s: %w", day, err)
+		}
+		l.indexed = day
 	}
 	// Names sort by minute; the random tail keeps them unique without
 	// recording the order of events within a minute.

@@ -11,8 +11,9 @@ import (
 	"github.com/facegate/facegate/store"
 )
 
-// TestAccessLogKeyShreddedOnDisk ages a log on the real bbolt store past
-// the retention window and reads the raw file: the period key's wrapped
+// TestAccessLogKeyShreddedOnDisk checks that events are sealed in the real
+// bbolt file, then ages the log past the retention window and reads the
+// raw file: the period key's wrapped
 // data key and sealed record are gone from it, so the day's pseudonyms can
 // never be recomputed, while the day's events are still there until the
 // hard limit, when they go too.
@@ -35,6 +36,12 @@ func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
 	}
 	if found, _ := l.Find("flat-3c"); len(found) != 3 {
 		t.Fatalf("Find = %d events, want 3", len(found))
+	}
+	// Sealed at rest: no event text is in the file in plain.
+	for _, plain := range []string{`"gate":"north"`, `"method":"pin"`, "flat-3c"} {
+		if rawstore.Contains(t, st.Path(), []byte(plain)) {
+			t.Fatalf("%s is in the file in plain", plain)
+		}
 	}
 	before := rawstore.Values(t, st.Path())
 
