@@ -404,3 +404,74 @@ func BenchmarkApply128(b *testing.B) {
 		tr.Apply(v)
 	}
 }
+
+// TestRotationResistsMagnitudeLinking backs the choice of a rotation over a
+// keyed permutation with sign flips: the latter keeps the multiset of
+// coordinate magnitudes, so sorting |v| links a face across deployments.
+// For each of 1,000 faces protected under key 1, the attacker picks the
+// candidate under key 2 (among all 1,000) whose sorted magnitudes are
+// closest, and the test counts correct links.
+func TestRotationResistsMagnitudeLinking(t *testing.T) {
+	const n, dim = 1000, 128
+	r := rand.New(rand.NewPCG(31, 37))
+	permSign := func(seed uint64) func([]float32) []float32 {
+		pr := rand.New(rand.NewPCG(seed, seed))
+		perm := pr.Perm(dim)
+		sign := make([]float32, dim)
+		for i := range sign {
+			sign[i] = float32(1 - 2*pr.IntN(2))
+		}
+		return func(v []float32) []float32 {
+			w := make([]float32, dim)
+			for i, p := range perm {
+				w[i] = sign[i] * v[p]
+			}
+			return w
+		}
+	}
+	sortedAbs := func(v []float32) []float32 {
+		w := make([]float32, len(v))
+		for i, x := range v {
+			w[i] = float32(math.Abs(float64(x)))
+		}
+		slices.Sort(w)
+		return w
+	}
+	link := func(a, b [][]float32) int {
+		sa, sb := make([][]float32, n), make([][]float32, n)
+		for i := range a {
+			sa[i], sb[i] = sortedAbs(a[i]), sortedAbs(b[i])
+		}
+		correct := 0
+		for i := range sa {
+			best, bestD := -1, math.Inf(1)
+			for j := range sb {
+				if d := dist(sa[i], sb[j]); d < bestD {
+					best, bestD = j, d
+				}
+			}
+			if best == i {
+				correct++
+			}
+		}
+		return correct
+	}
+	p1, p2 := permSign(1), permSign(2)
+	r1, r2 := mustTransform(t, secret(50), "m", dim), mustTransform(t, secret(60), "m", dim)
+	var pa, pb, ra, rb [][]float32
+	for i := 0; i < n; i++ {
+		x := randUnit(r, dim)
+		pa, pb = append(pa, p1(x)), append(pb, p2(x))
+		a, _ := r1.Apply(x)
+		b, _ := r2.Apply(x)
+		ra, rb = append(ra, a), append(rb, b)
+	}
+	permLinked, rotLinked := link(pa, pb), link(ra, rb)
+	t.Logf("sorted-magnitude linking attack over %d faces: permutation+sign %d linked, rotation %d linked (chance: 1)", n, permLinked, rotLinked)
+	if permLinked < n*9/10 {
+		t.Errorf("attack control: permutation+sign only %d/%d linked", permLinked, n)
+	}
+	if rotLinked > 10 {
+		t.Errorf("rotation: %d/%d faces linked by sorted magnitudes", rotLinked, n)
+	}
+}
