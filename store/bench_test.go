@@ -191,3 +191,54 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// BenchmarkMaintenance measures, on a copy of the BenchmarkOpenGallery store,
+// one DeleteSubject (crypto-shred plus scrub of the free pages), one KEK
+// rotation (re-wrapping every data key) and one transform re-key (moving
+// every template). Run with -benchtime 1x for large stores.
+func BenchmarkMaintenance(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("FACEGATE_BENCH_SUBJECTS")); err == nil && v > 0 {
+		n = v
+	}
+	src := buildGallery(b, n)
+	path := filepath.Join(b.TempDir(), "copy.db")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	data = nil
+	s, err := Open(path, pass("pw"), cheapKDF)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.Run("DeleteSubject", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if err := s.DeleteSubject("resident/" + strconv.Itoa(i)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("RotateKEK", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.RotateKEK(pass("pw"), cheapKDF); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subject")
+	})
+	b.Run("RekeyTransform", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.RekeyTransform(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subject")
+	})
+}
