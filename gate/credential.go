@@ -110,7 +110,9 @@ func (p PINParams) check() error {
 // DefaultMaxPINFailures is how many wrong PINs in a row lock a PIN.
 const DefaultMaxPINFailures = 5
 
-// pinRecord is a subject's stored PIN state.
+// pinRecord is a subject's stored PIN state: the Argon2id parameters,
+// salt and hash, when it was set, the failures in a row since the last
+// success, and when it was locked (zero while it is not).
 type pinRecord struct {
 	Params   PINParams `json:"params"`
 	Salt     []byte    `json:"salt"`
@@ -164,7 +166,8 @@ func decodePINRecord(data []byte) (pinRecord, error) {
 	return r, nil
 }
 
-// cardRecord is a subject's stored card: its MAC, never the UID.
+// cardRecord is a subject's stored card: its MAC, never the UID, and when
+// it was enrolled.
 type cardRecord struct {
 	MAC   []byte    `json:"mac"`
 	Added time.Time `json:"added"`
@@ -208,7 +211,7 @@ const DefaultQRLifetime = 5 * time.Minute
 // QRCode is a decoded one-time QR code.
 type QRCode struct {
 	// Handle is the subject's QR handle.
-	Handle [qrHandle]byte
+	Handle [16]byte
 	// Expires is when the code lapses.
 	Expires time.Time
 	// Nonce makes the code unique.

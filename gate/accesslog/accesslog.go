@@ -85,11 +85,17 @@ type Options struct {
 // Entry is what a gate reports for one decision. Subject is the gate's
 // subject ID, or "" when nobody was recognised; it is never stored.
 type Entry struct {
-	Gate     string
-	Method   string
+	// Gate is the door's ID.
+	Gate string
+	// Method names the factors that decided, e.g. "face+card".
+	Method string
+	// Admitted is the decision.
 	Admitted bool
-	Reason   string
-	Subject  string
+	// Reason is a fixed phrase (never an ID) saying why.
+	Reason string
+	// Subject is the subject recognised, or ""; only its pseudonym is
+	// stored.
+	Subject string
 }
 
 // Event is one stored access event.
