@@ -18,8 +18,10 @@ type SubjectExport struct {
 	Subject string `json:"subject"`
 	// Exported is when the export was made.
 	Exported time.Time `json:"exported"`
-	// Consents are the subject's consent records.
+	// Consents are the subject's current consent records.
 	Consents []Consent `json:"consents"`
+	// ConsentHistory are the consent records since replaced.
+	ConsentHistory []Consent `json:"consent_history"`
 	// Card describes the enrolled card, if any.
 	Card *CardInfo `json:"card,omitempty"`
 	// PIN describes the PIN, if any.
@@ -71,6 +73,11 @@ func (g *Gate) Export(subject string) (SubjectExport, error) {
 		}
 		e.Consents = append(e.Consents, c)
 	}
+	hist, err := g.ConsentHistory(subject)
+	if err != nil {
+		return SubjectExport{}, err
+	}
+	e.ConsentHistory = append([]Consent{}, hist...)
 	if data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName); err == nil {
 		r, err := decodeCardRecord(data)
 		if err != nil {

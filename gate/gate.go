@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -276,7 +277,57 @@ func (g *Gate) putConsent(subject string, c Consent) error {
 	if err != nil {
 		return err
 	}
+	// The consent being replaced moves to the history, so the operator can
+	// show which consent covered any past processing.
+	old, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, string(c.Purpose))
+	switch {
+	case err == nil:
+		prev, err := DecodeConsent(old)
+		if err != nil {
+			return err
+		}
+		if err := g.cfg.Records.PutRecord(subject, records.ClassConsent, historyName(prev), old); err != nil {
+			return err
+		}
+	case !records.NotFound(err):
+		return err
+	}
 	return g.cfg.Records.PutRecord(subject, records.ClassConsent, string(c.Purpose), data)
+}
+
+// historyPrefix starts the names of replaced consent records.
+const historyPrefix = "history/"
+
+func historyName(c Consent) string {
+	return historyPrefix + string(c.Purpose) + "/" + c.Given.UTC().Format("20060102T150405.000000000Z")
+}
+
+// ConsentHistory returns the subject's replaced consent records (renewed
+// or withdrawn and then given again), oldest first within each purpose.
+func (g *Gate) ConsentHistory(subject string) ([]Consent, error) {
+	if err := g.exists(subject); err != nil {
+		return nil, err
+	}
+	names, err := g.cfg.Records.ListRecords(subject, records.ClassConsent)
+	if err != nil {
+		return nil, err
+	}
+	var out []Consent
+	for _, n := range names {
+		if !strings.HasPrefix(n, historyPrefix) {
+			continue
+		}
+		data, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, n)
+		if err != nil {
+			return nil, err
+		}
+		c, err := DecodeConsent(data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Consent returns the subject's consent record for purpose, or
@@ -284,6 +335,9 @@ func (g *Gate) putConsent(subject string, c Consent) error {
 func (g *Gate) Consent(subject string, purpose Purpose) (Consent, error) {
 	if err := CheckSubject(subject); err != nil {
 		return Consent{}, err
+	}
+	if !purpose.Valid() {
+		return Consent{}, fmt.Errorf("%w: unknown purpose %q", ErrInvalidConsent, purpose)
 	}
 	data, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, string(purpose))
 	if records.NotFound(err) {

@@ -1068,3 +1068,35 @@ func TestSubjectNamedLikeTheLog(t *testing.T) {
 		t.Fatalf("%d events, want 1", len(ev))
 	}
 }
+
+// TestConsentHistoryKept checks that a renewed or re-given consent keeps
+// the one it replaces, withdrawal date included, for the export.
+func TestConsentHistoryKept(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(t, "s", true)
+	e.g.SetCard("s", []byte("c"))
+	e.clock.Add(time.Hour)
+	if _, err := e.g.Withdraw("s", PurposeFace); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	c := adult(PurposeFace)
+	c.How = "app, second time"
+	if err := e.g.GiveConsent("s", c); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := e.g.Export("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.ConsentHistory) != 1 || !ex.ConsentHistory[0].Withdrawn.Equal(t0.Add(time.Hour)) || !ex.ConsentHistory[0].Given.Equal(t0) {
+		t.Fatalf("history = %+v", ex.ConsentHistory)
+	}
+	cur, err := e.g.Consent("s", PurposeFace)
+	if err != nil || cur.How != "app, second time" || cur.ValidAt(e.clock.Now()) != nil {
+		t.Fatalf("current = %+v, %v", cur, err)
+	}
+	if len(ex.Consents) != 2 {
+		t.Fatalf("%d current consents, want 2", len(ex.Consents))
+	}
+}
