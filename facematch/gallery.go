@@ -1,6 +1,7 @@
 package facematch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -25,6 +26,9 @@ var (
 	// clipped: clipping moves it closer to every template and could turn a
 	// stranger into a match. A larger GalleryConfig.Scale accepts it.
 	ErrOutOfRange = errors.New("facematch: descriptor component outside the int8 range")
+	// ErrTooManyTemplates is returned when a subject already has 255
+	// templates, the most a gallery keeps per subject.
+	ErrTooManyTemplates = errors.New("facematch: subject has too many templates")
 )
 
 // An Embedding is a descriptor labelled with the model that produced it. The
@@ -86,17 +90,15 @@ type GalleryConfig struct {
 	Threshold float32
 }
 
-// chunkBits sets the rows per storage chunk: 4096 rows, 2 MiB of 128-d
-// float32 or 512 KiB of int8. Chunks never move once full, so growing the
+// chunkBits sets the rows per storage chunk: 1024 rows, 512 KiB of 128-d
+// float32 or 128 KiB of int8. Chunks never move once full, so growing the
 // gallery never copies more than one chunk.
 const (
-	chunkBits = 12
+	chunkBits = 10
 	chunkRows = 1 << chunkBits
 	// firstChunkRows is the capacity of the first chunk of a new gallery;
 	// it doubles up to chunkRows, so a small gallery stays small.
 	firstChunkRows = 64
-	// noRow ends a subject's chain of rows.
-	noRow = math.MaxUint32
 )
 
 // chunk holds up to chunkRows consecutive rows of a gallery.
@@ -104,7 +106,6 @@ type chunk struct {
 	f32  []float32 // Float32 rows, row-major, len = rows·Dim
 	i8   []int8    // Int8 rows, row-major, len = rows·Dim
 	subj []uint32  // subject reference of each row
-	next []uint32  // next row of the same subject, or noRow
 }
 
 func (c *chunk) capRows() int { return cap(c.subj) }
@@ -114,7 +115,7 @@ func (c *chunk) capRows() int { return cap(c.subj) }
 // index: deleting a subject removes it at once and entirely). A subject may
 // have several templates; the closest one counts.
 //
-// Templates live in contiguous row-major chunks of 4096 rows, scanned by the
+// Templates live in contiguous row-major chunks of 1024 rows, scanned by the
 // fastest distance kernel the CPU supports (see KernelName); galleries of
 // parallelMinRows rows or more are scanned on all cores (GOMAXPROCS).
 //
@@ -232,11 +233,7 @@ func (g *Gallery) Templates(id string) int {
 	if !ok {
 		return 0
 	}
-	k := 0
-	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
-		k++
-	}
-	return k
+	return len(g.ids.rows(ref)) / 4
 }
 
 // row is a prepared template: the stored form of one descriptor.
@@ -299,9 +296,14 @@ func (g *Gallery) chunkOf(r uint32) (*chunk, int) {
 	return g.chunks[r>>chunkBits], int(r & (chunkRows - 1))
 }
 
-func (g *Gallery) next(r uint32) uint32 {
-	c, i := g.chunkOf(r)
-	return c.next[i]
+// rowsOf returns the rows of the subject at ref.
+func (g *Gallery) rowsOf(ref uint32) []uint32 {
+	b := g.ids.rows(ref)
+	rs := make([]uint32, len(b)/4)
+	for i := range rs {
+		rs[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return rs
 }
 
 // equalRow reports whether stored row r holds exactly p.
@@ -315,7 +317,7 @@ func (g *Gallery) equalRow(r uint32, p row) bool {
 }
 
 func (g *Gallery) newChunk(rows int) *chunk {
-	c := &chunk{subj: make([]uint32, 0, rows), next: make([]uint32, 0, rows)}
+	c := &chunk{subj: make([]uint32, 0, rows)}
 	if g.prec == Float32 {
 		c.f32 = make([]float32, 0, rows*g.model.Dim)
 	} else {
@@ -330,7 +332,6 @@ func (g *Gallery) grownChunk(c *chunk) *chunk {
 	nc.f32 = append(nc.f32, c.f32...)
 	nc.i8 = append(nc.i8, c.i8...)
 	nc.subj = append(nc.subj, c.subj...)
-	nc.next = append(nc.next, c.next...)
 	return nc
 }
 
@@ -338,7 +339,8 @@ func (g *Gallery) grownChunk(c *chunk) *chunk {
 // templates; adding one identical to a template the subject already has (the
 // same stored row after normalisation and quantization) returns an error
 // wrapping ErrDuplicateID and changes nothing. Other errors: ErrInvalidID,
-// ErrModelMismatch, ErrDimension, ErrNotFinite, ErrZeroVector (all wrapped).
+// ErrModelMismatch, ErrDimension, ErrNotFinite, ErrZeroVector,
+// ErrOutOfRange, ErrTooManyTemplates (all wrapped).
 func (g *Gallery) Add(id string, e Embedding) error {
 	if err := checkID(id); err != nil {
 		return err
@@ -354,11 +356,17 @@ func (g *Gallery) Add(id string, e Embedding) error {
 	// read lock is safe; everything below until g.mu.Lock only reads
 	// shared state and allocates private copies.
 	ref, _, known := g.ids.find(id)
+	k := 0
 	if known {
-		for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+		rows := g.rowsOf(ref)
+		for _, r := range rows {
 			if g.equalRow(r, p) {
 				return fmt.Errorf("%w: subject %q already has this template", ErrDuplicateID, id)
 			}
+		}
+		k = len(rows)
+		if k >= maxTemplates {
+			return fmt.Errorf("%w: subject %q has %d", ErrTooManyTemplates, id, k)
 		}
 	}
 	if g.n >= math.MaxUint32-1 {
@@ -370,13 +378,11 @@ func (g *Gallery) Add(id string, e Embedding) error {
 		replace    *chunk // grown copy of the last chunk
 		appendable *chunk // new chunk to append
 	)
-	if !known {
-		if g.ids.needSlots() {
-			newSlots = g.ids.grownSlots()
-		}
-		if g.ids.needChunk(id) {
-			newArena = make([]byte, 0, arenaChunk)
-		}
+	if !known && g.ids.needSlots() {
+		newSlots = g.ids.grownSlots()
+	}
+	if g.ids.needChunk(entrySize(id, k+1)) {
+		newArena = make([]byte, 0, arenaChunk)
 	}
 	if g.n == len(g.chunks)*chunkRows || len(g.chunks) == 0 {
 		if g.spare != nil {
@@ -391,7 +397,6 @@ func (g *Gallery) Add(id string, e Embedding) error {
 	}
 
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if newSlots != nil {
 		g.ids.slots = newSlots
 	}
@@ -411,15 +416,25 @@ func (g *Gallery) Add(id string, e Embedding) error {
 	c := g.chunks[len(g.chunks)-1]
 	c.f32 = append(c.f32, p.f32...)
 	c.i8 = append(c.i8, p.i8...)
+	var rs []byte
 	if known {
-		c.next = append(c.next, g.ids.head(ref))
-		g.ids.setHead(ref, r)
-	} else {
-		c.next = append(c.next, noRow)
-		ref = g.ids.insert(id, r)
+		rs = g.ids.rows(ref)
 	}
+	_, slot, _ := g.ids.find(id) // the slot table may have been replaced
+	ref = g.ids.put(id, slot, known, rs, r)
 	c.subj = append(c.subj, ref)
 	g.n++
+	if known { // the subject's entry moved: repoint its other rows
+		for _, o := range g.rowsOf(ref)[:k] {
+			oc, oi := g.chunkOf(o)
+			oc.subj[oi] = ref
+		}
+	}
+	compact := g.ids.needCompact()
+	g.mu.Unlock()
+	if compact {
+		g.compact()
+	}
 	return nil
 }
 
@@ -433,10 +448,7 @@ func (g *Gallery) Remove(id string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownID, id)
 	}
-	var rows []uint32
-	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
-		rows = append(rows, r)
-	}
+	rows := g.rowsOf(ref)
 	// Removing from the highest row down guarantees that the last row,
 	// which fills each hole, never belongs to the subject being removed.
 	slices.Sort(rows)
@@ -480,29 +492,17 @@ func (g *Gallery) swapRemove(r uint32) {
 		}
 		s := lc.subj[li]
 		c.subj[i] = s
-		c.next[i] = lc.next[li]
-		// Repoint whatever pointed at the last row: the subject's head or
-		// the previous row of its chain.
-		if h := g.ids.head(s); h == last {
-			g.ids.setHead(s, r)
-		} else {
-			x := h
-			for g.next(x) != last {
-				x = g.next(x)
-			}
-			xc, xi := g.chunkOf(x)
-			xc.next[xi] = r
-		}
+		g.ids.replaceRow(s, last, r)
 	}
 	d := g.model.Dim
 	lc.f32 = lc.f32[:min(len(lc.f32), li*d)]
 	lc.i8 = lc.i8[:min(len(lc.i8), li*d)]
 	lc.subj = lc.subj[:li]
-	lc.next = lc.next[:li]
 	g.n--
 }
 
-// compact rebuilds the ID arena without the entries of removed subjects.
+// compact rebuilds the ID arena without its dead entries (those of removed
+// subjects, and the old entries of subjects that gained a template).
 // The new arena, slot table and per-chunk subject columns are built outside
 // the write lock; installing them is a few pointer swaps. Called with wmu held.
 func (g *Gallery) compact() {

@@ -132,7 +132,7 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 	best := float32(math.Inf(1))
 	var out [1]float32
 	var ibuf [1]int32
-	for r := g.ids.head(ref); r != noRow; r = g.next(r) {
+	for _, r := range g.rowsOf(ref) {
 		c, i := g.chunkOf(r)
 		g.scoreRows(&q, c, i, out[:], ibuf[:])
 		best = min(best, out[0])

@@ -590,3 +590,24 @@ func TestRemoveCompactsIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestTooManyTemplates(t *testing.T) {
+	m := Model{ID: "t", Dim: 2, Metric: Euclidean, Threshold: 0.1}
+	g, _ := NewGallery(m, nil)
+	for i := range maxTemplates {
+		if err := g.Add("busy", m.Embedding([]float32{float32(i), 0})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Add("busy", m.Embedding([]float32{-1, 0})); !errors.Is(err, ErrTooManyTemplates) {
+		t.Fatalf("template %d: %v, want ErrTooManyTemplates", maxTemplates+1, err)
+	}
+	if g.Templates("busy") != maxTemplates || g.Len() != maxTemplates {
+		t.Fatalf("Templates %d, Len %d", g.Templates("busy"), g.Len())
+	}
+	for i := range maxTemplates {
+		if d, ok, err := g.Verify("busy", m.Embedding([]float32{float32(i), 0.05})); err != nil || !ok || math.Abs(float64(d)-0.05) > 1e-6 {
+			t.Fatalf("Verify near template %d = %v, %v, %v", i, d, ok, err)
+		}
+	}
+}

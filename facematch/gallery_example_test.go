@@ -1,0 +1,119 @@
+package facematch_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/facegate/facegate/facematch"
+)
+
+// A toy 4-d model; real descriptors come from an Extractor.
+var toy = facematch.Model{ID: "toy-v1", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
+
+func ExampleGallery_Identify() {
+	g, err := facematch.NewGallery(toy, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Two residents; Bob enrolled twice (the closest template counts).
+	g.Add("alice", toy.Embedding([]float32{1, 0, 0, 0}))
+	g.Add("bob", toy.Embedding([]float32{0, 1, 0, 0}))
+	g.Add("bob", toy.Embedding([]float32{0, 0.9, 0.1, 0}))
+
+	for _, probe := range [][]float32{{0, 0.95, 0.05, 0}, {0, 0, 0, 1}} {
+		matches, err := g.Identify(toy.Embedding(probe), 3)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if len(matches) == 0 {
+			fmt.Println("unknown: use another way in")
+			continue
+		}
+		fmt.Printf("%s at %.3f\n", matches[0].ID, matches[0].Distance)
+	}
+	// Output:
+	// bob at 0.071
+	// unknown: use another way in
+}
+
+func ExampleGallery_Verify() {
+	g, _ := facematch.NewGallery(toy, nil)
+	g.Add("alice", toy.Embedding([]float32{1, 0, 0, 0}))
+
+	dist, ok, err := g.Verify("alice", toy.Embedding([]float32{0.9, 0.1, 0, 0}))
+	fmt.Printf("%.3f %v %v\n", dist, ok, err)
+
+	_, _, err = g.Verify("carol", toy.Embedding([]float32{0.9, 0.1, 0, 0}))
+	fmt.Println(errors.Is(err, facematch.ErrUnknownID))
+
+	other := facematch.Model{ID: "other-net", Dim: 4, Metric: facematch.Euclidean}
+	_, _, err = g.Verify("alice", other.Embedding([]float32{0.9, 0.1, 0, 0}))
+	fmt.Println(errors.Is(err, facematch.ErrModelMismatch))
+	// Output:
+	// 0.141 true <nil>
+	// true
+	// true
+}
+
+func ExampleGallery_Remove() {
+	g, _ := facematch.NewGallery(toy, &facematch.GalleryConfig{Precision: facematch.Int8})
+	g.Add("alice", toy.Embedding([]float32{0.4, 0, 0, 0}))
+	g.Add("alice", toy.Embedding([]float32{0.3, 0.1, 0, 0}))
+	g.Add("bob", toy.Embedding([]float32{0, 0.4, 0, 0}))
+	fmt.Println(g.Len(), g.Subjects())
+
+	// Consent withdrawn: every template of Alice goes at once.
+	if err := g.Remove("alice"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(g.Len(), g.Subjects(), g.Templates("alice"))
+	matches, _ := g.Identify(toy.Embedding([]float32{0.4, 0, 0, 0}), 1)
+	fmt.Println(len(matches))
+	// Output:
+	// 3 2
+	// 1 1 0
+	// 0
+}
+
+func ExampleGallery_Load() {
+	stored := map[string][]float32{ // e.g. templates decrypted from the store
+		"alice": {1, 0, 0, 0},
+		"bob":   {0, 1, 0, 0},
+	}
+	g, _ := facematch.NewGallery(toy, nil)
+	n, err := g.Load(func(yield func(string, facematch.Embedding) bool) {
+		for id, v := range stored {
+			if !yield(id, toy.Embedding(v)) {
+				return
+			}
+		}
+	})
+	fmt.Println(n, err)
+	// Output:
+	// 2 <nil>
+}
+
+func ExampleCalibrate() {
+	genuine := []float32{0.21, 0.25, 0.30, 0.34, 0.38, 0.41, 0.47, 0.52}
+	impostor := []float32{0.45, 0.55, 0.58, 0.61, 0.63, 0.66, 0.70, 0.72, 0.75, 0.80}
+	c, err := facematch.Calibrate(genuine, impostor, 0.10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c)
+	// Output:
+	// threshold 0.5500: FAR 10.000% (1/10), TAR 100.00% (8/8)
+}
+
+func ExampleModel_Distance() {
+	d, err := toy.Distance([]float32{1, 0, 0, 0}, []float32{0, 1, 0, 0})
+	fmt.Printf("%.4f %v\n", d, err)
+	_, err = toy.Distance([]float32{1, 0, 0}, []float32{0, 1, 0, 0})
+	fmt.Println(errors.Is(err, facematch.ErrDimension))
+	fmt.Printf("%.1f\n", facematch.CosineDistance([]float32{1, 0}, []float32{0, 2}))
+	// Output:
+	// 1.4142 <nil>
+	// true
+	// 1.0
+}
