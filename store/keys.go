@@ -92,25 +92,32 @@ func (s *Store) RekeyTransform() error {
 			model string
 			dim   int
 		}
-		from, to := map[md]*template.Transform{}, map[md]*template.Transform{}
+		rekeyers := map[md]*template.Rekeyer{}
 		defer func() {
-			for _, t := range from {
-				t.Wipe()
-			}
-			for _, t := range to {
-				t.Wipe()
+			for _, r := range rekeyers {
+				r.Wipe()
 			}
 		}()
-		get := func(m map[md]*template.Transform, sec *crypto.Key, k md) (*template.Transform, error) {
-			if t, ok := m[k]; ok {
-				return t, nil
+		get := func(k md) (*template.Rekeyer, error) {
+			if r, ok := rekeyers[k]; ok {
+				return r, nil
 			}
-			t, err := template.NewTransform(sec.Bytes(), k.model, k.dim)
+			from, err := template.NewTransform(oldSec.Bytes(), k.model, k.dim)
 			if err != nil {
 				return nil, err
 			}
-			m[k] = t
-			return t, nil
+			defer from.Wipe()
+			to, err := template.NewTransform(newSec.Bytes(), k.model, k.dim)
+			if err != nil {
+				return nil, err
+			}
+			defer to.Wipe()
+			r, err := template.NewRekeyer(from, to)
+			if err != nil {
+				return nil, err
+			}
+			rekeyers[k] = r
+			return r, nil
 		}
 		var subjects []string
 		if err := b.tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
@@ -128,16 +135,11 @@ func (s *Store) RekeyTransform() error {
 				return err
 			}
 			for _, e := range entries {
-				k := md{e.Template.ModelID, e.Template.Dim()}
-				f, err := get(from, oldSec, k)
+				rk, err := get(md{e.Template.ModelID, e.Template.Dim()})
 				if err != nil {
 					return err
 				}
-				t, err := get(to, newSec, k)
-				if err != nil {
-					return err
-				}
-				nt, err := template.Rekey(&e.Template, f, t)
+				nt, err := rk.Rekey(&e.Template)
 				if err != nil {
 					return fmt.Errorf("store: rekeying template %q/%d: %w", subj, e.ID, err)
 				}

@@ -216,3 +216,68 @@ func Rekey(tp *Template, from, to *Transform) (Template, error) {
 	return Template{Version: Version, ModelID: tp.ModelID, TransformID: to.id, Vector: p,
 		Quantized: q, Scale: s, Quality: tp.Quality, Created: tp.Created}, nil
 }
+
+// Rekeyer moves templates from one transform key to another with the single
+// matrix to·fromᵀ, so the original descriptor is never reconstructed in
+// memory (unlike [Rekey]) and each template costs one matrix-vector product.
+// Building it costs O(d³); use it for whole galleries.
+type Rekeyer struct {
+	fromID, toID [8]byte
+	modelID      string
+	dim          int
+	m            []float64 // row-major d×d, to·fromᵀ
+}
+
+// NewRekeyer returns a Rekeyer from one transform to another of the same
+// model and dimension, or ErrWrongTransform.
+func NewRekeyer(from, to *Transform) (*Rekeyer, error) {
+	if to.modelID != from.modelID || to.dim != from.dim || from.m == nil || to.m == nil {
+		return nil, fmt.Errorf("%w: rekey from %s/%d to %s/%d", ErrWrongTransform, from.modelID, from.dim, to.modelID, to.dim)
+	}
+	d := from.dim
+	m := make([]float64, d*d)
+	// (to·fromᵀ)[i][j] = Σ_k to[i][k]·from[j][k]
+	for i := 0; i < d; i++ {
+		ti := to.m[i*d : (i+1)*d]
+		for j := 0; j < d; j++ {
+			fj := from.m[j*d : (j+1)*d]
+			var s float64
+			for k := range ti {
+				s += ti[k] * fj[k]
+			}
+			m[i*d+j] = s
+		}
+	}
+	return &Rekeyer{fromID: from.id, toID: to.id, modelID: from.modelID, dim: d, m: m}, nil
+}
+
+// Rekey moves tp from the Rekeyer's source transform to its target, keeping
+// quality and creation time. It returns ErrWrongTransform if tp was not
+// protected under the source transform.
+func (r *Rekeyer) Rekey(tp *Template) (Template, error) {
+	if tp.TransformID != r.fromID || tp.ModelID != r.modelID {
+		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.TransformID, tp.ModelID, r.fromID, r.modelID)
+	}
+	d := r.dim
+	if len(tp.Vector) != d || r.m == nil {
+		return Template{}, fmt.Errorf("%w: got %d, want %d", ErrDim, len(tp.Vector), d)
+	}
+	p := make([]float32, d)
+	for i := 0; i < d; i++ {
+		row := r.m[i*d : (i+1)*d]
+		var s float64
+		for k, x := range tp.Vector {
+			s += row[k] * float64(x)
+		}
+		p[i] = float32(s)
+	}
+	q, s := Quantize(p)
+	return Template{Version: Version, ModelID: tp.ModelID, TransformID: r.toID, Vector: p,
+		Quantized: q, Scale: s, Quality: tp.Quality, Created: tp.Created}, nil
+}
+
+// Wipe zeros the Rekeyer's matrix.
+func (r *Rekeyer) Wipe() {
+	clear(r.m)
+	r.m = nil
+}

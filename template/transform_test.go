@@ -380,6 +380,31 @@ func TestRekey(t *testing.T) {
 	if minDist <= matchDist {
 		t.Errorf("a stolen template still matches after re-key: distance %.3f", minDist)
 	}
+	// The composed Rekeyer gives the same result without the raw descriptor.
+	rk, err := NewRekeyer(oldT, newT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worstRk float64
+	for i := range stolen {
+		g, err := rk.Rekey(&stolen[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		worstRk = max(worstRk, dist(g.Vector, gallery[i].Vector))
+		if g.TransformID != newT.ID() || g.Created != gallery[i].Created {
+			t.Fatal("Rekeyer fields wrong")
+		}
+	}
+	if worstRk > 1e-5 {
+		t.Errorf("Rekeyer vs Rekey: max distance %g", worstRk)
+	}
+	if _, err := rk.Rekey(&gallery[0]); !errors.Is(err, ErrWrongTransform) {
+		t.Errorf("Rekeyer on a template of the wrong key: %v", err)
+	}
+	if _, err := NewRekeyer(oldT, mustTransform(t, secret(40), "dlib", 64)); !errors.Is(err, ErrWrongTransform) {
+		t.Errorf("NewRekeyer across dimensions: %v", err)
+	}
 	if _, err := Rekey(&gallery[0], oldT, newT); !errors.Is(err, ErrWrongTransform) {
 		t.Errorf("Rekey from the wrong key: %v", err)
 	}
