@@ -77,7 +77,7 @@ func runAccuracy(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.ex.Close()
+	defer b.close()
 
 	loadStart := report.LoadAverage()
 	start := time.Now()

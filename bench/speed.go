@@ -182,12 +182,12 @@ func timeExtraction(sp *report.Speed, c common, photoPath string, calls int, mem
 	if err != nil {
 		return report.Model{}, facematch.Model{}, err
 	}
-	defer one.ex.Close()
+	defer one.close()
 	pool, err := openBackend(c.model, c.models, 0)
 	if err != nil {
 		return report.Model{}, facematch.Model{}, err
 	}
-	defer pool.ex.Close()
+	defer pool.close()
 	var rec *face.Recognizer
 	if c.model == "dlib" {
 		if rec, err = face.NewRecognizer(c.models); err != nil {
