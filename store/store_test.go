@@ -504,3 +504,39 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Each: %d templates, %v; want 34", n, err)
 	}
 }
+
+// TestDefaultKDF creates and opens a passphrase store with the production
+// Argon2id parameters (64 MiB), and a key-file store through FACEGATE_KEY.
+func TestDefaultKDF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Argon2id with 64 MiB")
+	}
+	path := filepath.Join(t.TempDir(), "gate.db")
+	began := time.Now()
+	s, err := Create(path, pass("pw"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, pass("pw"), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Logf("create+open with %+v took %v", crypto.DefaultKDFParams, time.Since(began).Round(time.Millisecond))
+
+	t.Setenv(crypto.KeyEnv, strings.Repeat("ab", 32))
+	sec, err := crypto.SecretFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kpath := filepath.Join(t.TempDir(), "k.db")
+	if s, err = Create(kpath, sec, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Setenv(crypto.KeyEnv, strings.Repeat("ac", 32))
+	other, _ := crypto.SecretFromEnv()
+	if _, err := Open(kpath, other, nil); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("other FACEGATE_KEY: %v", err)
+	}
+}
