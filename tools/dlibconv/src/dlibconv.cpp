@@ -27,17 +27,14 @@
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <functional>
-#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
-#include <iostream>
-#include <map>
-#include <memory>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -453,12 +450,15 @@ static int convert(const std::string& manifest, const std::string& out_path) {
 
     net.clean();
     const std::string tmp = out_path + ".tmp";
-    {
+    try {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw failure("cannot create " + tmp);
         serialize(net, out);
         out.flush();
         if (!out) throw failure("cannot write " + tmp);
+    } catch (...) {
+        std::remove(tmp.c_str());
+        throw;
     }
     if (std::rename(tmp.c_str(), out_path.c_str()) != 0) throw failure("cannot rename " + tmp + " to " + out_path);
     return 0;
