@@ -194,3 +194,44 @@ func TestAccuracyErrors(t *testing.T) {
 		t.Errorf("groups error %v is not ErrGroupsFile naming line 1", err)
 	}
 }
+
+func TestAccuracyThousandsOfPhotos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 3000 files")
+	}
+	files := map[string]string{"GROUPS.tsv": ""}
+	var groups strings.Builder
+	for id := range 600 {
+		for n := range 5 {
+			files[fmt.Sprintf("p%03d/%d.jpg", id, n)] = fmt.Sprintf("face %d %d", id, n)
+		}
+		fmt.Fprintf(&groups, "p%03d\tg%d\n", id, id%3)
+	}
+	files["GROUPS.tsv"] = groups.String()
+	set := writeSet(t, files)
+	out := t.TempDir()
+	err := runAccuracy([]string{"--model", "fake", "--set", set, "--groups", filepath.Join(set, "GROUPS.tsv"),
+		"--max-impostors", "300000", "--out", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	var r report.Report
+	if err := json.Unmarshal(js, &r); err != nil {
+		t.Fatal(err)
+	}
+	// 3000 faces: 4,498,500 pairs, 6000 genuine; each group 1000 faces.
+	all := r.Accuracy.Lines[0]
+	if all.Genuine.N != 6000 || all.ImpostorTotal != 4498500-6000 || !all.Sampled || all.Impostor.N != 300000 {
+		t.Errorf("all: genuine %d impostor %d of %d sampled=%v", all.Genuine.N, all.Impostor.N, all.ImpostorTotal, all.Sampled)
+	}
+	g0 := r.Accuracy.Lines[1]
+	if g0.Genuine.N != 2000 || g0.ImpostorTotal != 1000*999/2-2000 || g0.Impostor.N != 300000 {
+		t.Errorf("g0: genuine %d impostor %d of %d", g0.Genuine.N, g0.Impostor.N, g0.ImpostorTotal)
+	}
+	for _, l := range r.Accuracy.Lines {
+		if len(l.AtFAR) != 3 || !l.AtFAR[2].Enough || len(l.Curve.Points) > 3000 {
+			t.Errorf("%s: %d TAR@FAR rows, 0.01 %% enough=%v, %d curve points", l.Name, len(l.AtFAR), l.AtFAR[2].Enough, len(l.Curve.Points))
+		}
+	}
+}

@@ -224,9 +224,10 @@ func (l Labels) Impostors(scope, max int, seed uint64) (Sample, error) {
 		}
 	}
 	r := rand.New(rand.NewPCG(seed, uint64(int64(scope))^0x9e3779b97f4a7c15))
-	pairs := make([]Pair, 0, max)
-	for len(pairs) < max {
-		for need := max - len(pairs); need > 0; {
+	// Pairs are drawn as keys A<<32 | B, which sort in (A, B) order.
+	keys := make([]uint64, 0, max)
+	for len(keys) < max {
+		for need := max - len(keys); need > 0; {
 			a := pool[r.IntN(len(pool))]
 			b := pool[r.IntN(len(pool))]
 			if a == b || !l.impostorIn(scope, int(a), int(b)) {
@@ -235,11 +236,15 @@ func (l Labels) Impostors(scope, max int, seed uint64) (Sample, error) {
 			if a > b {
 				a, b = b, a
 			}
-			pairs = append(pairs, Pair{a, b})
+			keys = append(keys, uint64(a)<<32|uint64(b))
 			need--
 		}
-		slices.SortFunc(pairs, comparePairs)
-		pairs = slices.Compact(pairs)
+		slices.Sort(keys)
+		keys = slices.Compact(keys)
+	}
+	pairs := make([]Pair, len(keys))
+	for i, k := range keys {
+		pairs[i] = Pair{int32(k >> 32), int32(uint32(k))}
 	}
 	s.Pairs = pairs
 	return s, nil
