@@ -337,23 +337,33 @@ func checkNames(subject, class string) error {
 	return checkName("class", class)
 }
 
+// recoverDamage turns a bbolt panic on a damaged page into ErrTruncated
+// (bbolt rolls the transaction back before the panic reaches here).
+func recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: reading the file panicked: %v", ErrTruncated, r)
+	}
+}
+
 // view runs fn in a read transaction under the shared lock.
-func (s *Store) view(fn func(*bolt.Tx) error) error {
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
+	defer recoverDamage(&err)
 	return s.db.View(fn)
 }
 
 // update runs fn in a write transaction under the shared lock.
-func (s *Store) update(fn func(*Batch) error) error {
+func (s *Store) update(fn func(*Batch) error) (err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
+	defer recoverDamage(&err)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
 		defer b.wipe()
@@ -364,13 +374,14 @@ func (s *Store) update(fn func(*Batch) error) error {
 // updateScrub runs fn in a write transaction under the exclusive lock, calls
 // commit (if not nil) once the transaction has committed, then scrubs the
 // free pages.
-func (s *Store) updateScrub(fn func(*Batch) error, commit func()) error {
+func (s *Store) updateScrub(fn func(*Batch) error, commit func()) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	defer recoverDamage(&err)
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
 		defer b.wipe()
 		return fn(b)
