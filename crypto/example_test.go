@@ -1,8 +1,10 @@
 package crypto_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/facegate/facegate/crypto"
 )
@@ -50,4 +52,18 @@ func ExampleDeriveKEK() {
 	defer kek.Wipe()
 	fmt.Println(len(kek.Bytes()))
 	// Output: 32
+}
+
+func ExampleSecretFromEnv() {
+	// FACEGATE_KEY holds 64 hex digits, e.g. from `openssl rand -hex 32`.
+	os.Setenv(crypto.KeyEnv, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	defer os.Unsetenv(crypto.KeyEnv)
+	s, err := crypto.SecretFromEnv()
+	fmt.Println(err, s.IsPassphrase())
+	os.Setenv(crypto.KeyEnv, "too short")
+	_, err = crypto.SecretFromEnv()
+	fmt.Println(errors.Is(err, crypto.ErrKeyEncoding))
+	// Output:
+	// <nil> false
+	// true
 }

@@ -154,3 +154,15 @@ func ExampleStore_RekeyTransform() {
 	// true false
 	// true
 }
+
+func ExampleStore_Check() {
+	dir, _ := os.MkdirTemp("", "facegate-example")
+	defer os.RemoveAll(dir)
+	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
+	defer s.Close()
+	s.PutRecord("resident/0001", "credential", "card", []byte("card uid"))
+	// Verify every key, record and template, e.g. after restoring a backup.
+	fmt.Println(s.Check())
+	// Output: <nil>
+}
