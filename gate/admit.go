@@ -102,6 +102,7 @@ func (g *Gate) admit(a Attempt) Decision {
 		named    string // a subject tied to a failure, for the log
 		distance float32
 		qr       QRCode
+		taken    bool // qr is marked used and must be released if denied
 	)
 	fail := func(f Factors, subject string, err error) {
 		errs = append(errs, fmt.Errorf("%v: %w", f, err))
@@ -118,8 +119,6 @@ func (g *Gate) admit(a Attempt) Decision {
 			valid = append(valid, claim{Face, s})
 		}
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	if a.Card != nil {
 		if s, err := g.matchCard(a.Card); err != nil {
 			fail(Card, s, err)
@@ -128,11 +127,11 @@ func (g *Gate) admit(a Attempt) Decision {
 		}
 	}
 	if a.QR != "" {
-		q, s, err := g.checkQR(a.QR)
+		q, s, err := g.takeQR(a.QR)
 		if err != nil {
 			fail(QR, s, err)
 		} else {
-			qr = q
+			qr, taken = q, true
 			valid = append(valid, claim{QR, s})
 		}
 	}
@@ -155,7 +154,19 @@ func (g *Gate) admit(a Attempt) Decision {
 			}
 		}
 	}
-	d := Decision{Method: presented, Distance: distance}
+	d := g.decide(a, presented, valid, errs, named)
+	d.Distance = distance
+	if taken && !d.Admit {
+		if err := g.releaseQR(qr); err != nil {
+			d.Err = errors.Join(d.Err, fmt.Errorf("gate: release QR code: %w", err))
+		}
+	}
+	return d
+}
+
+// decide applies the door's policy to the factors checked.
+func (g *Gate) decide(a Attempt, presented Factors, valid []claim, errs []error, named string) Decision {
+	d := Decision{Method: presented}
 	if len(valid) == 0 {
 		d.Subject = named
 		d.Err = errors.Join(errs...)
@@ -178,13 +189,6 @@ func (g *Gate) admit(a Attempt) Decision {
 		d.Err = errors.Join(append([]error{fmt.Errorf("%w: %v is not enough under %v", ErrNotEnoughFactors, f, pol)}, errs...)...)
 		d.Reason = "not enough factors for this door"
 		return d
-	}
-	if f.Has(QR) {
-		if err := g.consumeQR(qr); err != nil {
-			d.Err = fmt.Errorf("gate: consume QR code: %w", err)
-			d.Reason = "QR code could not be marked used"
-			return d
-		}
 	}
 	d.Admit, d.Method, d.Reason = true, f, "admitted by "+f.String()
 	return d
@@ -252,7 +256,7 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	return id, dist, nil
 }
 
-// matchCard looks a card up by its MAC. g.mu must be held.
+// matchCard looks a card up by its MAC.
 func (g *Gate) matchCard(uid []byte) (string, error) {
 	m, err := cardMAC(g.cfg.Keys.Card, uid)
 	if err != nil {

@@ -5,13 +5,24 @@ import (
 	"testing"
 )
 
-// BenchmarkAdmit measures one decision per method on the bbolt store with
-// the access log on. The card decision is the baseline; the PIN decision
-// runs Argon2id with DefaultPINParams, which dominates it (report the
-// ratio pin/card, not absolute times).
+// BenchmarkAdmit measures one decision per method on the bbolt store, with
+// the access log (one fsync'd write per decision) and without it. The card
+// decision without log is the baseline; report the others as ratios to it.
+// The PIN decision runs Argon2id with DefaultPINParams.
 func BenchmarkAdmit(b *testing.B) {
+	for _, logged := range []bool{false, true} {
+		b.Run(fmt.Sprint("log=", logged), func(b *testing.B) { benchmarkAdmit(b, logged) })
+	}
+}
+
+func benchmarkAdmit(b *testing.B, logged bool) {
 	st := newStore(b)
-	e := newEnv(b, st, func(c *Config) { c.PINParams = DefaultPINParams })
+	e := newEnv(b, st, func(c *Config) {
+		c.PINParams = DefaultPINParams
+		if !logged {
+			c.Log = nil
+		}
+	})
 	for i := range 100 {
 		s := fmt.Sprint("flat-", i)
 		e.register(b, s, true)

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -170,8 +171,10 @@ func (g *Gate) pin(subject string) (pinRecord, error) {
 var dummySalt [16]byte
 
 // checkPIN verifies a PIN for subject, counting failures and locking the
-// PIN after MaxPINFailures in a row. A locked PIN is not even hashed.
-// g.mu must be held.
+// PIN after MaxPINFailures in a row. A locked PIN is not even hashed. The
+// Argon2id hash runs without g.mu, so one keypad does not hold up the
+// other doors; the failure count is then updated under g.mu from a fresh
+// read, so concurrent attempts are all counted. g.mu must not be held.
 func (g *Gate) checkPIN(subject, pin string) error {
 	err := g.exists(subject)
 	var r pinRecord
@@ -187,26 +190,41 @@ func (g *Gate) checkPIN(subject, pin string) error {
 	if !r.Locked.IsZero() {
 		return fmt.Errorf("%w: %q since %s", ErrLockedOut, subject, r.Locked.Format(time.RFC3339))
 	}
-	if r.matches(pin) {
-		if r.Failures != 0 {
-			r.Failures = 0
-			if err := g.putPIN(subject, r); err != nil {
+	ok := r.matches(pin)
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cur, err := g.pin(subject)
+	if err != nil {
+		return err
+	}
+	if !cur.Locked.IsZero() {
+		return fmt.Errorf("%w: %q since %s", ErrLockedOut, subject, cur.Locked.Format(time.RFC3339))
+	}
+	if !bytes.Equal(cur.Hash, r.Hash) {
+		// The PIN was changed while this one was being hashed.
+		return fmt.Errorf("%w: the PIN changed during the check", ErrWrongPIN)
+	}
+	if ok {
+		if cur.Failures != 0 {
+			cur.Failures = 0
+			if err := g.putPIN(subject, cur); err != nil {
 				return err
 			}
 		}
 		return g.consentValid(subject, PurposeEntry)
 	}
-	r.Failures++
-	if r.Failures >= g.cfg.MaxPINFailures {
-		r.Locked = g.now()
+	cur.Failures++
+	if cur.Failures >= g.cfg.MaxPINFailures {
+		cur.Locked = g.now()
 	}
-	if err := g.putPIN(subject, r); err != nil {
+	if err := g.putPIN(subject, cur); err != nil {
 		return err
 	}
-	if !r.Locked.IsZero() {
-		return fmt.Errorf("%w: %q after %d wrong PINs", ErrLockedOut, subject, r.Failures)
+	if !cur.Locked.IsZero() {
+		return fmt.Errorf("%w: %q after %d wrong PINs", ErrLockedOut, subject, cur.Failures)
 	}
-	return fmt.Errorf("%w: %d of %d failures before lockout", ErrWrongPIN, r.Failures, g.cfg.MaxPINFailures)
+	return fmt.Errorf("%w: %d of %d failures before lockout", ErrWrongPIN, cur.Failures, g.cfg.MaxPINFailures)
 }
 
 // IssueQR returns a one-time QR code for subject, valid for QRLifetime and
@@ -269,6 +287,33 @@ func (g *Gate) checkQR(text string) (QRCode, string, error) {
 func (g *Gate) consumeQR(q QRCode) error {
 	exp, _ := q.Expires.MarshalText()
 	return g.cfg.Records.PutRecord(qrUsedSubject, qrUsedClass, qrUsedName(q), exp)
+}
+
+// takeQR checks a code and, if it is good, marks it used at once, so that
+// no other door accepts it while this attempt is decided.
+func (g *Gate) takeQR(text string) (QRCode, string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	q, s, err := g.checkQR(text)
+	if err != nil {
+		return q, s, err
+	}
+	if err := g.consumeQR(q); err != nil {
+		return q, "", fmt.Errorf("gate: mark QR code used: %w", err)
+	}
+	return q, s, nil
+}
+
+// releaseQR unmarks a code taken by an attempt that was then denied, so
+// that it can still be used.
+func (g *Gate) releaseQR(q QRCode) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	err := g.cfg.Records.DeleteRecord(qrUsedSubject, qrUsedClass, qrUsedName(q))
+	if records.NotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // Maintain runs the periodic clean-up: it forgets used QR codes once they

@@ -1100,3 +1100,73 @@ func TestConsentHistoryKept(t *testing.T) {
 		t.Fatalf("%d current consents, want 2", len(ex.Consents))
 	}
 }
+
+// TestQRCodeAcceptedOnceConcurrently scans one code at many doors at once:
+// exactly one opens.
+func TestQRCodeAcceptedOnceConcurrently(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(t, "s", false)
+	code, _, err := e.g.IssueQR("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const doors = 8
+	results := make(chan Decision, doors)
+	var wg sync.WaitGroup
+	for i := range doors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- e.g.Admit(Attempt{Door: fmt.Sprint("door-", i), QR: code})
+		}()
+	}
+	wg.Wait()
+	close(results)
+	admitted := 0
+	for d := range results {
+		if d.Admit {
+			admitted++
+		} else if !errors.Is(d.Err, ErrReplayed) {
+			t.Errorf("denied with %v, want ErrReplayed", d.Err)
+		}
+	}
+	if admitted != 1 {
+		t.Fatalf("%d doors opened on one code, want 1", admitted)
+	}
+}
+
+// TestPINLockoutCountsConcurrentAttempts tries wrong PINs from many
+// keypads at once: every attempt is counted and the lock falls exactly at
+// MaxPINFailures.
+func TestPINLockoutCountsConcurrentAttempts(t *testing.T) {
+	e := newEnv(t, nil, withMaxPIN(5))
+	e.register(t, "s", false)
+	e.g.SetPIN("s", "4321")
+	const tries = 12
+	results := make(chan Decision, tries)
+	var wg sync.WaitGroup
+	for range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- e.g.Admit(Attempt{Subject: "s", PIN: "0000"})
+		}()
+	}
+	wg.Wait()
+	close(results)
+	wrong, locked := 0, 0
+	for d := range results {
+		switch {
+		case errors.Is(d.Err, ErrWrongPIN):
+			wrong++
+		case errors.Is(d.Err, ErrLockedOut):
+			locked++
+		default:
+			t.Errorf("unexpected decision %+v", d)
+		}
+	}
+	if wrong != 4 || locked != tries-4 {
+		t.Fatalf("%d wrong-PIN and %d locked-out answers, want 4 and %d", wrong, locked, tries-4)
+	}
+	mustDeny(t, e.g.Admit(Attempt{Subject: "s", PIN: "4321"}), ErrLockedOut)
+}
