@@ -378,7 +378,7 @@ func TestUnlinkability(t *testing.T) {
 // TestRekey moves a gallery to a new key from the protected templates alone
 // and checks templates stolen before the re-key no longer match anything.
 func TestRekey(t *testing.T) {
-	const n, dim = 1000, 128
+	const n, dim = 500, 128
 	r := rand.New(rand.NewPCG(5, 8))
 	oldT := mustTransform(t, secret(30), "dlib", dim)
 	newT := mustTransform(t, secret(40), "dlib", dim)
@@ -476,11 +476,11 @@ func BenchmarkApply128(b *testing.B) {
 // TestRotationResistsMagnitudeLinking backs the choice of a rotation over a
 // keyed permutation with sign flips: the latter keeps the multiset of
 // coordinate magnitudes, so sorting |v| links a face across deployments.
-// For each of 1,000 faces protected under key 1, the attacker picks the
-// candidate under key 2 (among all 1,000) whose sorted magnitudes are
+// For each of 500 faces protected under key 1, the attacker picks the
+// candidate under key 2 (among all 500) whose sorted magnitudes are
 // closest, and the test counts correct links.
 func TestRotationResistsMagnitudeLinking(t *testing.T) {
-	const n, dim = 1000, 128
+	const n, dim = 500, 128
 	r := rand.New(rand.NewPCG(31, 37))
 	permSign := func(seed uint64) func([]float32) []float32 {
 		pr := rand.New(rand.NewPCG(seed, seed))
