@@ -47,9 +47,11 @@ func (s *Store) transform(tx *bolt.Tx, modelID string, dim int) (*template.Trans
 // Transform returns the store's current revocable transform for a model and
 // dimension. Protect enrollment descriptors and probes with it
 // (Transform.Protect / Transform.Apply) so both live in the same protected
-// space. The returned Transform is shared and safe for concurrent use, but
-// RekeyTransform and Close wipe it: do not use it concurrently with those
-// calls, and fetch it again (and reload the gallery) after a re-key.
+// space. The returned Transform is shared and safe for concurrent use; the
+// store never wipes it (a gallery may keep matching after Close). After
+// RekeyTransform the store hands out the new transform and AddTemplate
+// refuses templates made with the old one (template.ErrWrongTransform):
+// fetch it again and reload the gallery.
 func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) {
 	var t *template.Transform
 	err := s.view(func(tx *bolt.Tx) error {
@@ -60,21 +62,21 @@ func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) 
 	return t, err
 }
 
+// dropTransforms forgets the cached transforms without wiping them: callers
+// may still hold them.
 func (s *Store) dropTransforms() {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
-	for k, t := range s.transforms {
-		t.Wipe()
-		delete(s.transforms, k)
-	}
+	clear(s.transforms)
 }
 
 // RekeyTransform replaces the transform secret with a fresh random one and
 // moves every template to the new transform, from the protected templates
 // alone (no re-capture), in one transaction; then it scrubs the free pages.
 // Templates copied out of the store before the re-key no longer match
-// anything in it. Transforms obtained earlier from [Store.Transform] are
-// wiped: fetch them again and reload galleries.
+// anything in it. Transforms obtained earlier from [Store.Transform] keep
+// working but no longer match the stored templates: fetch them again and
+// reload galleries.
 func (s *Store) RekeyTransform() error {
 	var newHdr header
 	err := s.updateScrub(func(b *Batch) error {
@@ -180,14 +182,15 @@ func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	h.storeID = s.hdr.storeID
-	h.generation = s.hdr.generation
 	newKEK, err := crypto.DeriveKEK(newSecret, h.salt[:], h.kdf)
 	if err != nil {
 		return err
 	}
 	committed := false
 	err = s.updateScrub(func(b *Batch) error {
+		// Under the exclusive lock: s.hdr cannot change any more.
+		h.storeID = s.hdr.storeID
+		h.generation = s.hdr.generation
 		kb := b.tx.Bucket(bucketKeys)
 		type kv struct{ k, w []byte }
 		var rewrapped []kv

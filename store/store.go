@@ -282,7 +282,8 @@ func openErr(path string, err error) error {
 	return fmt.Errorf("store: opening %s: %w", path, err)
 }
 
-// Close closes the store and wipes its keys. Close is idempotent.
+// Close closes the store and wipes its keys (the KEK; data keys are wiped
+// after each use). Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -291,12 +292,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.kek.Wipe()
-	s.tmu.Lock()
-	for k, t := range s.transforms {
-		t.Wipe()
-		delete(s.transforms, k)
-	}
-	s.tmu.Unlock()
+	s.dropTransforms()
 	return s.db.Close()
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -538,5 +539,88 @@ func TestDefaultKDF(t *testing.T) {
 	other, _ := crypto.SecretFromEnv()
 	if _, err := Open(kpath, other, nil); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("other FACEGATE_KEY: %v", err)
+	}
+}
+
+// TestConcurrentMaintenance runs KEK rotation and transform re-keys while
+// other goroutines enroll and load the gallery (run it with -race).
+func TestConcurrentMaintenance(t *testing.T) {
+	s, path := newStore(t)
+	var wg sync.WaitGroup
+	errc := make(chan error, 100)
+	added := make([]int, 3)
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 11))
+			for i := 0; i < 15; i++ {
+				tr, err := s.Transform(testModel, 32)
+				if err != nil {
+					errc <- err
+					return
+				}
+				tp, err := tr.Protect(randUnit(r, 32), 1, time.Now())
+				if err == nil {
+					_, err = s.AddTemplate("g"+strconv.Itoa(g), tp)
+				}
+				switch {
+				case errors.Is(err, template.ErrWrongTransform):
+					// a re-key came between Transform and AddTemplate
+				case err != nil:
+					errc <- err
+					return
+				default:
+					added[g]++
+				}
+				if err := s.Each(func(Entry) error { return nil }); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 3; i++ {
+			if err := s.RekeyTransform(); err != nil {
+				errc <- err
+				return
+			}
+			if err := s.RotateKEK(pass("pw"), cheapKDF); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := s.Transform(testModel, 32)
+	n := 0
+	s.Each(func(e Entry) error {
+		if e.Template.TransformID != tr.ID() {
+			t.Errorf("%s/%d is under an old transform", e.Subject, e.ID)
+		}
+		n++
+		return nil
+	})
+	if want := added[0] + added[1] + added[2]; n != want {
+		t.Errorf("%d templates stored, %d acknowledged", n, want)
+	}
+	s.Close()
+	s2, err := Open(path, pass("pw"), cheapKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if err := s2.Check(); err != nil {
+		t.Fatal(err)
 	}
 }
