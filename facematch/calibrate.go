@@ -8,7 +8,7 @@ import (
 	"sort"
 )
 
-// ErrBadSamples is returned by Calibrate for unusable input: no genuine or
+// ErrBadSamples is returned by Calibrate and Evaluate for unusable input: no genuine or
 // no impostor distances, a distance that is negative, NaN or infinite, or a
 // target false-accept rate outside [0, 1].
 var ErrBadSamples = errors.New("facematch: unusable calibration samples")
@@ -34,7 +34,8 @@ type Calibration struct {
 	NGenuine, NImpostor int
 }
 
-// String formats c as "threshold 0.4321: FAR 0.98% (81/8264), TAR 71.2% (...)".
+// String formats c as, for example,
+// "threshold 0.3597: FAR 1.000% (8206/820641), TAR 32.12% (1803/5614)".
 func (c Calibration) String() string {
 	return fmt.Sprintf("threshold %.4f: FAR %.3f%% (%d/%d), TAR %.2f%% (%d/%d)",
 		c.Threshold, 100*c.FAR, c.FalseAccepts, c.NImpostor, 100*c.TAR, c.TrueAccepts, c.NGenuine)
@@ -74,18 +75,22 @@ func Calibrate(genuine, impostor []float32, targetFAR float64) (Calibration, err
 	} else {
 		t = math.Nextafter32(imp[a], float32(math.Inf(-1)))
 	}
-	c := Evaluate(genuine, imp, t)
+	c := evaluate(genuine, imp, t)
 	c.TargetFAR = targetFAR
 	return c, nil
 }
 
 // Evaluate returns the error rates of threshold t on the genuine and
-// impostor distances. It panics on input that Calibrate would refuse; check
-// with Calibrate's rules first if the samples are untrusted.
-func Evaluate(genuine, impostor []float32, t float32) Calibration {
+// impostor distances. It returns an error wrapping ErrBadSamples for the
+// samples Calibrate refuses.
+func Evaluate(genuine, impostor []float32, t float32) (Calibration, error) {
 	if err := checkSamples(genuine, impostor); err != nil {
-		panic(err)
+		return Calibration{}, err
 	}
+	return evaluate(genuine, impostor, t), nil
+}
+
+func evaluate(genuine, impostor []float32, t float32) Calibration {
 	c := Calibration{Threshold: t, NGenuine: len(genuine), NImpostor: len(impostor)}
 	c.TrueAccepts = countAtMost(genuine, t)
 	c.FalseAccepts = countAtMost(impostor, t)

@@ -89,7 +89,10 @@ func TestCalibrateIdols(t *testing.T) {
 		}
 		t.Logf("group east-asian, target FAR %.1f%%: %v", 100*far, c)
 	}
-	c := facematch.Evaluate(genuine, impostor, 0.6)
+	c, err := facematch.Evaluate(genuine, impostor, 0.6)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("group east-asian, dlib's customary 0.6: %v", c)
 }
 

@@ -100,7 +100,7 @@ func TestCalibrateMaximal(t *testing.T) {
 			}
 		}
 		if !math.IsInf(float64(above), 1) {
-			if e := Evaluate(gen, imp, above); e.FAR <= target {
+			if e, _ := Evaluate(gen, imp, above); e.FAR <= target {
 				t.Fatalf("threshold %v not maximal: %v has FAR %v <= %v", c.Threshold, above, e.FAR, target)
 			}
 		}
@@ -126,6 +126,11 @@ func TestCalibrateBadInput(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := Calibrate(tt.gen, tt.imp, tt.target); !errors.Is(err, ErrBadSamples) {
 			t.Errorf("%s: %v, want ErrBadSamples", tt.name, err)
+		}
+		if tt.target >= 0 && tt.target <= 1 {
+			if _, err := Evaluate(tt.gen, tt.imp, 0.5); !errors.Is(err, ErrBadSamples) {
+				t.Errorf("Evaluate %s: %v, want ErrBadSamples", tt.name, err)
+			}
 		}
 	}
 }
