@@ -78,6 +78,8 @@ func BenchmarkAddTemplate(b *testing.B) {
 }
 
 var (
+	benchDeleted int // subjects of the gallery copy deleted so far
+
 	galleryOnce sync.Once
 	galleryPath string
 	galleryErr  error
@@ -203,6 +205,7 @@ func BenchmarkMaintenance(b *testing.B) {
 	}
 	src := buildGallery(b, n)
 	path := filepath.Join(b.TempDir(), "copy.db")
+	benchDeleted = 0
 	data, err := os.ReadFile(src)
 	if err != nil {
 		b.Fatal(err)
@@ -217,12 +220,11 @@ func BenchmarkMaintenance(b *testing.B) {
 	}
 	defer s.Close()
 	b.Run("DeleteSubject", func(b *testing.B) {
-		i := 0
 		for b.Loop() {
-			if err := s.DeleteSubject("resident/" + strconv.Itoa(i)); err != nil {
+			if err := s.DeleteSubject("resident/" + strconv.Itoa(benchDeleted)); err != nil {
 				b.Fatal(err)
 			}
-			i++
+			benchDeleted++
 		}
 	})
 	b.Run("RotateKEK", func(b *testing.B) {
