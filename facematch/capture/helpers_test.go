@@ -1,0 +1,101 @@
+package capture
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/testenv"
+)
+
+// FrameW and FrameH are the camera frame size the tests simulate: every
+// shared photo is scaled to fit inside it, as a 640×480 gate camera would
+// see the scene.
+const (
+	FrameW = 640
+	FrameH = 480
+)
+
+var (
+	extOnce sync.Once
+	ext     *dlib.Extractor
+	extErr  error
+)
+
+// extractor returns the shared dlib extractor, skipping the test when the
+// models are missing (failing under FACEGATE_REQUIRE_MODELS=1).
+func extractor(t testing.TB) *dlib.Extractor {
+	t.Helper()
+	dir := testenv.Models(t, dlib.ModelFiles...)
+	extOnce.Do(func() { ext, extErr = dlib.Open(dir, dlib.Config{Workers: 1}) })
+	if extErr != nil {
+		t.Fatalf("open dlib extractor: %v", extErr)
+	}
+	return ext
+}
+
+// photo is one shared face photo.
+type photo struct {
+	path, identity string
+}
+
+// photos lists ../shared/testdata/faces/<identity>/<n>.jpg (or .jpeg) in
+// name order.
+func photos(t testing.TB) []photo {
+	t.Helper()
+	root := testenv.Faces(t)
+	paths, err := filepath.Glob(filepath.Join(root, "*", "*.jp*g"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no photos in %s: %v", root, err)
+	}
+	sort.Strings(paths)
+	ps := make([]photo, len(paths))
+	for i, p := range paths {
+		ps[i] = photo{path: p, identity: filepath.Base(filepath.Dir(p))}
+	}
+	return ps
+}
+
+// loadFrame reads the image at path and scales it to fit FrameW×FrameH.
+func loadFrame(t testing.TB, path string) gocv.Mat {
+	t.Helper()
+	m := gocv.IMRead(path, gocv.IMReadColor)
+	if m.Empty() {
+		t.Fatalf("cannot read %s", path)
+	}
+	return fit(m, FrameW, FrameH)
+}
+
+// fit returns m scaled (down or up) to fit w×h, closing m.
+func fit(m gocv.Mat, w, h int) gocv.Mat {
+	s := min(float64(w)/float64(m.Cols()), float64(h)/float64(m.Rows()))
+	out := gocv.NewMat()
+	gocv.Resize(m, &out, image.Pt(int(float64(m.Cols())*s+0.5), int(float64(m.Rows())*s+0.5)), 0, 0, gocv.InterpolationArea)
+	wipeMat(&m)
+	return out
+}
+
+// extract runs the extractor on a frame the way a gate does: pixels
+// through Image, wiped afterwards.
+func extract(t testing.TB, e facematch.Extractor, m gocv.Mat) []facematch.Face {
+	t.Helper()
+	img, err := Image(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Wipe(img)
+	faces, err := e.ExtractImage(img)
+	if err != nil {
+		t.Fatalf("extract: %v", err)
+	}
+	return faces
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
