@@ -624,3 +624,54 @@ func TestConcurrentMaintenance(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNamesArePrefixFree checks that deleting or shredding one subject or
+// class leaves those whose names extend it.
+func TestNamesArePrefixFree(t *testing.T) {
+	s, _ := newStore(t)
+	subjects := []string{"a", "ab", "a\x00", "\x01a", strings.Repeat("a", 200)}
+	classes := []string{"c", "cd", "c\x00"}
+	for _, subj := range subjects {
+		for _, class := range classes {
+			for _, name := range []string{"n", "nn", "n\x00"} {
+				if err := s.PutRecord(subj, class, name, []byte(subj+"|"+class+"|"+name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := s.DeleteSubject("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ShredClass("ab", "c"); err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range subjects {
+		for _, class := range classes {
+			names, err := s.ListRecords(subj, class)
+			gone := subj == "a" || (subj == "ab" && class == "c")
+			switch {
+			case gone && subj == "a":
+				if !errors.Is(err, ErrUnknownSubject) {
+					t.Errorf("%q/%q after DeleteSubject: %v", subj, class, err)
+				}
+			case gone:
+				if err != nil || len(names) != 0 {
+					t.Errorf("%q/%q after ShredClass: %v %v", subj, class, names, err)
+				}
+			default:
+				if err != nil || len(names) != 3 {
+					t.Errorf("%q/%q: %d records, %v; want 3", subj, class, len(names), err)
+				}
+				for _, name := range names {
+					if got, err := s.GetRecord(subj, class, name); err != nil || string(got) != subj+"|"+class+"|"+name {
+						t.Errorf("%q/%q/%q = %q, %v", subj, class, name, got, err)
+					}
+				}
+			}
+		}
+	}
+	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+}
