@@ -123,7 +123,7 @@ func runSpeed(args []string) error {
 	r.Notes = append(r.Notes,
 		fmt.Sprintf("Percentiles are nearest-rank over %d calls per row: with few calls p99 is the slowest call.", *calls),
 		"The machine may be shared with other work; ratios compare figures measured in this run, interleaved where the engines run one call at a time.",
-		fmt.Sprintf("1:N scans of N ≥ %d rows run on all cores (GOMAXPROCS=%d) and are compared with the probe at that many threads; smaller ones with the 1-thread probe. Galleries that fit in the CPU caches can exceed the DRAM probe.", parallelRows, runtime.GOMAXPROCS(0)),
+		fmt.Sprintf("facematch.Gallery scans galleries of %d rows or more on all cores (GOMAXPROCS=%d), smaller ones on one; the plain Go loop always runs on one goroutine.", parallelRows, runtime.GOMAXPROCS(0)),
 		"VmHWM includes the C memory of dlib and OpenBLAS (every recognizer loads its own model copy) and the synthetic galleries; the Go figures do not include C memory.",
 	)
 	return write(c.out, r)
@@ -318,10 +318,11 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			copy(rows[i*dim:], unit())
 		}
 		// Plain Go: the loop a first implementation would write.
+		probeBW := probeOnce(int64(n*4*dim), 1)
 		nsq, nq := timeLoop(minTime, func(q int) {
 			plainScan(queries[q%len(queries)], rows, dim)
 		})
-		sp.Identify = append(sp.Identify, identifyRow("plain Go loop, float32, 1 goroutine", n, nq, nsq, 4*dim))
+		sp.Identify = append(sp.Identify, identifyRow("plain Go loop, float32, 1 goroutine", n, nq, nsq, 4*dim, 1, probeBW))
 		mem.sample()
 		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
 			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
@@ -333,6 +334,15 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 					return fmt.Errorf("gallery of %d: %w", n, err)
 				}
 			}
+			bytesPerRow := 4 * dim
+			if prec == facematch.Int8 {
+				bytesPerRow = dim
+			}
+			threads := 1
+			if n >= parallelRows {
+				threads = runtime.GOMAXPROCS(0)
+			}
+			probeBW := probeOnce(int64(n*bytesPerRow), threads)
 			var serr error
 			nsq, nq := timeLoop(minTime, func(q int) {
 				if _, err := g.Search(m.Embedding(queries[q%len(queries)]), 1); err != nil {
@@ -342,11 +352,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			if serr != nil {
 				return serr
 			}
-			bytesPerRow := 4 * dim
-			if prec == facematch.Int8 {
-				bytesPerRow = dim
-			}
-			sp.Identify = append(sp.Identify, identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow))
+			sp.Identify = append(sp.Identify, identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW))
 			mem.sample()
 			g = nil
 			runtime.GC()
@@ -354,32 +360,20 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 		rows = nil
 		debug.FreeOSMemory()
 	}
-	// Compare each scan with the probe at the thread count it ran on.
-	bw := map[int]float64{}
-	for _, b := range sp.Bandwidth {
-		if strings.HasPrefix(b.Kind, "read (bytes.IndexByte") {
-			bw[b.Threads] = b.GBPerSecond
-		}
-	}
-	for i := range sp.Identify {
-		r := &sp.Identify[i]
-		th := 1
-		if strings.HasPrefix(r.Engine, "facematch.Gallery") && r.N >= parallelRows {
-			th = runtime.GOMAXPROCS(0)
-		}
-		if b := bw[th]; b > 0 {
-			r.OfBandwidth = r.GBPerSecond / b
-		}
-	}
 	return nil
 }
 
-func identifyRow(engine string, n, queries int, nsPerQuery float64, bytesPerRow int) report.Identify {
+func identifyRow(engine string, n, queries int, nsPerQuery float64, bytesPerRow, threads int, probe float64) report.Identify {
 	perRow := nsPerQuery / float64(n)
-	return report.Identify{
+	r := report.Identify{
 		Engine: engine, N: n, Queries: queries, NsPerQuery: nsPerQuery, NsPerRow: perRow,
-		BytesPerRow: bytesPerRow, GBPerSecond: float64(bytesPerRow) / perRow,
+		BytesPerRow: bytesPerRow, Threads: threads, GBPerSecond: float64(bytesPerRow) / perRow,
+		ProbeGBPerSecond: probe / 1e9,
 	}
+	if probe > 0 {
+		r.OfBandwidth = r.GBPerSecond / r.ProbeGBPerSecond
+	}
+	return r
 }
 
 // timeLoop calls f(0), f(1), ... until minTime has passed (at least 5
@@ -431,6 +425,14 @@ func probe(size int64) []byte {
 	return probeBuf[:size]
 }
 
+// probeOnce returns readBandwidth with the standard library's SIMD read and
+// frees the buffer.
+func probeOnce(size int64, threads int) float64 {
+	bw := readBandwidth(size, threads, scanIndexByte)
+	releaseProbe()
+	return bw
+}
+
 func releaseProbe() {
 	probeBuf = nil
 	debug.FreeOSMemory()
@@ -459,16 +461,18 @@ func scanGoLoop(b []byte) uint64 {
 var probeSink uint64
 
 // readBandwidth returns the bytes/s at which threads goroutines read a
-// buffer of size bytes (each its own share) with scan: the best of three passes.
+// buffer of about size bytes (each its own share) with scan: the best of at
+// least three passes and 100 ms.
 func readBandwidth(size int64, threads int, scan func([]byte) uint64) float64 {
-	buf := probe(size)
-	share := len(buf) / threads
+	share := (max(size, 4096)/int64(threads) + 63) / 64 * 64
+	buf := probe(share * int64(threads))
 	best := 0.0
-	for range 3 {
+	start := time.Now()
+	for pass := 0; pass < 3 || time.Since(start) < 100*time.Millisecond; pass++ {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		t0 := time.Now()
-		for w := range threads {
+		for w := range int64(threads) {
 			wg.Go(func() {
 				x := scan(buf[w*share : (w+1)*share])
 				mu.Lock()
@@ -477,7 +481,7 @@ func readBandwidth(size int64, threads int, scan func([]byte) uint64) float64 {
 			})
 		}
 		wg.Wait()
-		best = max(best, float64(share*threads)/time.Since(t0).Seconds())
+		best = max(best, float64(share*int64(threads))/time.Since(t0).Seconds())
 	}
 	return best
 }
@@ -554,7 +558,7 @@ func speedRatios(sp *report.Speed) {
 		}
 		if r.OfBandwidth > 0 && r.N >= parallelRows {
 			sp.Ratios = append(sp.Ratios, report.Ratio{
-				Name:  fmt.Sprintf("N=%d: %s scan rate / read bandwidth probe", r.N, r.Engine),
+				Name:  fmt.Sprintf("N=%d: %s scan rate / same-size read probe", r.N, r.Engine),
 				Value: r.OfBandwidth,
 			})
 		}

@@ -95,7 +95,7 @@ func TestSpeedRatios(t *testing.T) {
 		"640x480: facegate 1 worker p50 / go-face":                   1.1,
 		"640x480: pool of 2 calls/s / 1 worker":                      1.8,
 		"N=100000: plain Go loop time / facematch.Gallery float32":   4,
-		"N=100000: facematch.Gallery float32, avx2 scan rate / read": 0.9,
+		"N=100000: facematch.Gallery float32, avx2 scan rate / same": 0.9,
 	}
 	if len(sp.Ratios) != len(want) {
 		t.Fatalf("ratios %+v", sp.Ratios)
@@ -135,7 +135,7 @@ func TestSpeedCommandSynthetic(t *testing.T) {
 		t.Fatalf("speed results %+v", r.Speed)
 	}
 	for _, i := range r.Speed.Identify {
-		if i.Queries < 5 || !(i.NsPerQuery > 0) || !(i.NsPerRow > 0) {
+		if i.Queries < 5 || !(i.NsPerQuery > 0) || !(i.NsPerRow > 0) || !(i.ProbeGBPerSecond > 0) || !(i.OfBandwidth > 0) || i.Threads < 1 {
 			t.Errorf("identify row %+v", i)
 		}
 	}

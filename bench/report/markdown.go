@@ -194,16 +194,17 @@ func speedMarkdown(p func(string, ...any), s *Speed) {
 		p("\n")
 	}
 	if len(s.Bandwidth) > 0 {
-		p("## Memory bandwidth probe\n\n| kind | threads | buffer | GB/s |\n|---|---|---|---|\n")
+		p("## Memory bandwidth probe\n\nA buffer far larger than the CPU caches, read or copied once per pass (best of the passes), before the 1:N runs.\n\n| kind | threads | buffer | GB/s |\n|---|---|---|---|\n")
 		for _, b := range s.Bandwidth {
 			p("| %s | %d | %d MiB | %.1f |\n", b.Kind, b.Threads, b.Bytes>>20, b.GBPerSecond)
 		}
 		p("\n")
 	}
 	if len(s.Identify) > 0 {
-		p("## 1:N identify (synthetic descriptors)\n\n| engine | N | queries | µs/query | ns/row | bytes/row | GB/s | of read bandwidth |\n|---|---|---|---|---|---|---|---|\n")
+		p("## 1:N identify (synthetic descriptors)\n\nTime of one top-1 search over N synthetic unit-length descriptors. The probe reads a buffer of the same size as the scanned rows on the same number of goroutines, just before the scan: a scan at 100 %% of it is limited by memory (or cache) bandwidth.\n\n")
+		p("| engine | N | threads | queries | µs/query | ns/row | bytes/row | scan GB/s | probe GB/s | of probe |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, i := range s.Identify {
-			p("| %s | %d | %d | %.1f | %.2f | %d | %.1f | %s |\n", i.Engine, i.N, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, pct(i.OfBandwidth))
+			p("| %s | %d | %d | %d | %.1f | %.2f | %d | %.1f | %.1f | %s |\n", i.Engine, i.N, i.Threads, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, i.ProbeGBPerSecond, pct(i.OfBandwidth))
 		}
 		p("\n")
 	}

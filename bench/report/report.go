@@ -262,10 +262,15 @@ type Identify struct {
 	NsPerRow   float64 `json:"ns_per_row"`
 	// BytesPerRow is the memory one gallery row occupies in the scan.
 	BytesPerRow int `json:"bytes_per_row"`
-	// GBPerSecond is the scan rate BytesPerRow/NsPerRow, and OfBandwidth its
-	// fraction of the probe's read bandwidth with the same thread count.
+	// Threads is the number of goroutines the scan ran on.
+	Threads int `json:"threads"`
+	// GBPerSecond is the scan rate BytesPerRow/NsPerRow.
 	GBPerSecond float64 `json:"gb_per_second"`
-	OfBandwidth float64 `json:"of_bandwidth"`
+	// ProbeGBPerSecond is the read bandwidth of a buffer of the same size as
+	// the scanned rows on the same number of goroutines, measured just
+	// before the scan, and OfBandwidth is GBPerSecond / ProbeGBPerSecond.
+	ProbeGBPerSecond float64 `json:"probe_gb_per_second"`
+	OfBandwidth      float64 `json:"of_bandwidth"`
 }
 
 // Bandwidth is one memory-bandwidth measurement.
