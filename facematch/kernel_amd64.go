@@ -8,13 +8,18 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// archKernels returns the AVX2+FMA kernels when the CPU (and the operating
-// system, which must save the YMM registers) supports them.
+// archKernels returns the SIMD kernels the CPU (and the operating system,
+// which must save the vector registers) supports, fastest first: AVX-512
+// (F + BW), then AVX2 + FMA.
 func archKernels() []kernelSet {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		return []kernelSet{avx2Kernels}
+	var ks []kernelSet
+	if hasAVX512 && cpu.X86.HasFMA {
+		ks = append(ks, avx512Kernels)
 	}
-	return nil
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, avx2Kernels)
+	}
+	return ks
 }
 
 var avx2Kernels = kernelSet{

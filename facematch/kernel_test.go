@@ -9,7 +9,7 @@ import (
 
 // kernelDims are the dimensions every kernel is checked at: empty, odd, on
 // and around every unrolling boundary of the SIMD loops, and model sizes.
-var kernelDims = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 512, 513, 1000}
+var kernelDims = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 79, 80, 95, 96, 97, 127, 128, 129, 255, 256, 257, 512, 513, 1000}
 
 func closeTo(got, want float64) bool {
 	return math.Abs(got-want) <= 1e-4*math.Max(1, math.Abs(want))
