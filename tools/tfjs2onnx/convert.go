@@ -17,6 +17,9 @@ type Options struct {
 	Doc string
 }
 
+// maxSide bounds each input dimension (height, width, channels).
+const maxSide = 1 << 14
+
 // value is one node of the expression DAG built from the TF graph. Runtime
 // 4-D values are NCHW; 2-D values are [N, F].
 type value struct {
@@ -169,7 +172,7 @@ func (c *converter) lower(n *Node, in []*value) (*value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(s) != 4 || s[1] <= 0 || s[2] <= 0 || s[3] <= 0 {
+		if len(s) != 4 || s[1] <= 0 || s[2] <= 0 || s[3] <= 0 || s[1] > maxSide || s[2] > maxSide || s[3] > maxSide {
 			return nil, fmt.Errorf("%w: input %q shape %v, want [N,H,W,C]", ErrUnsupported, n.Name, s)
 		}
 		if len(c.inputs) > 0 {
@@ -301,6 +304,9 @@ func (c *converter) conv(n *Node, in []*value) (*value, error) {
 		return nil, err
 	}
 	kh, kw, ci, co := wt.shape[0], wt.shape[1], wt.shape[2], wt.shape[3]
+	if len(wt.c.Data) == 0 {
+		return nil, fmt.Errorf("%w: %s %q: empty weights %v", ErrFormat, n.Op, n.Name, wt.shape)
+	}
 	if ci != x.shape[1] {
 		return nil, fmt.Errorf("%w: %s %q: weights for %d channels, input has %d", ErrFormat, n.Op, n.Name, ci, x.shape[1])
 	}
@@ -405,6 +411,9 @@ func (c *converter) matmul(n *Node, in []*value) (*value, error) {
 		return nil, fmt.Errorf("%w: %s %q: want [N,K] x constant [K,M]", ErrUnsupported, n.Op, n.Name)
 	}
 	k, m := wt.shape[0], wt.shape[1]
+	if len(wt.c.Data) == 0 {
+		return nil, fmt.Errorf("%w: %s %q: empty weights %v", ErrFormat, n.Op, n.Name, wt.shape)
+	}
 	// row r of the TF kernel multiplies TF feature r; ONNX feature order is
 	// CHW where TF flattened HWC.
 	perm := make([]int, k) // perm[onnxFeature] = tfFeature
