@@ -13,14 +13,20 @@ import (
 // The scan benchmarks report, for each gallery size, precision, kernel and
 // scan mode (one goroutine, or split across GOMAXPROCS):
 //
-//	ns/cmp      nanoseconds per template compared
-//	cmp/s       templates compared per second
-//	MB/s        template bytes read per second (from b.SetBytes)
-//	probe-GB/s  a memory-read bandwidth probe (AVX2 loads, or a Go loop
-//	            without AVX2) over a buffer of the same size as the
-//	            gallery's rows, on the same number of goroutines, measured
-//	            in the same run just before the scan
-//	%bw         the scan's bytes/s as a percentage of the probe's
+//	ns/op, MB/s  Go's own figures: the mean over all iterations
+//	ns/cmp       nanoseconds per template compared, best iteration
+//	cmp/s        templates compared per second, best iteration
+//	GB/s         template bytes read per second, best iteration
+//	probe-GB/s   a memory-read bandwidth probe (AVX2 loads, or a Go loop
+//	             without AVX2) over a buffer of the same size as the
+//	             gallery's rows, on the same number of goroutines, measured
+//	             in the same run just before the scan (best pass)
+//	%bw          GB/s as a percentage of probe-GB/s
+//
+// The per-iteration best, not the mean, is compared with the probe's best
+// pass because the machines this runs on are shared: the best of many
+// iterations is the one least disturbed by other processes, for the scan
+// and the probe alike, so their ratio stays meaningful under load.
 //
 // Run: go test -run '^$' -bench 'Scan' -benchtime 1s ./facematch
 // (1M float32 holds 512 MB of rows plus a 512 MB probe buffer).
@@ -131,15 +137,19 @@ func BenchmarkScan(b *testing.B) {
 						}
 						inf := float32(math.Inf(1))
 						b.SetBytes(int64(n * rowBytes))
+						best := time.Duration(math.MaxInt64)
 						b.ResetTimer()
 						for i := 0; b.Loop(); i++ {
+							t0 := time.Now()
 							g.mu.RLock()
 							g.scan(&qs[i%len(qs)], 1, inf, minPar)
 							g.mu.RUnlock()
+							best = min(best, time.Since(t0))
 						}
-						ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+						ns := float64(best.Nanoseconds())
 						b.ReportMetric(ns/float64(n), "ns/cmp")
 						b.ReportMetric(float64(n)/ns*1e9, "cmp/s")
+						b.ReportMetric(float64(n*rowBytes)/ns, "GB/s")
 						b.ReportMetric(bw/1e9, "probe-GB/s")
 						b.ReportMetric(100*float64(n*rowBytes)/ns*1e9/bw, "%bw")
 					})
@@ -150,7 +160,8 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkCrossover times serial and parallel scans of the sizes around
-// the parallel crossover (parallelMinRows) with the kernels in use.
+// the parallel crossover (parallelMinRows) with the kernels in use; best-ns
+// is the best iteration (see BenchmarkScan on why).
 func BenchmarkCrossover(b *testing.B) {
 	defer func() { benchCache.g, benchCache.key = nil, "" }()
 	for _, prec := range []Precision{Float32, Int8} {
@@ -164,11 +175,15 @@ func BenchmarkCrossover(b *testing.B) {
 					}
 					q, _ := g.query(benchModel.Embedding(dlibLike(rand.New(rand.NewPCG(2, 2)))))
 					inf := float32(math.Inf(1))
+					best := time.Duration(math.MaxInt64)
 					for b.Loop() {
+						t0 := time.Now()
 						g.mu.RLock()
 						g.scan(&q, 1, inf, minPar)
 						g.mu.RUnlock()
+						best = min(best, time.Since(t0))
 					}
+					b.ReportMetric(float64(best.Nanoseconds()), "best-ns")
 				})
 			}
 		}

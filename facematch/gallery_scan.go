@@ -225,19 +225,50 @@ func (t *topK) offer(subj uint32, s float32) {
 	}
 }
 
-// scanRange offers rows [lo, hi) to t.
+// scanRange offers rows [lo, hi) to t. The kernel scores a block of rows;
+// one loop per kind of score then converts each to the common "smaller is
+// better" float32 form and compares it with the cut-off, so each score is
+// touched once.
 func (g *Gallery) scanRange(q *query, t *topK, lo, hi int) {
 	var scores [blockRows]float32
 	var ibuf [blockRows]int32
+	d := g.model.Dim
 	for r := lo; r < hi; {
 		c, i := g.chunkOf(uint32(r))
 		n := min(hi-r, chunkRows-i, blockRows)
-		out := scores[:n]
-		g.scoreRows(q, c, i, out, ibuf[:])
 		subj := c.subj[i : i+n]
-		for j, s := range out {
-			if s <= t.cut {
-				t.offer(subj[j], s)
+		switch {
+		case g.prec == Float32 && g.model.Metric == Euclidean:
+			out := scores[:n]
+			kern.l2F32(q.f32, c.f32[i*d:(i+n)*d], out)
+			for j, s := range out {
+				if s <= t.cut {
+					t.offer(subj[j], s)
+				}
+			}
+		case g.prec == Float32:
+			out := scores[:n]
+			kern.dotF32(q.f32, c.f32[i*d:(i+n)*d], out)
+			for j, s := range out {
+				if -s <= t.cut {
+					t.offer(subj[j], -s)
+				}
+			}
+		case g.model.Metric == Euclidean:
+			out := ibuf[:n]
+			kern.l2I8(q.i16, c.i8[i*d:(i+n)*d], out)
+			for j, v := range out {
+				if s := float32(v); s <= t.cut {
+					t.offer(subj[j], s)
+				}
+			}
+		default:
+			out := ibuf[:n]
+			kern.dotI8(q.i16, c.i8[i*d:(i+n)*d], out)
+			for j, v := range out {
+				if s := -float32(v); s <= t.cut {
+					t.offer(subj[j], s)
+				}
 			}
 		}
 		r += n
