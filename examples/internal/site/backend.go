@@ -1,0 +1,85 @@
+package site
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"strings"
+
+	"github.com/facegate/facegate/examples/internal/exitcode"
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/arcface"
+	"github.com/facegate/facegate/facematch/dlib"
+)
+
+// DefaultBackend is the face backend of a new store.
+const DefaultBackend = "dlib"
+
+// Backends lists the backend names CheckBackend accepts.
+func Backends() []string {
+	n := []string{"dlib"}
+	for _, s := range arcface.Specs {
+		n = append(n, "arcface-"+s.Name)
+	}
+	return n
+}
+
+// CheckBackend returns an error wrapping exitcode.ErrUsage unless name is
+// one of Backends.
+func CheckBackend(name string) error {
+	for _, n := range Backends() {
+		if n == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: unknown --model %q (have %s)", exitcode.ErrUsage, name, strings.Join(Backends(), ", "))
+}
+
+// Backend is an opened face extractor: dlib's ResNet, or an ArcFace-class
+// network with dlib as its face and landmark finder. Either way the faces
+// it returns carry dlib's 68 landmarks, which the quality gate and the
+// liveness checks need.
+type Backend struct {
+	facematch.Extractor
+	landmarks *dlib.Extractor // the dlib extractor behind an ArcFace one
+}
+
+// OpenBackend opens the named backend from the model directory dir with a
+// pool of workers (0: one per CPU).
+func OpenBackend(name, dir string, workers int) (*Backend, error) {
+	if err := CheckBackend(name); err != nil {
+		return nil, err
+	}
+	d, err := dlib.Open(dir, dlib.Config{Workers: workers})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
+	}
+	if name == "dlib" {
+		return &Backend{Extractor: d}, nil
+	}
+	for _, spec := range arcface.Specs {
+		if name == "arcface-"+spec.Name {
+			a, err := arcface.Open(dir, spec, d)
+			if err != nil {
+				d.Close()
+				return nil, fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
+			}
+			return &Backend{Extractor: a, landmarks: d}, nil
+		}
+	}
+	d.Close()
+	return nil, fmt.Errorf("%w: backend %q", exitcode.ErrUsage, name)
+}
+
+// Close releases the networks.
+func (b *Backend) Close() error {
+	err := b.Extractor.Close()
+	if b.landmarks != nil {
+		err = errors.Join(err, b.landmarks.Close())
+	}
+	return err
+}
+
+var _ interface {
+	ExtractImage(image.Image) ([]facematch.Face, error)
+} = (*Backend)(nil)

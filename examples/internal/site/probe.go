@@ -1,0 +1,93 @@
+package site
+
+import (
+	"fmt"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/capture"
+	"github.com/facegate/facegate/facematch/quality"
+)
+
+// Probe is one face found in a photo or frame with what the quality gate
+// measured.
+type Probe struct {
+	// Face is the face with its landmarks and descriptor.
+	Face facematch.Face
+	// Measurement is what the quality gate measured.
+	Measurement quality.Measurement
+	// Score is a rough quality score in [0, 1] recorded with a template:
+	// how far sharpness and face size are above the gate's minimums, each
+	// counted full at twice the minimum.
+	Score float32
+}
+
+// PhotoProbe extracts the single face of an encoded photo (JPEG or PNG)
+// and checks it against the quality gate q. The photo is decoded in memory
+// only; its pixel buffer is zeroed before it is released. Errors: those of
+// the extractor (facematch.ErrDecode), and a *quality.Rejection (which
+// matches quality.NoFace, quality.MultipleFaces, quality.Blurred, ...).
+func (b *Backend) PhotoProbe(data []byte, q quality.Config) (Probe, error) {
+	faces, err := b.Extract(data)
+	if err != nil {
+		return Probe{}, err
+	}
+	mat, err := gocv.IMDecode(data, gocv.IMReadColor)
+	if err != nil || mat.Empty() {
+		if err == nil {
+			mat.Close()
+		}
+		return Probe{}, fmt.Errorf("%w: OpenCV cannot decode the photo", facematch.ErrDecode)
+	}
+	defer wipe(&mat)
+	return check(mat, faces, q)
+}
+
+// FrameProbe is PhotoProbe for a camera frame (8-bit BGR). The frame is
+// not modified; the caller closes it.
+func (b *Backend) FrameProbe(frame gocv.Mat, q quality.Config) (Probe, error) {
+	img, err := capture.Image(frame)
+	if err != nil {
+		return Probe{}, err
+	}
+	faces, err := b.ExtractImage(img)
+	capture.Wipe(img)
+	if err != nil {
+		return Probe{}, err
+	}
+	return check(frame, faces, q)
+}
+
+func check(frame gocv.Mat, faces []facematch.Face, q quality.Config) (Probe, error) {
+	m, err := capture.Measure(frame, faces)
+	if err != nil {
+		return Probe{Measurement: m}, err
+	}
+	if err := q.Check(m); err != nil {
+		return Probe{Measurement: m}, err
+	}
+	f, err := facematch.One(faces)
+	if err != nil {
+		return Probe{Measurement: m}, err
+	}
+	return Probe{Face: f, Measurement: m, Score: score(m, q)}, nil
+}
+
+func score(m quality.Measurement, q quality.Config) float32 {
+	part := func(v, lim float64) float64 {
+		if lim <= 0 {
+			return 1
+		}
+		return max(0, min(1, v/(2*lim)))
+	}
+	return float32(part(m.Sharpness, q.MinSharpness) * part(m.InterOcular, q.MinInterOcular))
+}
+
+// wipe zeroes a Mat's pixels and releases it.
+func wipe(m *gocv.Mat) {
+	if !m.Empty() {
+		m.SetTo(gocv.NewScalar(0, 0, 0, 0))
+	}
+	m.Close()
+}
