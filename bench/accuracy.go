@@ -17,6 +17,7 @@ import (
 	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/dlib"
 )
 
 // farTargets are the false accept rates the report gives the TAR at.
@@ -41,7 +42,9 @@ func runAccuracy(args []string) error {
 	fs := flag.NewFlagSet("accuracy", flag.ContinueOnError)
 	var c common
 	c.register(fs, "accuracy")
-	set := fs.String("set", "", "photo set: DIR/<identity>/<photo> (required)")
+	set := fs.String("set", "", "photo set: DIR/<identity>/<photo>")
+	descriptors := fs.String("descriptors", "", "instead of --set: precomputed descriptors in go-face's reference JSON (testdata/dlib-reference/idols.json), compared as dlib's ResNet")
+	label := fs.String("label", "all", "name of the whole-set population")
 	groups := fs.String("groups", "", "TSV file identity<TAB>group (header line allowed): figures per group")
 	seed := fs.Uint64("seed", 1, "seed of the impostor pair sample")
 	maxImp := fs.Int("max-impostors", 2_000_000, "score every impostor pair of a population up to this many, else a seeded sample of this many")
@@ -49,9 +52,9 @@ func runAccuracy(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *set == "" || fs.NArg() > 0 {
+	if (*set == "") == (*descriptors == "") || fs.NArg() > 0 {
 		fs.Usage()
-		return errors.New("accuracy needs --set DIR and no other arguments")
+		return errors.New("accuracy needs exactly one of --set DIR and --descriptors FILE, and no other arguments")
 	}
 	var groupOf map[string]string
 	if *groups != "" {
@@ -64,6 +67,9 @@ func runAccuracy(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *groups, err)
 		}
+	}
+	if *descriptors != "" {
+		return accuracyOfDescriptors(*descriptors, *label, groupOf, *seed, *maxImp, c.out, *groups)
 	}
 	photos, err := listSet(*set)
 	if err != nil {
@@ -88,7 +94,7 @@ func runAccuracy(args []string) error {
 		Set: *set, GroupsFile: *groups, Photos: len(photos), Workers: b.workers,
 		ExtractSeconds: elapsed.Seconds(), Seed: *seed, MaxImpostors: *maxImp,
 	}
-	notes, err := evaluate(acc, photos, res, groupOf, b.ex.Model())
+	notes, err := evaluate(acc, photos, res, groupOf, b.ex.Model(), *label)
 	if err != nil {
 		return err
 	}
@@ -98,19 +104,68 @@ func runAccuracy(args []string) error {
 		Model: b.info, Accuracy: acc, Notes: notes,
 	}
 	r.Machine.LoadStart, r.Machine.LoadEnd = loadStart, report.LoadAverage()
-	for _, l := range acc.Lines {
+	return finish(c.out, r)
+}
+
+// finish prints the headline figures and writes the report.
+func finish(out string, r *report.Report) error {
+	for _, l := range r.Accuracy.Lines {
 		if l.EER != nil {
 			fmt.Fprintf(os.Stderr, "bench: %-12s EER %.2f %% at %.4f; %d genuine, %d impostor pairs\n", l.Name, 100*l.EER.Rate, l.EER.Threshold, l.Genuine.N, l.Impostor.N)
 		}
 	}
-	return write(c.out, r)
+	return write(out, r)
+}
+
+// accuracyOfDescriptors is the accuracy command on a precomputed descriptor
+// set: no extraction, dlib's model and threshold.
+func accuracyOfDescriptors(path, label string, groupOf map[string]string, seed uint64, maxImp int, out, groupsFile string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	ds, err := readDescriptors(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	h, err := report.HashFile(path)
+	if err != nil {
+		return err
+	}
+	m := facematch.Model{ID: "dlib-resnet-v1/reference-descriptors", Dim: len(ds.desc[0]), Metric: facematch.Euclidean, Threshold: dlib.Threshold}
+	photos := make([]photo, len(ds.desc))
+	res := make([]extracted, len(ds.desc))
+	for i := range ds.desc {
+		photos[i] = photo{path: fmt.Sprintf("face %d", i), identity: ds.identity[i]}
+		res[i] = extracted{desc: ds.desc[i]}
+	}
+	acc := &report.Accuracy{Set: path, GroupsFile: groupsFile, Photos: len(photos), Seed: seed, MaxImpostors: maxImp}
+	notes, err := evaluate(acc, photos, res, groupOf, m, label)
+	if err != nil {
+		return err
+	}
+	info := modelInfo(m)
+	info.Source = fmt.Sprintf("precomputed descriptors read from %s (%d faces, %d identities listed), not computed by this run. "+
+		"For go-face's testdata/dlib-reference/idols.json these are go-face's reference descriptors of Korean and Chinese people, "+
+		"computed with dlib's original float ResNet weights (FaceGate's converted uint8 weights move descriptors by about 0.04).", path, len(ds.desc), ds.names)
+	info.ThresholdPolicy = fmt.Sprintf("the default threshold %.3f is facematch/dlib.Threshold, derived from idols.json itself "+
+		"(largest distance with at most 1 %% of its different-person pairs accepted): on that file the FAR at the default threshold is in-sample.", m.Threshold)
+	info.Files = []report.File{h}
+	r := &report.Report{
+		Kind: "accuracy", Command: commandLine(), Machine: report.ThisMachine(),
+		Model: info, Accuracy: acc, Notes: notes,
+	}
+	r.Machine.LoadEnd = report.LoadAverage()
+	return finish(out, r)
 }
 
 // evaluate labels the extracted faces of photos (res in photo order), scores
-// every population's pairs with model m's distance and fills acc.Lines,
+// every population's pairs with model m's distance and fills acc.Lines (the
+// whole set named label first),
 // acc.Skipped, acc.Faces and acc.Identities. groupOf (nil without --groups)
 // maps identities to groups. It returns remarks for the report.
-func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map[string]string, m facematch.Model) ([]string, error) {
+func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map[string]string, m facematch.Model, label string) ([]string, error) {
 	acc.Skipped = []report.Skip{}
 	var notes []string
 	// Faces that entered the pairs, with their labels.
@@ -169,7 +224,7 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 		name          string
 		genuine, imps int // metrics scope of the genuine and impostor pairs
 	}
-	scopes := []scope{{"all", metrics.AllGroups, metrics.AllGroups}}
+	scopes := []scope{{label, metrics.AllGroups, metrics.AllGroups}}
 	if groupOf != nil {
 		for gi, g := range groupNames {
 			scopes = append(scopes, scope{g, gi, gi})

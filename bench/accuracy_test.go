@@ -154,7 +154,7 @@ func TestEvaluateSampledDeterministic(t *testing.T) {
 	res := extractAll(b, set, photos)
 	run := func(seed uint64) report.Line {
 		acc := &report.Accuracy{MaxImpostors: 50, Seed: seed}
-		if _, err := evaluate(acc, photos, res, nil, fakeModel); err != nil {
+		if _, err := evaluate(acc, photos, res, nil, fakeModel, "all"); err != nil {
 			t.Fatal(err)
 		}
 		return acc.Lines[0]
@@ -234,4 +234,17 @@ func TestAccuracyThousandsOfPhotos(t *testing.T) {
 			t.Errorf("%s: %d TAR@FAR rows, 0.01 %% enough=%v, %d curve points", l.Name, len(l.AtFAR), l.AtFAR[2].Enough, len(l.Curve.Points))
 		}
 	}
+}
+
+func readResults(t *testing.T, dir string) report.Report {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(js, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
