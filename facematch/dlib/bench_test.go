@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +35,15 @@ func photo640(b *testing.B) []byte {
 
 // blasDefault is OpenBLAS's thread count before any Open changed it.
 var blasDefault = dlib.SetBLASThreads(0)
+
+// cpuTime returns the user+system CPU time of the whole process.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // run calls extract n times from conc goroutines and returns the wall time.
 func run(n, conc int, extract func() error) (time.Duration, error) {
@@ -112,6 +122,7 @@ func BenchmarkThroughput(b *testing.B) {
 		blas  int
 		fn    func() error
 		total time.Duration
+		cpu   time.Duration
 	}{
 		{name: "goface-serial", conc: 1, blas: blasDefault, fn: func() error { f, err := rec.Recognize(data); return one(len(f), err) }},
 		{name: "goface-serial-blas1", conc: 1, blas: 1, fn: func() error { f, err := rec.Recognize(data); return one(len(f), err) }},
@@ -132,11 +143,13 @@ func BenchmarkThroughput(b *testing.B) {
 	for range b.N {
 		for i := range configs {
 			dlib.SetBLASThreads(configs[i].blas)
+			cpu0 := cpuTime(b)
 			d, err := run(batch, configs[i].conc, configs[i].fn)
 			if err != nil {
 				b.Fatal(err)
 			}
 			configs[i].total += d
+			configs[i].cpu += cpuTime(b) - cpu0
 		}
 	}
 	b.StopTimer()
@@ -146,6 +159,8 @@ func BenchmarkThroughput(b *testing.B) {
 		rate[c.name] = faces / c.total.Seconds()
 		b.ReportMetric(rate[c.name], "faces/s-"+c.name)
 		b.ReportMetric(1000/rate[c.name], "ms/face-"+c.name)
+		b.ReportMetric(float64(c.cpu.Milliseconds())/faces, "cpu-ms/face-"+c.name)
+		b.ReportMetric(c.cpu.Seconds()/c.total.Seconds(), "cores-used-"+c.name)
 	}
 	b.ReportMetric(rate["poolN"]/rate["pool1"], "x-poolN/pool1")
 	b.ReportMetric(rate["poolN"]/rate["goface-serial"], "x-poolN/goface-serial")
