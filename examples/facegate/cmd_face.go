@@ -135,7 +135,11 @@ func (a *app) cmdEnroll(fs *flag.FlagSet, args []string) error {
 	if len(jobs) == 0 {
 		return fmt.Errorf("%w: no .jpg, .jpeg or .png photo under %s", exitcode.ErrInput, path)
 	}
-	s, err := a.open(site.Config{Faces: true})
+	workers := 1 // one photo needs one recognizer, which loads faster
+	if len(jobs) > 1 {
+		workers = 0
+	}
+	s, err := a.open(site.Config{Faces: true, Workers: workers})
 	if err != nil {
 		return err
 	}
@@ -262,7 +266,7 @@ func (a *app) cmdVerify(fs *flag.FlagSet, args []string) error {
 	if err := gate.CheckSubject(*id); err != nil {
 		return err
 	}
-	s, err := a.open(site.Config{Faces: true})
+	s, err := a.open(site.Config{Faces: true, Workers: 1})
 	if err != nil {
 		return err
 	}
@@ -273,7 +277,7 @@ func (a *app) cmdVerify(fs *flag.FlagSet, args []string) error {
 	}
 	defer clear(d)
 	dist, ok, err := s.Verify(*id, d)
-	if errors.Is(err, gate.ErrNoFace) {
+	if errors.Is(err, gate.ErrNoFace) || errors.Is(err, gate.ErrNoConsent) || errors.Is(err, gate.ErrConsentExpired) {
 		a.print(map[string]any{"subject": *id, "match": false, "reason": err.Error()},
 			fmt.Sprintf("NO MATCH: %v\n  (cards, PINs and QR codes still work)", err))
 		return fmt.Errorf("%w: %w", exitcode.ErrDenied, err)
@@ -302,7 +306,7 @@ func (a *app) cmdIdentify(fs *flag.FlagSet, args []string) error {
 	if *k < 1 {
 		return fmt.Errorf("%w: --k must be at least 1", exitcode.ErrUsage)
 	}
-	s, err := a.open(site.Config{Faces: true})
+	s, err := a.open(site.Config{Faces: true, Workers: 1})
 	if err != nil {
 		return err
 	}
@@ -366,7 +370,7 @@ func (a *app) cmdAdmit(fs *flag.FlagSet, args []string) error {
 	if *photo == "-" && *pin {
 		return fmt.Errorf("%w: the photo and the PIN cannot both come from standard input", exitcode.ErrUsage)
 	}
-	s, err := a.open(site.Config{Faces: *photo != "", Policy: pol})
+	s, err := a.open(site.Config{Faces: *photo != "", Workers: 1, Policy: pol})
 	if err != nil {
 		return err
 	}
