@@ -4,15 +4,15 @@
 // It is the only package of the module that imports go-face (and so the only
 // one that needs cgo, dlib, BLAS and libjpeg). An *Extractor implements
 // facematch.Extractor: it finds every face in an image with dlib's HOG
-// detector, locates its landmarks with the shape predictor and embeds the
+// detector (or, as an option, its slower CNN detector), locates its landmarks with the shape predictor and embeds the
 // aligned 150×150 chip into a 128-d descriptor compared by true Euclidean
 // distance (see Threshold).
 //
 // go-face serialises the network of one recognizer behind a mutex, so an
 // Extractor holds a pool of recognizers (one per CPU by default) and runs
 // that many extractions at once. Each recognizer loads its own copy of the
-// three model files (about 100 MB of memory with the 68-point predictor):
-// size the pool to the device.
+// three model files (about 94 MB of memory with the 68-point predictor,
+// BenchmarkOpen): size the pool to the device.
 //
 // Images never touch the file system. JPEG bytes go to go-face unchanged;
 // every other input (PNG, grayscale or CMYK JPEG, decoded frames) is first
@@ -35,12 +35,14 @@ import (
 	"image/jpeg"
 	_ "image/png" // PNG input
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
 	face "github.com/Kagami/go-face"
+	xdraw "golang.org/x/image/draw"
 
 	"github.com/facegate/facegate/facematch"
 )
@@ -119,7 +121,41 @@ type Config struct {
 	// pool supplies the parallelism), a negative value leaves OpenBLAS as it
 	// is. The setting is process-wide.
 	BLASThreads int
+	// Detector chooses the face detector: HOG (the zero value) or CNN.
+	Detector Detector
+	// CNNMaxPixels is, for the CNN detector, the largest image it sees:
+	// larger images are scaled down to it (area kept at most CNNMaxPixels)
+	// before detection, landmarks and descriptors, and the boxes and
+	// landmarks are scaled back. Zero means DefaultCNNMaxPixels.
+	CNNMaxPixels int
 }
+
+// Detector names a face detector of dlib.
+type Detector uint8
+
+const (
+	// HOG is dlib's frontal face detector (HOG features and a linear SVM):
+	// fast (about 70 ms per megapixel on one core), frontal faces only.
+	HOG Detector = iota
+	// CNN is dlib's MMOD CNN detector (DetectorModelFile): finds turned and
+	// small faces HOG misses, but costs seconds per image on a CPU, which
+	// is why images are scaled to Config.CNNMaxPixels first.
+	CNN
+)
+
+// String returns "hog" or "cnn".
+func (d Detector) String() string {
+	switch d {
+	case HOG:
+		return "hog"
+	case CNN:
+		return "cnn"
+	}
+	return fmt.Sprintf("Detector(%d)", uint8(d))
+}
+
+// DefaultCNNMaxPixels is the default Config.CNNMaxPixels: a 640×480 frame.
+const DefaultCNNMaxPixels = 640 * 480
 
 // DefaultMaxPixels is the default Config.MaxPixels: 40 megapixels, above any
 // camera frame or phone photo (decoded, about 120 MB of RGB).
@@ -135,6 +171,8 @@ type Extractor struct {
 	model     facematch.Model
 	n         int
 	maxPixels int
+	detector  Detector
+	cnnMax    int
 
 	// mu is held for reading by every extraction and for writing by Close,
 	// which so waits until no recognizer is in use.
@@ -165,6 +203,16 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 	if maxPixels == 0 {
 		maxPixels = DefaultMaxPixels
 	}
+	if cfg.Detector != HOG && cfg.Detector != CNN {
+		return nil, fmt.Errorf("dlib: unknown Config.Detector %v", cfg.Detector)
+	}
+	cnnMax := cfg.CNNMaxPixels
+	if cnnMax < 0 {
+		return nil, fmt.Errorf("dlib: Config.CNNMaxPixels is %d, want >= 0", cnnMax)
+	}
+	if cnnMax == 0 {
+		cnnMax = DefaultCNNMaxPixels
+	}
 	switch {
 	case cfg.BLASThreads == 0:
 		SetBLASThreads(1)
@@ -184,6 +232,8 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 		model:     facematch.Model{ID: id, Dim: Dim, Metric: facematch.Euclidean, Threshold: Threshold},
 		n:         n,
 		maxPixels: maxPixels,
+		detector:  cfg.Detector,
+		cnnMax:    cnnMax,
 		pool:      make(chan *face.Recognizer, n),
 	}
 	// Load the recognizers concurrently: each takes seconds, mostly
@@ -255,7 +305,7 @@ func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 	if px := int64(cfg.Width) * int64(cfg.Height); px > int64(e.maxPixels) {
 		return nil, fmt.Errorf("dlib: %w: %w: %dx%d, limit %d pixels", facematch.ErrDecode, ErrTooLarge, cfg.Width, cfg.Height, e.maxPixels)
 	}
-	if format == "jpeg" && cfg.ColorModel == color.YCbCrModel {
+	if format == "jpeg" && cfg.ColorModel == color.YCbCrModel && !e.downscale(cfg.Width, cfg.Height) {
 		// A 3-channel JPEG: go-face decodes it itself.
 		return e.recognize(data)
 	}
@@ -267,11 +317,24 @@ func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 }
 
 // ExtractImage returns every face in the decoded image img (a camera frame,
-// a grayscale image, ...). It encodes img as an in-memory JPEG at quality
-// 100 for go-face. A nil or empty image gives an error wrapping
-// facematch.ErrDecode.
+// a grayscale image, ...), with boxes and landmarks in img's coordinates. It
+// encodes img as an in-memory JPEG at JPEGQuality for go-face (scaled down
+// first for the CNN detector, see Config.CNNMaxPixels). A nil or empty image
+// gives an error wrapping facematch.ErrDecode.
 func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
-	data, err := EncodeJPEG(img)
+	if img == nil {
+		return nil, fmt.Errorf("dlib: nil image: %w", facematch.ErrDecode)
+	}
+	b := img.Bounds()
+	src, sx, sy := img, 1.0, 1.0
+	if e.downscale(b.Dx(), b.Dy()) {
+		f := math.Sqrt(float64(e.cnnMax) / (float64(b.Dx()) * float64(b.Dy())))
+		w, h := max(1, int(float64(b.Dx())*f)), max(1, int(float64(b.Dy())*f))
+		small := image.NewRGBA(image.Rect(0, 0, w, h))
+		xdraw.BiLinear.Scale(small, small.Bounds(), img, b, xdraw.Src, nil)
+		src, sx, sy = small, float64(b.Dx())/float64(w), float64(b.Dy())/float64(h)
+	}
+	data, err := EncodeJPEG(src)
 	if err != nil {
 		return nil, err
 	}
@@ -280,16 +343,22 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 		return nil, err
 	}
 	// Boxes and landmarks are relative to the encoded image, whose origin
-	// is (0, 0); move them back to img's coordinates.
-	if off := img.Bounds().Min; off != (image.Point{}) {
-		for i := range faces {
-			faces[i].Box = faces[i].Box.Add(off)
-			for j := range faces[i].Landmarks {
-				faces[i].Landmarks[j] = faces[i].Landmarks[j].Add(off)
-			}
+	// is (0, 0) and which may be scaled: map them back to img.
+	back := func(p image.Point) image.Point {
+		return image.Pt(b.Min.X+int(math.Round(float64(p.X)*sx)), b.Min.Y+int(math.Round(float64(p.Y)*sy)))
+	}
+	for i := range faces {
+		faces[i].Box = image.Rectangle{Min: back(faces[i].Box.Min), Max: back(faces[i].Box.Max)}
+		for j, p := range faces[i].Landmarks {
+			faces[i].Landmarks[j] = back(p)
 		}
 	}
 	return faces, nil
+}
+
+// downscale reports whether a w×h image is scaled down before detection.
+func (e *Extractor) downscale(w, h int) bool {
+	return e.detector == CNN && int64(w)*int64(h) > int64(e.cnnMax)
 }
 
 // ExtractOne returns the only face in data. It returns facematch.ErrNoFace
@@ -331,7 +400,13 @@ func (e *Extractor) recognize(data []byte) ([]facematch.Face, error) {
 		return nil, facematch.ErrClosed
 	}
 	rec := <-e.pool
-	found, err := rec.Recognize(data)
+	var found []face.Face
+	var err error
+	if e.detector == CNN {
+		found, err = rec.RecognizeCNN(data)
+	} else {
+		found, err = rec.Recognize(data)
+	}
 	e.pool <- rec
 	if err != nil {
 		var le face.ImageLoadError

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	face "github.com/Kagami/go-face"
 
@@ -579,4 +580,54 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCNN runs the CNN detector on a small photo as is and on a larger one
+// scaled down to CNNMaxPixels: it must find the faces HOG finds, report
+// them in the original image's coordinates, and embed them near HOG's.
+func TestCNN(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipped under -race: the CNN detector takes seconds per image and runs no Go concurrency of its own")
+	}
+	dir := testenv.Models(t, dlib.ModelFiles...)
+	if _, err := dlib.Open(dir, dlib.Config{Workers: 1, Detector: dlib.Detector(7)}); err == nil {
+		t.Error("Open accepted Detector(7)")
+	}
+	cnn, err := dlib.Open(dir, dlib.Config{Workers: 1, Detector: dlib.CNN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cnn.Close()
+	hog := shared(t)
+	for _, path := range []string{
+		filepath.Join(testenv.Faces(t), "obama", "6.jpg"), // 320×240: not scaled
+		filepath.Join(testenv.Group(t), "two_people.jpg"), // 1126×661: scaled to 0.3 MP
+	} {
+		data := readFile(t, path)
+		want, err := hog.Extract(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		got, err := cnn.Extract(data)
+		if err != nil {
+			t.Fatalf("%s: CNN: %v", path, err)
+		}
+		t.Logf("%s: CNN found %d faces in %v", filepath.Base(path), len(got), time.Since(start).Round(time.Millisecond))
+		if len(got) != len(want) {
+			t.Errorf("%s: CNN found %d faces, HOG %d", path, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			inter := got[i].Box.Intersect(want[i].Box)
+			if inter.Dx()*inter.Dy() < want[i].Box.Dx()*want[i].Box.Dy()/3 {
+				t.Errorf("%s: CNN box %v far from HOG box %v", path, got[i].Box, want[i].Box)
+			}
+			if d := euclidean(got[i].Descriptor, want[i].Descriptor); d > dlib.Threshold {
+				t.Errorf("%s: face %d: CNN descriptor at %.3f from HOG's, over the threshold", path, i, d)
+			} else {
+				t.Logf("%s: face %d: CNN box %v, HOG box %v, descriptor distance %.3f", filepath.Base(path), i, got[i].Box, want[i].Box, d)
+			}
+		}
+	}
 }
