@@ -262,18 +262,7 @@ func TestExtractErrors(t *testing.T) {
 func TestSameFaceDescriptor(t *testing.T) {
 	samples, dl := faceSet(t)
 	for _, s := range []Spec{MobileFace, FaceRes, FaceResDeep} {
-		testenv.Model(t, s.File)
-		e, err := Open(testenv.ModelDir(), s, dl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		desc := make([][]float32, len(samples))
-		for i := range samples {
-			if desc[i], err = e.embed(samples[i].img, samples[i].face.Landmarks); err != nil {
-				t.Fatal(err)
-			}
-		}
-		e.Close()
+		desc := descriptors(t, samples, dl, s)
 		for _, g := range []string{"east-asian", "other"} {
 			var gen, imp float64
 			var ng, ni int

@@ -179,13 +179,43 @@ func variants() []Spec {
 	return out
 }
 
+var (
+	descMu    sync.Mutex
+	descCache = map[string][][]float32{}
+)
+
+// descriptors returns the descriptors of samples computed with spec s,
+// computed once per test binary.
+func descriptors(t testing.TB, samples []sample, dl *dlib.Extractor, s Spec) [][]float32 {
+	t.Helper()
+	descMu.Lock()
+	defer descMu.Unlock()
+	if d, ok := descCache[s.ID()]; ok {
+		return d
+	}
+	testenv.Model(t, s.File)
+	e, err := Open(testenv.ModelDir(), s, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	desc := make([][]float32, len(samples))
+	for i := range samples {
+		if desc[i], err = e.embed(samples[i].img, samples[i].face.Landmarks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	descCache[s.ID()] = desc
+	return desc
+}
+
 // TestMeasure prints, per group, TAR at FAR = 1 % and the EER of dlib and
-// of every network and input preparation on the shared face set. Run with
-// -v to see the table (docs/arcface.md records it). It fails only if a
-// network cannot run.
+// of every network (as its Spec prepares the input) on the shared face set;
+// with FACEGATE_ARCFACE_SWEEP=1 also of every input preparation in
+// variants(). Run with -v to see the table (docs/arcface.md records it). It
+// fails only if a network cannot run.
 func TestMeasure(t *testing.T) {
 	samples, dl := faceSet(t)
-	mdir := testenv.ModelDir()
 	t.Logf("%d photos with exactly one dlib face", len(samples))
 	row := func(name string, r map[string]result) {
 		ea, ot := r["east-asian"], r["other"]
@@ -198,20 +228,11 @@ func TestMeasure(t *testing.T) {
 		desc[i] = samples[i].face.Descriptor
 	}
 	row(dl.Model().ID, evaluate(t, samples, desc, facematch.Euclidean))
-	for _, v := range variants() {
-		testenv.Model(t, v.File)
-		e, err := Open(mdir, v, dl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range samples {
-			d, err := e.embed(samples[i].img, samples[i].face.Landmarks)
-			if err != nil {
-				t.Fatal(err)
-			}
-			desc[i] = d
-		}
-		e.Close()
-		row(v.ID(), evaluate(t, samples, desc, facematch.Cosine))
+	specs := Specs
+	if os.Getenv("FACEGATE_ARCFACE_SWEEP") == "1" {
+		specs = variants()
+	}
+	for _, v := range specs {
+		row(v.ID(), evaluate(t, samples, descriptors(t, samples, dl, v), facematch.Cosine))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
-	"github.com/facegate/facegate/internal/testenv"
 )
 
 // thresholdAtFAR returns the largest multiple of 0.001 at which at most far
@@ -36,18 +35,7 @@ func TestThreshold(t *testing.T) {
 	samples, dl := faceSet(t)
 	for _, s := range Specs {
 		t.Run(s.Name, func(t *testing.T) {
-			testenv.Model(t, s.File)
-			e, err := Open(testenv.ModelDir(), s, dl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			desc := make([][]float32, len(samples))
-			for i := range samples {
-				if desc[i], err = e.embed(samples[i].img, samples[i].face.Landmarks); err != nil {
-					t.Fatal(err)
-				}
-			}
+			desc := descriptors(t, samples, dl, s)
 			var imp []float32
 			for i := range samples {
 				for j := i + 1; j < len(samples); j++ {
