@@ -116,8 +116,10 @@ func (c *chunk) capRows() int { return cap(c.subj) }
 // have several templates; the closest one counts.
 //
 // Templates live in contiguous row-major chunks of 1024 rows, scanned by the
-// fastest distance kernel the CPU supports (see KernelName); galleries of
-// parallelMinRows rows or more are scanned on all cores (GOMAXPROCS).
+// fastest distance kernel the CPU supports (see KernelName); galleries
+// holding 4 MiB of templates or more (8192 float32 or 32768 int8 rows of
+// 128-d: the crossover measured in BenchmarkCrossover) are scanned on all
+// cores (GOMAXPROCS), smaller ones on the calling goroutine.
 //
 // A Gallery is safe for concurrent use. Readers (Verify, Identify, Search,
 // Len, ...) run concurrently with each other under a read lock. Writers (Add,

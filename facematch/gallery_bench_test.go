@@ -23,6 +23,12 @@ import (
 //	             chunk, on the same number of goroutines) read with plain
 //	             vector loads and no arithmetic (AVX2; a Go loop without it)
 //	%bw          GB/s as a percentage of probe-GB/s
+//	cpu-ns/cmp   serial scans on Linux: ns/cmp in thread CPU time (best
+//	             iteration), which leaves out the time other processes held
+//	             the core; on a busy shared machine it is the figure to
+//	             compare with an idle machine's wall time
+//	cpu-%bw      the same bytes/s in thread CPU time as a percentage of the
+//	             probe's, also in thread CPU time
 //
 // Every iteration runs one probe pass (outside the timer) and then one scan,
 // so both see the same caches and the same competition for the memory bus.
@@ -136,16 +142,33 @@ func BenchmarkScan(b *testing.B) {
 						inf := float32(math.Inf(1))
 						b.SetBytes(int64(n * rowBytes))
 						best, bestProbe := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+						bestCPU, bestProbeCPU := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+						_, cpuOK := threadCPU()
+						cpuOK = cpuOK && workers == 1
+						if cpuOK {
+							runtime.LockOSThread()
+							defer runtime.UnlockOSThread()
+						}
 						b.ResetTimer()
 						for i := 0; b.Loop(); i++ {
 							b.StopTimer()
+							c0, _ := threadCPU()
 							bestProbe = min(bestProbe, probe(g, workers))
+							c1, _ := threadCPU()
+							bestProbeCPU = min(bestProbeCPU, c1-c0)
 							b.StartTimer()
+							c1, _ = threadCPU()
 							t0 := time.Now()
 							g.mu.RLock()
 							g.scan(&qs[i%len(qs)], 1, inf, minPar)
 							g.mu.RUnlock()
 							best = min(best, time.Since(t0))
+							c2, _ := threadCPU()
+							bestCPU = min(bestCPU, c2-c1)
+						}
+						if cpuOK {
+							b.ReportMetric(float64(bestCPU.Nanoseconds())/float64(n), "cpu-ns/cmp")
+							b.ReportMetric(100*bestProbeCPU.Seconds()/bestCPU.Seconds(), "cpu-%bw")
 						}
 						ns := float64(best.Nanoseconds())
 						bw := float64(n*rowBytes) / bestProbe.Seconds()
@@ -162,7 +185,7 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkCrossover times serial and parallel scans of the sizes around
-// the parallel crossover (parallelMinRows) with the kernels in use; best-ns
+// the parallel crossover (parallelMinBytes) with the kernels in use; best-ns
 // is the best iteration (see BenchmarkScan on why).
 func BenchmarkCrossover(b *testing.B) {
 	defer func() { benchCache.g, benchCache.key = nil, "" }()

@@ -9,14 +9,29 @@ import (
 	"sync"
 )
 
-// parallelMinRows is the gallery size from which Identify and Search split
-// the scan across GOMAXPROCS goroutines; smaller galleries are scanned on the
-// calling goroutine. Measured with BenchmarkCrossover (go test -bench
-// Crossover, 2 vCPU AMD EPYC Zen 5, AVX2 kernels, 128-d): at 16k rows
-// float32 the split already wins (4.2 vs 5.1 µs/scan... see the report in
-// crossover_test.go); at 8k it is even; below it loses. The crossover is set
-// where splitting stops losing for both precisions.
-const parallelMinRows = 16384
+// parallelMinBytes is the amount of template data from which Identify and
+// Search split the scan across GOMAXPROCS goroutines; smaller galleries are
+// scanned on the calling goroutine, with no goroutine overhead.
+//
+// Measured with BenchmarkCrossover (best of 2×0.5 s per size, 2-vCPU AMD
+// EPYC Zen 5 VM, AVX-512 kernels, 128-d; the best iteration is the one
+// where the second core was free): splitting broke even at 2 MiB of rows
+// (float32 4096 rows: 23.2 µs split vs 24.3 µs serial; int8 16384 rows:
+// 65.2 vs 70.8 µs), lost below (float32 2048 rows: 15.1 vs 13.3 µs) and won
+// clearly from 4 MiB (float32 8192 rows: 35.9 vs 47.6 µs; int8 32768 rows:
+// 99.0 vs 141.3 µs). The crossover is the same in bytes for both
+// precisions, so it is set in bytes, at the clear win: 8192 float32 or
+// 32768 int8 rows of 128-d.
+const parallelMinBytes = 4 << 20
+
+// parallelMinRows returns the gallery size, in rows, from which scans are split.
+func (g *Gallery) parallelMinRows() int {
+	row := g.model.Dim * 4
+	if g.prec == Int8 {
+		row = g.model.Dim
+	}
+	return max(1, parallelMinBytes/row)
+}
 
 // blockRows is how many rows one kernel call scores.
 const blockRows = 256
@@ -171,7 +186,7 @@ func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error)
 	if useThreshold {
 		cut = g.cutoff(g.threshold)
 	}
-	hits := g.scan(&q, k, cut, parallelMinRows)
+	hits := g.scan(&q, k, cut, g.parallelMinRows())
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
 		d := g.dist(h.score)
