@@ -1,0 +1,280 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/capture"
+	"github.com/facegate/facegate/facematch/liveness"
+	"github.com/facegate/facegate/facematch/quality"
+	"github.com/facegate/facegate/gate"
+)
+
+// frameResult is what the capture goroutine made of one frame: a probe
+// that passed the verification gate, or why not. The frame itself is
+// closed (its pixels zeroed) before the result is sent.
+type frameResult struct {
+	index int
+	time  time.Duration
+	probe site.Probe
+	err   error // quality rejection or extraction error
+	fatal error // the source failed; no more frames
+}
+
+// loop is one running gate.
+type loop struct {
+	o     options
+	site  *site.Site
+	out   io.Writer // decision lines
+	log   io.Writer // hints, relay and reader messages
+	relay Relay
+
+	window   []liveness.Frame
+	best     []float32 // descriptor of the window's last frame
+	pending  *gate.Attempt
+	deadline time.Time
+	pendLine int
+	quietTil time.Duration // frames before this time are skipped (cooldown)
+	lastHint string
+}
+
+// frames runs the source until it ends, sending one result per frame.
+func (l *loop) frames(src capture.Source, stop <-chan struct{}) <-chan frameResult {
+	ch := make(chan frameResult)
+	go func() {
+		defer close(ch)
+		for {
+			f, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var r frameResult
+			switch {
+			case errors.Is(err, capture.ErrEmpty):
+				r = frameResult{index: -1, err: err} // an undecodable image: skip it
+			case err != nil:
+				r = frameResult{fatal: err}
+			default:
+				r = frameResult{index: f.Index, time: f.Time}
+				r.probe, r.err = l.site.Backend.FrameProbe(f.Mat, quality.Verification)
+				f.Close()
+			}
+			select {
+			case ch <- r:
+			case <-stop:
+				return
+			}
+			if r.fatal != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func (l *loop) run(src capture.Source, lines <-chan readerLine) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	frames := l.frames(src, stop)
+	sig := interrupted()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for frames != nil || lines != nil {
+		select {
+		case r, ok := <-frames:
+			if !ok {
+				frames = nil
+				continue
+			}
+			if r.fatal != nil {
+				return r.fatal
+			}
+			l.frame(r)
+		case ln, ok := <-lines:
+			if !ok {
+				lines = nil
+				continue
+			}
+			l.line(ln)
+		case <-tick.C:
+			if l.pending != nil && time.Now().After(l.deadline) {
+				l.decidePending("no face within the pair window")
+			}
+		case <-sig:
+			fmt.Fprintln(l.log, "gate: interrupted")
+			frames, lines = nil, nil
+		}
+	}
+	if l.pending != nil {
+		l.decidePending("no face came")
+	}
+	return nil
+}
+
+// hint tells the person at the door what to do, once per change.
+func (l *loop) hint(s string) {
+	if s != l.lastHint {
+		fmt.Fprintf(l.log, "screen: %s\n", s)
+		l.lastHint = s
+	}
+}
+
+func (l *loop) reset() {
+	for i := range l.window {
+		clear(l.window[i].Landmarks)
+	}
+	l.window = l.window[:0]
+	clear(l.best)
+	l.best = nil
+}
+
+func (l *loop) frame(r frameResult) {
+	if r.index >= 0 && r.time < l.quietTil {
+		return
+	}
+	if r.err != nil {
+		var rej *quality.Rejection
+		switch {
+		case errors.As(r.err, &rej):
+			if !errors.Is(r.err, quality.NoFace) || len(l.window) > 0 {
+				l.hint(rej.Message())
+			}
+		default:
+			fmt.Fprintf(l.log, "frame %d: %v\n", r.index, r.err)
+		}
+		l.reset() // the face left or changed: start the sequence again
+		return
+	}
+	l.hint("hold still, look at the camera")
+	l.window = append(l.window, liveness.Frame{Time: r.time, Landmarks: r.probe.Face.Landmarks})
+	clear(l.best)
+	l.best = r.probe.Face.Descriptor
+	if len(l.window) < l.o.frames {
+		return
+	}
+	source := fmt.Sprintf("frames %d-%d", r.index-len(l.window)+1, r.index)
+	if len(l.window) == 1 {
+		source = fmt.Sprintf("frame %d", r.index)
+	}
+	if l.o.live != nil {
+		res, err := l.o.live.Check(l.window)
+		if err != nil || !res.Live {
+			why := "liveness check failed"
+			if err != nil {
+				why = err.Error()
+			} else {
+				var ev []string
+				for _, e := range res.Evidence {
+					if !e.Pass {
+						ev = append(ev, fmt.Sprintf("%s %.4f < %.4f", e.Check, e.Value, e.Threshold))
+					}
+				}
+				why = "not live: " + strings.Join(ev, ", ")
+			}
+			l.print(decisionLine{Time: time.Now().UTC(), Door: l.o.door, Method: "face", Reason: why, Source: source, Liveness: l.o.liveName})
+			l.reset()
+			l.quietTil = r.time + l.o.cooldown
+			return
+		}
+	}
+	a := gate.Attempt{Door: l.o.door, Face: l.best}
+	if l.pending != nil {
+		a.Card, a.PIN, a.Subject, a.QR = l.pending.Card, l.pending.PIN, l.pending.Subject, l.pending.QR
+		source += fmt.Sprintf(" + reader line %d", l.pendLine)
+		l.pending = nil
+	}
+	l.decide(a, source)
+	l.reset()
+	l.quietTil = r.time + l.o.cooldown
+}
+
+func (l *loop) line(ln readerLine) {
+	if ln.err != nil {
+		fmt.Fprintf(l.log, "reader line %d: %v\n", ln.n, ln.err)
+		return
+	}
+	a := ln.attempt
+	a.Door = l.o.door
+	alone := (a.Card != nil) != (a.PIN != "") && a.QR == ""
+	if l.o.policy == gate.FaceAndCardOrPIN && alone {
+		if l.pending != nil {
+			l.decidePending("replaced by another reader")
+		}
+		l.pending, l.pendLine, l.deadline = &a, ln.n, time.Now().Add(l.o.pairWindow)
+		l.hint("now look at the camera")
+		return
+	}
+	l.decide(a, fmt.Sprintf("reader line %d", ln.n))
+}
+
+func (l *loop) decidePending(why string) {
+	a := *l.pending
+	l.pending = nil
+	l.decide(a, fmt.Sprintf("reader line %d (%s)", l.pendLine, why))
+}
+
+// decisionLine is one printed decision.
+type decisionLine struct {
+	Time     time.Time `json:"time"`
+	Door     string    `json:"door"`
+	Admit    bool      `json:"admit"`
+	Method   string    `json:"method"`
+	Subject  string    `json:"subject,omitempty"`
+	Reason   string    `json:"reason"`
+	Distance *float32  `json:"distance,omitempty"`
+	Source   string    `json:"source"`
+	Liveness string    `json:"liveness,omitempty"`
+}
+
+func (l *loop) decide(a gate.Attempt, source string) {
+	d := l.site.Gate.Admit(a)
+	line := decisionLine{Time: time.Now().UTC(), Door: a.Door, Admit: d.Admit, Method: d.Method.String(), Reason: d.Reason, Source: source}
+	if l.o.showSubject {
+		line.Subject = d.Subject
+	}
+	if a.Face != nil {
+		dist := d.Distance
+		line.Distance = &dist
+		if l.o.live != nil {
+			line.Liveness = l.o.liveName + " passed"
+		}
+	}
+	l.print(line)
+	if d.Admit {
+		if err := l.relay.Open(a.Door); err != nil {
+			fmt.Fprintf(l.log, "relay: %v\n", err)
+		}
+		l.hint("welcome")
+	} else {
+		l.hint("not admitted: " + d.Reason)
+	}
+}
+
+func (l *loop) print(d decisionLine) {
+	if l.o.json {
+		b, _ := json.Marshal(d)
+		fmt.Fprintf(l.out, "%s\n", b)
+		return
+	}
+	word := "DENY"
+	if d.Admit {
+		word = "ADMIT"
+	}
+	s := fmt.Sprintf("%s door=%s %s method=%s", d.Time.Format(time.RFC3339), d.Door, word, d.Method)
+	if d.Subject != "" {
+		s += " subject=" + d.Subject
+	}
+	if d.Distance != nil && *d.Distance > 0 {
+		s += fmt.Sprintf(" distance=%.3f", *d.Distance)
+	}
+	if d.Liveness != "" {
+		s += " liveness=" + strings.ReplaceAll(d.Liveness, " ", "-")
+	}
+	s += fmt.Sprintf(" reason=%q source=%q", d.Reason, d.Source)
+	fmt.Fprintln(l.out, s)
+}
