@@ -47,6 +47,11 @@ func (s *Store) Check() error {
 				more++
 			}
 		}
+		// Bound every page first: bbolt's own check trusts page headers and
+		// runs in a goroutine where a fault would crash the process.
+		if err := scanPages(tx, s.path, s.db.Info().PageSize); err != nil {
+			return err
+		}
 		for e := range tx.Check() {
 			report(fmt.Errorf("%w: bbolt: %v", ErrTruncated, e))
 		}

@@ -49,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -227,21 +228,23 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	// Read-only first: bbolt may write to a file it opens read-write.
-	ro, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: opts.lockTimeout()})
-	if err != nil {
-		return nil, openErr(path, err)
-	}
 	var hb, check []byte
-	err = ro.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil || tx.Bucket(bucketSubjects) == nil || tx.Bucket(bucketKeys) == nil || tx.Bucket(bucketRecords) == nil {
-			return fmt.Errorf("%w: %s has no FaceGate buckets", ErrNotStore, path)
+	err := guard(func() error {
+		ro, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: opts.lockTimeout()})
+		if err != nil {
+			return openErr(path, err)
 		}
-		hb = bytes.Clone(meta.Get(keyHeader))
-		check = bytes.Clone(meta.Get(keyCheck))
-		return nil
+		defer ro.Close()
+		return ro.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil || tx.Bucket(bucketSubjects) == nil || tx.Bucket(bucketKeys) == nil || tx.Bucket(bucketRecords) == nil {
+				return fmt.Errorf("%w: %s has no FaceGate buckets", ErrNotStore, path)
+			}
+			hb = bytes.Clone(meta.Get(keyHeader))
+			check = bytes.Clone(meta.Get(keyCheck))
+			return nil
+		})
 	})
-	ro.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +267,12 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		kek.Wipe()
 		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
+	var db *bolt.DB
+	err = guard(func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
+		return err
+	})
 	if err != nil {
 		kek.Wipe()
 		return nil, openErr(path, err)
@@ -334,11 +342,20 @@ func checkNames(subject, class string) error {
 }
 
 // recoverDamage turns a bbolt panic on a damaged page into ErrTruncated
-// (bbolt rolls the transaction back before the panic reaches here).
+// (bbolt rolls the transaction back before the panic reaches here). Callers
+// also enable debug.SetPanicOnFault, so that a damaged page pointing outside
+// the mapping panics instead of crashing the process.
 func recoverDamage(err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: reading the file panicked: %v", ErrTruncated, r)
 	}
+}
+
+// guard runs fn with faults turned into panics and panics into ErrTruncated.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamage(&err)
+	return fn()
 }
 
 // view runs fn in a read transaction under the shared lock.
@@ -348,8 +365,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	defer recoverDamage(&err)
-	return s.db.View(fn)
+	return guard(func() error { return s.db.View(fn) })
 }
 
 // update runs fn in a write transaction under the shared lock.
@@ -359,11 +375,12 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	defer recoverDamage(&err)
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
-		defer b.wipe()
-		return fn(b)
+	return guard(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
+			defer b.wipe()
+			return fn(b)
+		})
 	})
 }
 
@@ -376,11 +393,12 @@ func (s *Store) updateScrub(fn func(*Batch) error, commit func()) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	defer recoverDamage(&err)
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
-		defer b.wipe()
-		return fn(b)
+	err = guard(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
+			defer b.wipe()
+			return fn(b)
+		})
 	})
 	if err != nil {
 		return err
