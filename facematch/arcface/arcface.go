@@ -261,6 +261,15 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 	if b.Min != (image.Point{}) {
 		return nil, fmt.Errorf("arcface: image bounds %v do not start at (0,0)", b)
 	}
+	if rgba, ok := img.(*image.RGBA); ok && rgba.Stride != 4*b.Dx() {
+		// gocv reads Pix as if rows were contiguous: copy a sub-image.
+		c := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			copy(c.Pix[y*c.Stride:(y+1)*c.Stride], rgba.Pix[y*rgba.Stride:])
+		}
+		img = c
+	}
+	// ImageToMatRGB gives 8-bit BGR, the order IMDecode gives.
 	m, err := gocv.ImageToMatRGB(img)
 	if err != nil {
 		return nil, fmt.Errorf("arcface: %w: %v", facematch.ErrDecode, err)
