@@ -142,3 +142,50 @@ func TestDamagedPagesNeverCrash(t *testing.T) {
 	}
 	t.Logf("%d pages × %d garbles: %v", pages-2, len(garbles), outcomes)
 }
+
+// FuzzDamagedStore flips bytes of a small store file and checks that Open,
+// Check and a gallery load return (typed errors for damage) and never
+// crash.
+func FuzzDamagedStore(f *testing.F) {
+	dir := f.TempDir()
+	path := dir + "/seed.db"
+	s, err := Create(path, pass("pw"), cheapKDF)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(13, 13))
+	for i := 0; i < 10; i++ {
+		s.AddTemplate(subjectName(i), protect(f, s, randUnit(r, 32)))
+		s.PutRecord(subjectName(i), "consent", "v1", []byte("yes"))
+	}
+	s.Close()
+	good, _ := os.ReadFile(path)
+	f.Add(uint32(2*4096+10), byte(0x7f), uint32(0), byte(0))
+	f.Add(uint32(3*4096+20), byte(0xff), uint32(3*4096+8), byte(0xff))
+	f.Add(uint32(4096+40), byte(1), uint32(0), byte(0))
+	f.Fuzz(func(t *testing.T, off1 uint32, x1 byte, off2 uint32, x2 byte) {
+		b := bytes.Clone(good)
+		b[int(off1)%len(b)] ^= x1
+		b[int(off2)%len(b)] ^= x2
+		p := t.TempDir() + "/f.db"
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(p, pass("pw"), cheapKDF)
+		if err != nil {
+			if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrVersion) {
+				t.Fatalf("Open: untyped error %v", err)
+			}
+			return
+		}
+		defer st.Close()
+		cerr := st.Check()
+		eerr := st.Each(func(Entry) error { return nil })
+		if cerr == nil && eerr != nil {
+			t.Fatalf("Check passed but loading failed: %v", eerr)
+		}
+		if cerr != nil && !errors.Is(cerr, ErrTruncated) && !errors.Is(cerr, ErrTampered) {
+			t.Fatalf("Check: untyped error %v", cerr)
+		}
+	})
+}
