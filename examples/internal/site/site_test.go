@@ -28,11 +28,11 @@ func TestSecretsRead(t *testing.T) {
 	defer devnull.Close()
 	s := Secrets{In: devnull, Out: &bytes.Buffer{}}
 	for _, tc := range []struct {
-		name          string
-		keyFile       string
-		key, pass     string
-		newKey        bool
-		wantErr       error
+		name           string
+		keyFile        string
+		key, pass      string
+		newKey         bool
+		wantErr        error
 		wantPassphrase bool
 	}{
 		{name: "key file", keyFile: keyFile},
