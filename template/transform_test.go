@@ -306,6 +306,48 @@ func TestUnlinkability(t *testing.T) {
 			t.Errorf("cross-key similarities distinguishable from unrelated ones: D=%.4f p=%.3g", d, p)
 		}
 	})
+	t.Run("non-centred descriptors", func(t *testing.T) {
+		// Real embeddings share a large common component (all faces look
+		// alike to the model): x = normalize(0.8·μ + 0.6·g). Across two
+		// deployments the attacker compares mated pairs with non-mated pairs
+		// under the same two keys; under one key, unrelated faces score high
+		// because of μ, so that is no reference here.
+		const n, dim = 2000, 32
+		r := rand.New(rand.NewPCG(23, 24))
+		mu := randUnit(r, dim)
+		face := func() []float32 {
+			g := randUnit(r, dim)
+			v := make([]float32, dim)
+			for i := range v {
+				v[i] = 0.8*mu[i] + 0.6*g[i]
+			}
+			return v
+		}
+		mated, crossNonMated, sameKeyNonMated := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := 0; i < n; i++ {
+			s1, s2 := make([]byte, 32), make([]byte, 32)
+			for k := range s1 {
+				s1[k], s2[k] = byte(r.Uint32()), byte(r.Uint32())
+			}
+			k1 := mustTransform(t, s1, "m", dim)
+			k2 := mustTransform(t, s2, "m", dim)
+			x, y := face(), face()
+			x1, _ := k1.Apply(x)
+			x2, _ := k2.Apply(x)
+			y1, _ := k1.Apply(y)
+			y2, _ := k2.Apply(y)
+			mated[i] = cosine(x1, x2)
+			crossNonMated[i] = cosine(x1, y2)
+			sameKeyNonMated[i] = cosine(x1, y1)
+		}
+		d, p := ks(mated, crossNonMated)
+		ds, ps := ks(mated, sameKeyNonMated)
+		t.Logf("non-centred: mated two keys vs non-mated two keys: KS D=%.4f p=%.3f, D↔sys %.3f (n=m=%d, dim %d)", d, p, dSys(mated, crossNonMated, 20), n, dim)
+		t.Logf("non-centred: mated two keys vs non-mated one key (wrong reference): KS D=%.4f p=%.3g", ds, ps)
+		if p < 0.01 {
+			t.Errorf("cross-key mated similarities distinguishable from cross-key non-mated: D=%.4f p=%.3g", d, p)
+		}
+	})
 	t.Run("fixed deployment pair", func(t *testing.T) {
 		const n, dim = 2000, 128
 		r := rand.New(rand.NewPCG(11, 13))
@@ -337,16 +379,18 @@ func TestUnlinkability(t *testing.T) {
 			control[i] = cosine(x1, xn1)
 			z := randUnit(r, dim)
 			z2, _ := k2.Apply(z)
-			nonMated2[i] = cosine(x1, z2)
+			nonMated2[i] = cosine(x1, z2) // unrelated faces across the two deployments
 		}
 		d, p := ks(mated, nonMated)
 		d2, p2 := ks(recaptured, nonMated)
+		dx, px := ks(mated, nonMated2)
 		dc, pc := ks(control, nonMated)
 		mm, vm := meanVar(mated)
 		mn, vn := meanVar(nonMated)
 		t.Logf("dim %d, n=%d: tr(R1ᵀR2) = %.3f, predicted mean shift tr/d = %.4f", dim, n, trQ, trQ/dim)
 		t.Logf("same vector, two keys: mean %.4f sd %.4f; unrelated: mean %.4f sd %.4f; KS D=%.4f p=%.3g", mm, math.Sqrt(vm), mn, math.Sqrt(vn), d, p)
 		t.Logf("recaptured face, two keys vs unrelated: KS D=%.4f p=%.3g", d2, p2)
+		t.Logf("same vector, two keys vs unrelated faces across the two keys: KS D=%.4f p=%.3g", dx, px)
 		t.Logf("control, recaptured face under one key vs unrelated: KS D=%.4f p=%.3g", dc, pc)
 		dm, dr, dn, dc2 := dSys(mated, nonMated, 20), dSys(recaptured, nonMated, 20), dSys(nonMated2, nonMated, 20), dSys(control, nonMated, 20)
 		t.Logf("D↔sys (20 bins): same vector two keys %.3f, recaptured two keys %.3f; floor (two non-mated samples) %.3f; control (same key) %.3f", dm, dr, dn, dc2)
