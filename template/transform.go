@@ -45,6 +45,11 @@ var (
 // the similarity between the same face under two keys has exactly the
 // distribution of the similarity between two unrelated random directions
 // (TestUnlinkability measures this with a two-sample Kolmogorov–Smirnov test).
+// For one fixed pair of deployments the same face's cross-key similarity has
+// mean tr(R1ᵀR2)/d (tr ≈ N(0, 1)) instead of 0, a shift of about 1/√d
+// standard deviations: detectable over thousands of pairs, useless for
+// linking any one pair (ISO/IEC 30136 D↔sys measured at the estimator's
+// noise floor).
 // The rotation is invertible by whoever holds the secret, which is what
 // makes [Rekey] possible without re-capture; the secret must therefore be
 // kept apart from the templates (the store keeps it wrapped under its KEK).
