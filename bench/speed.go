@@ -114,7 +114,7 @@ func runSpeed(args []string) error {
 	speedRatios(sp)
 	r.Machine.LoadEnd = report.LoadAverage()
 	mem.sample()
-	sp.Memory = report.Memory{GoHeapPeakBytes: mem.heapPeak, GoSysBytes: mem.sys}
+	sp.Memory.GoHeapPeakBytes, sp.Memory.GoSysBytes = mem.heapPeak, mem.sys
 	if hwm, err := report.PeakRSS(); err == nil {
 		sp.Memory.VmHWMBytes = hwm
 	} else {
@@ -134,6 +134,14 @@ func threadCounts() []int {
 		return []int{1, p}
 	}
 	return []int{1}
+}
+
+// heapAlloc returns the live Go heap after a garbage collection.
+func heapAlloc() uint64 {
+	runtime.GC()
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	return s.HeapAlloc
 }
 
 // memSampler tracks the Go heap's peak between samples.
@@ -178,6 +186,7 @@ func timeExtraction(sp *report.Speed, c common, photoPath string, calls int, mem
 	}
 	sp.Photo = photoPath
 
+	rss0, rssErr := report.RSS()
 	one, err := openBackend(c.model, c.models, 1)
 	if err != nil {
 		return report.Model{}, facematch.Model{}, err
@@ -196,6 +205,13 @@ func timeExtraction(sp *report.Speed, c common, photoPath string, calls int, mem
 		defer rec.Close()
 	}
 	mem.sample()
+	if rss1, err := report.RSS(); err == nil && rssErr == nil {
+		sp.Memory.Recognizers = 1 + pool.workers
+		if rec != nil {
+			sp.Memory.Recognizers++
+		}
+		sp.Memory.RecognizerRSSBytes = (rss1 - rss0) / int64(sp.Memory.Recognizers)
+	}
 	name := "facegate " + c.model
 
 	for _, sz := range frameSizes {
@@ -325,6 +341,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 		sp.Identify = append(sp.Identify, identifyRow("plain Go loop, float32, 1 goroutine", n, nq, nsq, 4*dim, 1, probeBW))
 		mem.sample()
 		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
+			heap0 := heapAlloc()
 			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
 			if err != nil {
 				return err
@@ -334,6 +351,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 					return fmt.Errorf("gallery of %d: %w", n, err)
 				}
 			}
+			heap := int64(heapAlloc()) - int64(heap0)
 			bytesPerRow := 4 * dim
 			if prec == facematch.Int8 {
 				bytesPerRow = dim
@@ -352,7 +370,10 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			if serr != nil {
 				return serr
 			}
-			sp.Identify = append(sp.Identify, identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW))
+			row := identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW)
+			row.HeapBytes = heap
+			sp.Identify = append(sp.Identify, row)
+			runtime.KeepAlive(g)
 			mem.sample()
 			g = nil
 			runtime.GC()
@@ -377,17 +398,24 @@ func identifyRow(engine string, n, queries int, nsPerQuery float64, bytesPerRow,
 }
 
 // timeLoop calls f(0), f(1), ... until minTime has passed (at least 5
-// calls, after one untimed warm-up) and returns the mean ns per call and the
-// number of timed calls.
+// calls, after one untimed warm-up) and returns the median ns per call and
+// the number of timed calls. The median keeps calls slowed by other work on
+// the machine from setting the figure.
 func timeLoop(minTime time.Duration, f func(i int)) (float64, int) {
 	f(0)
+	var d []float64
 	start := time.Now()
-	n := 0
-	for n < 5 || time.Since(start) < minTime {
-		f(n)
-		n++
+	for len(d) < 5 || time.Since(start) < minTime {
+		t0 := time.Now()
+		f(len(d))
+		d = append(d, float64(time.Since(t0).Nanoseconds()))
 	}
-	return float64(time.Since(start).Nanoseconds()) / float64(n), n
+	slices.Sort(d)
+	med := d[len(d)/2]
+	if len(d)%2 == 0 {
+		med = (d[len(d)/2-1] + d[len(d)/2]) / 2
+	}
+	return med, len(d)
 }
 
 // plainScanSink keeps the compiler from dropping plainScan's result.

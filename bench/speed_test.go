@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -139,6 +140,12 @@ func TestSpeedCommandSynthetic(t *testing.T) {
 			t.Errorf("identify row %+v", i)
 		}
 	}
+	for _, i := range r.Speed.Identify {
+		// float32 rows alone are 512 B, int8 128 B per template.
+		if strings.HasPrefix(i.Engine, "facematch.Gallery") && i.HeapBytes < int64(i.N*i.BytesPerRow) {
+			t.Errorf("%s N=%d: heap grew %d bytes, less than the rows", i.Engine, i.N, i.HeapBytes)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(out, "identify.png")); err != nil {
 		t.Error(err)
 	}
@@ -176,6 +183,10 @@ func TestSpeedLatencyDlib(t *testing.T) {
 		if l.Faces != 1 || l.Calls != 2 || !(l.P50 > 0) || l.P99 < l.P50 {
 			t.Errorf("latency row %+v", l)
 		}
+	}
+	// One 1-worker extractor, a pool of GOMAXPROCS, go-face's own recognizer.
+	if m := r.Speed.Memory; m.Recognizers != 2+runtime.GOMAXPROCS(0) || m.RecognizerRSSBytes < 10<<20 {
+		t.Errorf("memory %+v", m)
 	}
 	if len(r.Model.Files) != len(dlib.ModelFiles) || r.Model.ID == "" {
 		t.Errorf("model %+v", r.Model)

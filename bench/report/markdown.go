@@ -202,13 +202,16 @@ func speedMarkdown(p func(string, ...any), s *Speed) {
 	}
 	if len(s.Identify) > 0 {
 		p("## 1:N identify (synthetic descriptors)\n\nTime of one top-1 search over N synthetic unit-length descriptors. The probe reads a buffer of the same size as the scanned rows on the same number of goroutines, just before the scan: a scan at 100 %% of it is limited by memory (or cache) bandwidth.\n\n")
-		p("| engine | N | threads | queries | µs/query | ns/row | bytes/row | scan GB/s | probe GB/s | of probe |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| engine | N | threads | queries | µs/query (median) | ns/row | bytes/row | scan GB/s | probe GB/s | of probe | heap MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, i := range s.Identify {
-			p("| %s | %d | %d | %d | %.1f | %.2f | %d | %.1f | %.1f | %s |\n", i.Engine, i.N, i.Threads, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, i.ProbeGBPerSecond, pct(i.OfBandwidth))
+			p("| %s | %d | %d | %d | %.1f | %.2f | %d | %.1f | %.1f | %s | %.1f |\n", i.Engine, i.N, i.Threads, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, i.ProbeGBPerSecond, pct(i.OfBandwidth), float64(i.HeapBytes)/(1<<20))
 		}
 		p("\n")
 	}
 	m := s.Memory
 	p("## Peak memory\n\n| VmHWM (peak RSS) | Go runtime Sys | Go heap in use, peak sampled |\n|---|---|---|\n")
 	p("| %.1f MiB | %.1f MiB | %.1f MiB |\n\n", float64(m.VmHWMBytes)/(1<<20), float64(m.GoSysBytes)/(1<<20), float64(m.GoHeapPeakBytes)/(1<<20))
+	if m.Recognizers > 0 {
+		p("Loading %d recognizers added %.1f MiB of resident memory each on average (VmRSS before and after).\n\n", m.Recognizers, float64(m.RecognizerRSSBytes)/(1<<20))
+	}
 }

@@ -262,6 +262,9 @@ type Identify struct {
 	NsPerRow   float64 `json:"ns_per_row"`
 	// BytesPerRow is the memory one gallery row occupies in the scan.
 	BytesPerRow int `json:"bytes_per_row"`
+	// HeapBytes is how much the Go heap grew to hold the N templates (rows,
+	// subject IDs and index), measured after a garbage collection.
+	HeapBytes int64 `json:"heap_bytes"`
 	// Threads is the number of goroutines the scan ran on.
 	Threads int `json:"threads"`
 	// GBPerSecond is the scan rate BytesPerRow/NsPerRow.
@@ -293,34 +296,47 @@ type Memory struct {
 	// from the OS. GoHeapPeakBytes is the largest HeapInuse sampled.
 	GoSysBytes      uint64 `json:"go_sys_bytes"`
 	GoHeapPeakBytes uint64 `json:"go_heap_peak_bytes"`
+	// Recognizers is the number of models the speed run loaded and
+	// RecognizerRSSBytes the resident memory each added on average (VmRSS
+	// after loading minus before, divided by Recognizers).
+	Recognizers        int   `json:"recognizers,omitempty"`
+	RecognizerRSSBytes int64 `json:"recognizer_rss_bytes,omitempty"`
 }
 
 // PeakRSS returns VmHWM of /proc/self/status in bytes.
-func PeakRSS() (int64, error) {
+func PeakRSS() (int64, error) { return procStatus("VmHWM:") }
+
+// RSS returns VmRSS of /proc/self/status in bytes.
+func RSS() (int64, error) { return procStatus("VmRSS:") }
+
+func procStatus(field string) (int64, error) {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return vmHWM(f)
+	return statusField(f, field)
 }
 
-var errNoHWM = errors.New("report: no VmHWM line in /proc/self/status")
+// ErrNoStatusField is returned when /proc/self/status lacks a field.
+var ErrNoStatusField = errors.New("report: field missing from /proc/self/status")
 
-func vmHWM(r io.Reader) (int64, error) {
+// statusField returns the "<field> N kB" value of a /proc/<pid>/status
+// listing in bytes.
+func statusField(r io.Reader, field string) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		v, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		v, ok := strings.CutPrefix(sc.Text(), field)
 		if !ok {
 			continue
 		}
 		var kb int64
 		if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err != nil {
-			return 0, fmt.Errorf("report: parsing VmHWM %q: %w", v, err)
+			return 0, fmt.Errorf("report: parsing %s %q: %w", field, v, err)
 		}
 		return kb * 1024, nil
 	}
-	return 0, errNoHWM
+	return 0, fmt.Errorf("%w: %s", ErrNoStatusField, field)
 }
 
 // Write writes report.md, results.json and the PNG plots of r into dir,

@@ -166,18 +166,23 @@ func TestParsers(t *testing.T) {
 	if got := cpuModel(strings.NewReader("processor : 0\n")); got != "unknown" {
 		t.Errorf("cpuModel without model name = %q", got)
 	}
-	n, err := vmHWM(strings.NewReader("Name:\tbench\nVmPeak:\t  999 kB\nVmHWM:\t   2048 kB\n"))
-	if err != nil || n != 2048*1024 {
-		t.Errorf("vmHWM = %d, %v", n, err)
+	status := "Name:\tbench\nVmPeak:\t  999 kB\nVmHWM:\t   2048 kB\nVmRSS:\t 1024 kB\n"
+	if n, err := statusField(strings.NewReader(status), "VmHWM:"); err != nil || n != 2048*1024 {
+		t.Errorf("VmHWM = %d, %v", n, err)
 	}
-	if _, err := vmHWM(strings.NewReader("Name: x\n")); !errors.Is(err, errNoHWM) {
-		t.Errorf("vmHWM without the line: %v", err)
+	if n, err := statusField(strings.NewReader(status), "VmRSS:"); err != nil || n != 1024*1024 {
+		t.Errorf("VmRSS = %d, %v", n, err)
 	}
-	if _, err := vmHWM(strings.NewReader("VmHWM: lots\n")); err == nil {
-		t.Error("vmHWM accepted a non-number")
+	if _, err := statusField(strings.NewReader("Name: x\n"), "VmHWM:"); !errors.Is(err, ErrNoStatusField) {
+		t.Errorf("VmHWM without the line: %v", err)
 	}
-	if n, err := PeakRSS(); err != nil || n <= 0 {
-		t.Errorf("PeakRSS = %d, %v", n, err)
+	if _, err := statusField(strings.NewReader("VmHWM: lots\n"), "VmHWM:"); err == nil {
+		t.Error("a non-number was accepted")
+	}
+	hwm, err1 := PeakRSS()
+	rss, err2 := RSS()
+	if err1 != nil || err2 != nil || rss <= 0 || hwm < rss {
+		t.Errorf("PeakRSS = %d, %v; RSS = %d, %v", hwm, err1, rss, err2)
 	}
 }
 
