@@ -91,6 +91,7 @@ func TestDegradationDrift(t *testing.T) {
 	type cell struct {
 		metric, clip, drift  []float64
 		lost, enroll, verify int
+		byGroup              map[string][]float64
 	}
 	ds := degradations()
 	cells := make([]cell, len(ds))
@@ -141,15 +142,22 @@ func TestDegradationDrift(t *testing.T) {
 			}
 			cells[di].metric = append(cells[di].metric, metric)
 			cells[di].clip = append(cells[di].clip, clip)
-			cells[di].drift = append(cells[di].drift, l2(base.Descriptor, f.Descriptor))
+			dr := l2(base.Descriptor, f.Descriptor)
+			cells[di].drift = append(cells[di].drift, dr)
+			if cells[di].byGroup == nil {
+				cells[di].byGroup = map[string][]float64{}
+			}
+			cells[di].byGroup[ps[pi].group] = append(cells[di].byGroup[ps[pi].group], dr)
 		}
 		wipeMat(&m)
 	}
-	t.Logf("| degradation | level | faces | lost | metric p50 | clipped p50 | drift p50 | drift p90 | drift max | pass enroll | pass verify |")
+	t.Logf("| degradation | level | faces | lost | metric p50 | clipped p50 | drift p50 | drift p90 | drift max | p50 east-asian | p50 other | pass enroll | pass verify |")
+	t.Logf("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for i, d := range ds {
 		c := cells[i]
-		t.Logf("| %s | %.2f | %d | %d | %.1f | %.3f | %.3f | %.3f | %.3f | %d | %d |", d.kind, d.level, len(c.drift), c.lost,
-			median(c.metric), median(c.clip), quantile(c.drift, 0.5), quantile(c.drift, 0.9), quantile(c.drift, 1), c.enroll, c.verify)
+		t.Logf("| %s | %.2f | %d | %d | %.1f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %d |", d.kind, d.level, len(c.drift), c.lost,
+			median(c.metric), median(c.clip), quantile(c.drift, 0.5), quantile(c.drift, 0.9), quantile(c.drift, 1),
+			median(c.byGroup["east-asian"]), median(c.byGroup["other"]), c.enroll, c.verify)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -43,7 +44,24 @@ func extractor(t testing.TB) *dlib.Extractor {
 
 // photo is one shared face photo.
 type photo struct {
-	path, identity string
+	path, identity, group string
+}
+
+// groups reads GROUPS.tsv (identity -> east-asian | other).
+func groups(t testing.TB, root string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "GROUPS.tsv"))
+	if err != nil {
+		t.Fatalf("groups: %v", err)
+	}
+	g := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.TrimSpace(line), "\t")
+		if len(f) == 2 && f[0] != "identity" {
+			g[f[0]] = f[1]
+		}
+	}
+	return g
 }
 
 // photos lists ../shared/testdata/faces/<identity>/<n>.jpg (or .jpeg) in
@@ -56,9 +74,11 @@ func photos(t testing.TB) []photo {
 		t.Fatalf("no photos in %s: %v", root, err)
 	}
 	sort.Strings(paths)
+	g := groups(t, root)
 	ps := make([]photo, len(paths))
 	for i, p := range paths {
-		ps[i] = photo{path: p, identity: filepath.Base(filepath.Dir(p))}
+		id := filepath.Base(filepath.Dir(p))
+		ps[i] = photo{path: p, identity: id, group: g[id]}
 	}
 	return ps
 }

@@ -22,6 +22,13 @@ func TestMeasureSharedFaces(t *testing.T) {
 	var iod, yaw, pitch, roll, sharp, mean, dark, bright, ears []float64
 	var lines []string
 	enrollRejected := 0
+	perGroup := map[string]map[string][]float64{}
+	add := func(g, metric string, v float64) {
+		if perGroup[g] == nil {
+			perGroup[g] = map[string][]float64{}
+		}
+		perGroup[g][metric] = append(perGroup[g][metric], v)
+	}
 	for _, p := range photos(t) {
 		m := loadFrame(t, p.path)
 		faces := extract(t, e, m)
@@ -37,6 +44,10 @@ func TestMeasureSharedFaces(t *testing.T) {
 		if l, r, err := quality.EyeAspectRatio(faces[0].Landmarks); err == nil {
 			ears = append(ears, (l+r)/2)
 		}
+		add(p.group, "inter-ocular px", q.InterOcular)
+		add(p.group, "sharpness", q.Sharpness)
+		add(p.group, "mean grey", q.Brightness)
+		add(p.group, "|yaw| deg", math.Abs(q.Pose.Yaw))
 		iod = append(iod, q.InterOcular)
 		yaw = append(yaw, math.Abs(q.Pose.Yaw))
 		pitch = append(pitch, math.Abs(q.Pose.Pitch))
@@ -66,6 +77,11 @@ func TestMeasureSharedFaces(t *testing.T) {
 		{"sharpness", sharp}, {"mean grey", mean}, {"dark fraction", dark}, {"bright fraction", bright},
 		{"eye-aspect ratio", ears}} {
 		t.Logf("%-16s %s", d.name, summary(d.v))
+	}
+	for _, g := range []string{"east-asian", "other"} {
+		for _, m := range []string{"inter-ocular px", "sharpness", "mean grey", "|yaw| deg"} {
+			t.Logf("%-10s %-16s %s", g, m, summary(perGroup[g][m]))
+		}
 	}
 }
 

@@ -247,3 +247,38 @@ func ExampleAll() {
 	// live: true
 	// photo: false 0
 }
+
+// FuzzCheck feeds arbitrary landmark sequences to every check: each must
+// return a result or an ErrFrames error, never panic or give a NaN score.
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, uint8(10))
+	f.Add(make([]byte, 68*2*10), uint8(10))
+	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
+		frames := make([]liveness.Frame, int(n%40))
+		k := 0
+		for i := range frames {
+			lm := make([]image.Point, 68)
+			for j := range lm {
+				var x, y int
+				if k+1 < len(data) {
+					x, y = int(data[k]), int(data[k+1])
+					k += 2
+				}
+				lm[j] = image.Pt(x, y)
+			}
+			frames[i] = liveness.Frame{Time: time.Duration(i) * time.Millisecond, Landmarks: lm}
+		}
+		for _, l := range []liveness.Liveness{liveness.DefaultBlink, liveness.DefaultMotion} {
+			r, err := l.Check(frames)
+			if err != nil {
+				if !errors.Is(err, liveness.ErrFrames) {
+					t.Fatalf("%T: error %v does not match ErrFrames", l, err)
+				}
+				continue
+			}
+			if math.IsNaN(r.Score) {
+				t.Fatalf("%T: NaN score", l)
+			}
+		}
+	})
+}
