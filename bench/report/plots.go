@@ -134,7 +134,7 @@ func (rateTicks) Ticks(lo, hi float64) []plot.Tick {
 				continue
 			}
 			label := ""
-			if m == 1 || m == 5 && e == -1 || hi/lo < 1e3 || v >= hi*(1-1e-9) {
+			if m == 1 || m == 5 && e == -1 && hi < 0.95 || hi/lo < 1e3 || v >= hi*(1-1e-9) {
 				label = strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.5f", 100*v), "0"), ".") + "%"
 			}
 			t = append(t, plot.Tick{Value: v, Label: label})
