@@ -309,8 +309,31 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	}
 	tw.Flush()
 	logf("Few photos per group: each rate above is a handful of trials, not a measurement; `make bench` reports the accuracy study.\n")
-	if m.ID != "" && strings.HasPrefix(*backend, "dlib") {
+	if *backend == "dlib" {
 		logf("The dlib threshold bounds false accepts at 1%% on 134 Korean/Chinese people (facematch/dlib.Threshold); it pays for that in genuine accepts.\n")
+		// The same trials at go-face's customary threshold, for comparison
+		// only: decisions above use the library's threshold.
+		const customary = 0.6
+		for _, g := range sortedKeys(stats) {
+			var ga, gt, ia, it int
+			for _, r := range rows {
+				if r.Group != g || r.Note != "" {
+					continue
+				}
+				if r.Genuine {
+					gt++
+					if r.Distance <= customary {
+						ga++
+					}
+				} else {
+					it++
+					if r.Distance <= customary {
+						ia++
+					}
+				}
+			}
+			logf("  at the customary %.1f instead: %-10s genuine %d/%d (%s), impostor %d/%d (%s)\n", customary, g, ga, gt, pct(ga, gt), ia, it, pct(ia, it))
+		}
 	}
 
 	// Privacy: withdrawal, the non-face path, the right of access.
