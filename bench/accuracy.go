@@ -162,9 +162,9 @@ func accuracyOfDescriptors(path, label string, groupOf map[string]string, seed u
 
 // evaluate labels the extracted faces of photos (res in photo order), scores
 // every population's pairs with model m's distance and fills acc.Lines (the
-// whole set named label first),
-// acc.Skipped, acc.Faces and acc.Identities. groupOf (nil without --groups)
-// maps identities to groups. It returns remarks for the report.
+// whole set, named label, first), acc.Skipped, acc.Faces and acc.Identities.
+// groupOf (nil without --groups) maps identities to groups. It returns
+// remarks for the report.
 func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map[string]string, m facematch.Model, label string) ([]string, error) {
 	acc.Skipped = []report.Skip{}
 	var notes []string
@@ -211,11 +211,11 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 	}
 	acc.Faces, acc.Identities = len(descs), len(idNames)
 
+	var distErr error
 	dist := func(a, b int) float32 {
 		d, err := m.Distance(descs[a], descs[b])
-		if err != nil {
-			// Every descriptor came from the same model: a failure here is a bug.
-			panic(fmt.Sprintf("distance of faces %d and %d: %v", a, b, err))
+		if err != nil && distErr == nil {
+			distErr = fmt.Errorf("distance of %s and %s: %w", faceName(photos, res, a), faceName(photos, res, b), err)
 		}
 		return d
 	}
@@ -245,6 +245,9 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 		}
 		imp := make([]float32, 0, sample.Len())
 		sample.ForEach(func(a, b int) { imp = append(imp, dist(a, b)) })
+		if distErr != nil {
+			return nil, distErr
+		}
 		l := report.Line{
 			Name: s.name, ImpostorTotal: sample.Total, Sampled: sample.Sampled(),
 			Genuine: metrics.Summarize(gen), Impostor: metrics.Summarize(imp),
@@ -273,6 +276,20 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 	}
 	acc.Lines = lines
 	return notes, nil
+}
+
+// faceName returns the photo path of the i-th face that entered the pairs.
+func faceName(photos []photo, res []extracted, i int) string {
+	for k, r := range res {
+		if r.skip != "" {
+			continue
+		}
+		if i == 0 {
+			return photos[k].path
+		}
+		i--
+	}
+	return fmt.Sprintf("face %d", i)
 }
 
 // fillLine computes the curve figures of a population from its scores.

@@ -248,3 +248,12 @@ func readResults(t *testing.T, dir string) report.Report {
 	}
 	return r
 }
+
+func TestEvaluateBadDescriptor(t *testing.T) {
+	photos := []photo{{"a/1", "a"}, {"a/2", "a"}, {"b/1", "b"}}
+	res := []extracted{{desc: []float32{0, 0}}, {desc: []float32{0, 1}}, {desc: []float32{1}}}
+	_, err := evaluate(&report.Accuracy{MaxImpostors: 10}, photos, res, nil, fakeModel, "all")
+	if !errors.Is(err, facematch.ErrDimension) || !strings.Contains(err.Error(), "b/1") {
+		t.Errorf("error %v, want ErrDimension naming b/1", err)
+	}
+}
