@@ -120,8 +120,8 @@ func (a *app) cmdEnroll(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("%w: %w", exitcode.ErrInput, err)
 		}
 		for _, e := range ents {
-			if !e.IsDir() {
-				continue
+			if st, err := os.Stat(filepath.Join(path, e.Name())); err != nil || !st.IsDir() {
+				continue // follows symbolic links to directories
 			}
 			files, err := images(filepath.Join(path, e.Name()))
 			if err != nil {
@@ -201,6 +201,7 @@ func (a *app) enrollAll(s *site.Site, jobs []enrollJob) []enrollResult {
 				var p site.Probe
 				if err == nil {
 					p, err = s.Backend.PhotoProbe(data, quality.Enrollment)
+					err = site.Explain(err)
 				}
 				errs[i] = err
 				probes[i] <- p
@@ -250,7 +251,7 @@ func (a *app) probe(s *site.Site, path string) ([]float32, error) {
 	}
 	p, err := s.Backend.PhotoProbe(data, quality.Verification)
 	if err != nil {
-		return nil, fmt.Errorf("photo %s: %w", path, err)
+		return nil, fmt.Errorf("photo %s: %w", path, site.Explain(err))
 	}
 	return p.Face.Descriptor, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -198,11 +197,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 				_, err = s.Gate.EnrollFace(id, p.probe.Face.Descriptor, p.probe.Score)
 			}
 			if err != nil {
-				note := shortErr(err)
-				if errors.Is(err, quality.PoseOff) {
-					note += ", " + p.probe.Measurement.Pose.String()
-				}
-				notes = append(notes, fmt.Sprintf("%s refused (%s)", p.name(), note))
+				notes = append(notes, fmt.Sprintf("%s refused (%s)", p.name(), shortErr(site.Explain(err))))
 				heldOut = append(heldOut, p)
 				continue
 			}

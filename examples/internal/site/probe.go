@@ -1,7 +1,9 @@
 package site
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"gocv.io/x/gocv"
 
@@ -90,4 +92,35 @@ func wipe(m *gocv.Mat) {
 		m.SetTo(gocv.NewScalar(0, 0, 0, 0))
 	}
 	m.Close()
+}
+
+// Explain returns err with the measurements behind a quality rejection
+// appended (pose angles, inter-ocular distance, sharpness, brightness), so
+// an operator sees how far off a photo is; other errors are returned as
+// they are.
+func Explain(err error) error {
+	var rej *quality.Rejection
+	if !errors.As(err, &rej) {
+		return err
+	}
+	m := rej.Measurement
+	var parts []string
+	for _, r := range rej.Reasons {
+		switch r {
+		case quality.PoseOff:
+			parts = append(parts, m.Pose.String())
+		case quality.TooSmall:
+			parts = append(parts, fmt.Sprintf("inter-ocular %.0f px", m.InterOcular))
+		case quality.Blurred:
+			parts = append(parts, fmt.Sprintf("sharpness %.0f", m.Sharpness))
+		case quality.TooDark, quality.TooBright:
+			parts = append(parts, fmt.Sprintf("brightness %.0f, clipped %.0f%%/%.0f%%", m.Brightness, 100*m.Dark, 100*m.Bright))
+		case quality.MultipleFaces:
+			parts = append(parts, fmt.Sprintf("%d faces", m.Faces))
+		}
+	}
+	if len(parts) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, strings.Join(parts, "; "))
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
+	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -125,5 +127,23 @@ func TestCreateOpen(t *testing.T) {
 	}
 	if _, err := OpenBackend(DefaultBackend, filepath.Join(dir, "no-models"), 1); !errors.Is(err, exitcode.ErrSetup) {
 		t.Fatalf("missing models: %v", err)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	m := quality.Measurement{Faces: 1, InterOcular: 20, Sharpness: 12, Pose: quality.Pose{Yaw: 40}}
+	err := quality.Enrollment.Check(m)
+	got := Explain(err)
+	if !errors.Is(got, quality.TooSmall) || !errors.Is(got, quality.PoseOff) {
+		t.Fatalf("Explain lost the reasons: %v", got)
+	}
+	for _, want := range []string{"inter-ocular 20 px", "yaw=40", "sharpness 12"} {
+		if !strings.Contains(got.Error(), want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
+	}
+	other := errors.New("x")
+	if Explain(other) != other || Explain(nil) != nil {
+		t.Error("Explain changed a non-quality error")
 	}
 }
