@@ -2,6 +2,7 @@ package dlib_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/jpeg"
 	"os"
@@ -200,46 +201,64 @@ func BenchmarkEncodeJPEG(b *testing.B) {
 }
 
 // rssMB returns the process's resident set size in MB from /proc.
-func rssMB(t testing.TB) float64 {
+func rssMB() (float64, error) {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		t.Skipf("no /proc/self/status: %v", err)
+		return 0, err
 	}
 	for _, line := range strings.Split(string(status), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
 			kb, err := strconv.ParseFloat(f[1], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb / 1024
+			return kb / 1024, err
 		}
 	}
-	t.Skip("no VmRSS in /proc/self/status")
-	return 0
+	return 0, errors.New("no VmRSS line in /proc/self/status")
 }
 
-// TestOpenRSSHelper is not a test: BenchmarkOpen runs the test binary
-// again with it to load recognizers in a fresh process, where the growth
-// of RSS is what they hold (in the benchmark's own process, memory freed by
-// earlier work is reused).
-func TestOpenRSSHelper(t *testing.T) {
-	workers, err := strconv.Atoi(os.Getenv("FACEGATE_DLIB_RSS_HELPER"))
-	if err != nil {
-		t.Skip("helper process for BenchmarkOpen")
+// TestMain runs the tests, or, when BenchmarkOpen starts the test binary
+// again with FACEGATE_DLIB_RSS_HELPER=n, loads n recognizers in this fresh
+// process and prints the RSS they added (in the benchmark's own process,
+// memory freed by earlier work is reused and hides the cost).
+func TestMain(m *testing.M) {
+	if v := os.Getenv("FACEGATE_DLIB_RSS_HELPER"); v != "" {
+		if err := rssHelper(v); err != nil {
+			fmt.Fprintln(os.Stderr, "rss helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	before := rssMB(t)
-	e, err := dlib.Open(testenv.ModelDir(), dlib.Config{Workers: workers})
+	os.Exit(m.Run())
+}
+
+func rssHelper(workers string) error {
+	n, err := strconv.Atoi(workers)
 	if err != nil {
-		t.Fatal(err)
+		return err
+	}
+	before, err := rssMB()
+	if err != nil {
+		return err
+	}
+	e, err := dlib.Open(testenv.ModelDir(), dlib.Config{Workers: n})
+	if err != nil {
+		return err
 	}
 	defer e.Close()
-	fmt.Printf("rss-added-mb %.1f\n", rssMB(t)-before)
+	after, err := rssMB()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("rss-added-mb %.1f\n", after-before)
+	return nil
 }
 
 // freshRSS loads workers recognizers in a fresh process and returns the
 // RSS they added, in MB.
 func freshRSS(b *testing.B, workers int) float64 {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenRSSHelper$", "-test.v")
+	if _, err := rssMB(); err != nil {
+		b.Skipf("cannot read RSS: %v", err)
+	}
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "FACEGATE_DLIB_RSS_HELPER="+strconv.Itoa(workers))
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -183,11 +183,11 @@ type Extractor struct {
 
 var _ facematch.Extractor = (*Extractor)(nil)
 
-// Open loads cfg.Workers recognizers from the model directory dir, which
-// must hold the files of ModelFiles, concurrently (each recognizer takes
-// seconds to load and holds about 94 MB: BenchmarkOpen). A missing file gives an error naming it
-// (matching fs.ErrNotExist); a file dlib cannot read gives an error wrapping
-// go-face's face.SerializationError.
+// Open loads cfg.Workers recognizers concurrently from the model directory
+// dir, which must hold the files of ModelFiles (each recognizer takes
+// seconds to load and holds about 94 MB: BenchmarkOpen). A missing file
+// gives an error naming it (matching fs.ErrNotExist); a file dlib cannot
+// read gives an error wrapping go-face's face.SerializationError.
 func Open(dir string, cfg Config) (*Extractor, error) {
 	n := cfg.Workers
 	if n < 0 {
@@ -292,6 +292,9 @@ func (e *Extractor) Workers() int { return e.n }
 // error wrapping facematch.ErrDecode before any pixel is decoded; after
 // Close it returns facematch.ErrClosed.
 func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
+	if e.isClosed() {
+		return nil, facematch.ErrClosed
+	}
 	if len(data) == 0 {
 		return nil, fmt.Errorf("dlib: empty input: %w", facematch.ErrDecode)
 	}
@@ -322,6 +325,9 @@ func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 // first for the CNN detector, see Config.CNNMaxPixels). A nil or empty image
 // gives an error wrapping facematch.ErrDecode.
 func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
+	if e.isClosed() {
+		return nil, facematch.ErrClosed
+	}
 	if img == nil {
 		return nil, fmt.Errorf("dlib: nil image: %w", facematch.ErrDecode)
 	}
@@ -390,6 +396,14 @@ func (e *Extractor) Close() error {
 			return nil
 		}
 	}
+}
+
+// isClosed reports whether Close was called, to skip decoding for nothing;
+// recognize checks again under the lock.
+func (e *Extractor) isClosed() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.closed
 }
 
 // recognize runs go-face on JPEG data with a recognizer from the pool.
