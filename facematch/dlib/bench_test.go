@@ -278,8 +278,9 @@ func freshRSS(b *testing.B, workers int) float64 {
 }
 
 // BenchmarkOpen measures loading one recognizer (the three model files):
-// time per recognizer, and the resident memory a pool of one and of two
-// recognizers adds to a fresh process.
+// time per recognizer (ns/op), the time to open a default pool (NumCPU
+// recognizers, loaded concurrently), and the resident memory a pool of one
+// and of two recognizers adds to a fresh process.
 func BenchmarkOpen(b *testing.B) {
 	dir := testenv.Models(b, dlib.ModelFiles...)
 	for range b.N {
@@ -292,6 +293,13 @@ func BenchmarkOpen(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	start := time.Now()
+	e, err := dlib.Open(dir, dlib.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "s-open-pool-of-NumCPU")
+	e.Close()
 	b.ReportMetric(freshRSS(b, 1), "MB-rss-1-recognizer")
 	b.ReportMetric(freshRSS(b, 2), "MB-rss-2-recognizers")
 }
