@@ -257,3 +257,31 @@ func TestEvaluateBadDescriptor(t *testing.T) {
 		t.Errorf("error %v, want ErrDimension naming b/1", err)
 	}
 }
+
+func TestRender(t *testing.T) {
+	set := writeSet(t, testSet)
+	out := t.TempDir()
+	if err := runAccuracy([]string{"--model", "fake", "--set", set, "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if err := os.Remove(filepath.Join(out, "roc.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := runRender([]string{out}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if string(before) != string(after) {
+		t.Error("render changed report.md")
+	}
+	if _, err := os.Stat(filepath.Join(out, "roc.png")); err != nil {
+		t.Error(err)
+	}
+	if err := runRender(nil); err == nil {
+		t.Error("render without a directory succeeded")
+	}
+	if err := runRender([]string{t.TempDir()}); err == nil {
+		t.Error("render of a directory without results.json succeeded")
+	}
+}

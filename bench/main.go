@@ -4,8 +4,10 @@
 //
 //	go run ./bench accuracy --set DIR [--groups FILE] [--model dlib] [--out DIR]
 //	                        [--seed N] [--max-impostors N] [--workers N]
+//	go run ./bench accuracy --descriptors FILE [--label NAME] [--out DIR]
 //	go run ./bench speed [--model dlib] [--photo FILE] [--calls N]
 //	                     [--sizes 1000,10000,100000,1000000] [--out DIR]
+//	go run ./bench render DIR...
 //
 // accuracy extracts every face of DIR/<identity>/<photo>, scores all genuine
 // pairs and all impostor pairs (or a seeded sample when there are more than
@@ -20,7 +22,8 @@
 // memory.
 //
 // Both write report.md, results.json and PNG plots into --out (default
-// out/bench-<kind>). Models are read from --models (default $FACEGATE_MODELS
+// out/bench-<kind>); `bench render DIR` rewrites report.md and the plots of
+// DIR from its results.json. Models are read from --models (default $FACEGATE_MODELS
 // or ./models, as built by `make models`).
 package main
 
@@ -38,6 +41,7 @@ import (
 const usage = `usage:
   bench accuracy --set DIR [--groups FILE] [flags]   verification accuracy of a labelled photo set
   bench speed [flags]                                extraction latency, 1:N search throughput, memory
+  bench render DIR...                                rewrite report.md and the plots from DIR/results.json
 Run "bench accuracy -h" or "bench speed -h" for the flags.
 `
 
@@ -52,6 +56,8 @@ func main() {
 		err = runAccuracy(os.Args[2:])
 	case "speed":
 		err = runSpeed(os.Args[2:])
+	case "render":
+		err = runRender(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -98,5 +104,21 @@ func write(out string, r *report.Report) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: wrote %s: %s\n", out, strings.Join(files, ", "))
+	return nil
+}
+
+func runRender(args []string) error {
+	if len(args) == 0 {
+		return errors.New("render needs at least one report directory")
+	}
+	for _, dir := range args {
+		r, err := report.Read(dir)
+		if err != nil {
+			return err
+		}
+		if err := write(dir, r); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -204,7 +204,11 @@ func speedMarkdown(p func(string, ...any), s *Speed) {
 		p("## 1:N identify (synthetic descriptors)\n\nTime of one top-1 search over N synthetic unit-length descriptors. The probe reads a buffer of the same size as the scanned rows on the same number of goroutines, just before the scan: a scan at 100 %% of it is limited by memory (or cache) bandwidth.\n\n")
 		p("| engine | N | threads | queries | µs/query (median) | ns/row | bytes/row | scan GB/s | probe GB/s | of probe | heap MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, i := range s.Identify {
-			p("| %s | %d | %d | %d | %.1f | %.2f | %d | %.1f | %.1f | %s | %.1f |\n", i.Engine, i.N, i.Threads, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, i.ProbeGBPerSecond, pct(i.OfBandwidth), float64(i.HeapBytes)/(1<<20))
+			heap := "—"
+			if i.HeapBytes > 0 {
+				heap = fmt.Sprintf("%.1f", float64(i.HeapBytes)/(1<<20))
+			}
+			p("| %s | %d | %d | %d | %.1f | %.2f | %d | %.1f | %.1f | %s | %s |\n", i.Engine, i.N, i.Threads, i.Queries, i.NsPerQuery/1e3, i.NsPerRow, i.BytesPerRow, i.GBPerSecond, i.ProbeGBPerSecond, pct(i.OfBandwidth), heap)
 		}
 		p("\n")
 	}

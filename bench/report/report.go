@@ -339,6 +339,23 @@ func statusField(r io.Reader, field string) (int64, error) {
 	return 0, fmt.Errorf("%w: %s", ErrNoStatusField, field)
 }
 
+// Read returns the report stored in dir/results.json, for rewriting its
+// Markdown and plots with Write.
+func Read(dir string) (*Report, error) {
+	js, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(js, &r); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", filepath.Join(dir, "results.json"), err)
+	}
+	if r.Kind == "" {
+		return nil, fmt.Errorf("report: %s: no kind: not a results file", filepath.Join(dir, "results.json"))
+	}
+	return &r, nil
+}
+
 // Write writes report.md, results.json and the PNG plots of r into dir,
 // creating dir if needed. It returns the names of the files written.
 func Write(dir string, r *Report) ([]string, error) {

@@ -108,6 +108,19 @@ func TestWriteAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read + Write reproduces the report from results.json alone.
+	again, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir2 := t.TempDir()
+	if _, err := Write(dir2, again); err != nil {
+		t.Fatal(err)
+	}
+	md2, _ := os.ReadFile(filepath.Join(dir2, "report.md"))
+	if string(md2) != string(md) {
+		t.Error("report.md rewritten from results.json differs")
+	}
 	for _, s := range []string{
 		"test-model/v1", "`abc`", r.Machine.CPU, r.Machine.GoVersion,
 		"| east-asian |", "a/1.jpg | no face",
@@ -145,6 +158,21 @@ func TestWriteSpeed(t *testing.T) {
 	for _, s := range []string{"| go-face (baseline) | 640×480 | 1 | 5 | 1 | 30.0 |", "| 1.020 |", "100.0 MiB", "| read | 1 | 1024 MiB | 30.0 |"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("report.md lacks %q", s)
+		}
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Read(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing results.json: %v", err)
+	}
+	for _, bad := range []string{"{", "{}", "[1]"} {
+		if err := os.WriteFile(filepath.Join(dir, "results.json"), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(dir); err == nil {
+			t.Errorf("Read accepted %q", bad)
 		}
 	}
 }
