@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -275,7 +276,13 @@ func speedPlots(dir string, s *Speed) ([]string, error) {
 	p.X.Label.Text = "gallery size N"
 	p.Y.Label.Text = "µs per query"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	var ticks plot.ConstantTicks
+	for _, i := range s.Identify {
+		if !slices.ContainsFunc(ticks, func(t plot.Tick) bool { return t.Value == float64(i.N) }) {
+			ticks = append(ticks, plot.Tick{Value: float64(i.N), Label: count(i.N)})
+		}
+	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = ticks, plot.LogTicks{Prec: -1}
 	p.Add(plotter.NewGrid())
 	byEngine := map[string]plotter.XYs{}
 	var order []string
@@ -302,4 +309,16 @@ func speedPlots(dir string, s *Speed) ([]string, error) {
 		return nil, err
 	}
 	return []string{"identify.png"}, nil
+}
+
+// count prints n as 1k, 10k, 1M, ... when it is a round number of thousands
+// or millions.
+func count(n int) string {
+	switch {
+	case n >= 1e6 && n%1e6 == 0:
+		return fmt.Sprintf("%dM", n/1e6)
+	case n >= 1e3 && n%1e3 == 0:
+		return fmt.Sprintf("%dk", n/1e3)
+	}
+	return fmt.Sprint(n)
 }

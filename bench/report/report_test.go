@@ -232,6 +232,14 @@ func TestHashFile(t *testing.T) {
 	}
 }
 
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{1000: "1k", 1000000: "1M", 2500: "2500", 20000000: "20M", 7: "7"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{"east-asian": "east-asian", "Other People": "other-people", "../x": "x", "age 20–30": "age-20-30"} {
 		if got := Slug(in); got != want {
