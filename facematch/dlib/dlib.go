@@ -18,8 +18,8 @@
 // every other input (PNG, grayscale or CMYK JPEG, decoded frames) is first
 // encoded in memory as a colour JPEG at quality 100, because go-face decodes
 // only 3-channel JPEG. That costs an encode and a decode per image
-// (BenchmarkEncodeJPEG: about a third of go-face's own time for a 640×480
-// frame) and moves descriptors by about 0.03 on average (TestReencodeDrift),
+// (BenchmarkEncodeJPEG: the encode alone adds a fifth to a third of
+// go-face's own time for a 640×480 frame) and moves descriptors by about 0.03 on average (TestReencodeDrift),
 // as much as imperceptible pixel noise does: dlib's descriptors respond that
 // much to any pixel change.
 package dlib
@@ -82,9 +82,9 @@ const Dim = 128
 //
 // Method: it is the largest multiple of 0.001 at which at most
 // ThresholdTargetFAR (1 %) of the 820,641 different-person pairs of
-// go-face's reference descriptors (../shared/testdata/dlib-reference/
-// idols.json: 1,286 descriptors of 134 Korean and Chinese people, computed
-// with dlib's original float model) lie at or under it. That set is the only
+// go-face's reference descriptors lie at or under it
+// (../shared/testdata/dlib-reference/idols.json: 1,286 descriptors of 134
+// Korean and Chinese people, computed with dlib's original float model). That set is the only
 // labelled set here independent of the test photos, and it is the group the
 // model separates worst, so the target false-accept rate holds for it too
 // instead of only for the group the model was mostly trained on.
