@@ -287,7 +287,8 @@ func (e *Extractor) Model() facematch.Model { return e.model }
 func (e *Extractor) Workers() int { return e.n }
 
 // Extract returns every face in the JPEG or PNG image data, left to right,
-// or an empty slice when there is none. Data that is not a JPEG or PNG Go
+// or an empty slice when there is none. A face cut by the frame may have a
+// box reaching past the image's edges. Data that is not a JPEG or PNG Go
 // can parse, or that declares more than Config.MaxPixels pixels, gives an
 // error wrapping facematch.ErrDecode before any pixel is decoded; after
 // Close it returns facematch.ErrClosed.

@@ -204,8 +204,8 @@ func TestExtractInputs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := e.Extract(tt.data)
 			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Extract = %d faces, %v; want error %v", len(got), err, tt.wantErr)
+				if !errors.Is(err, tt.wantErr) || !errors.Is(err, facematch.ErrDecode) {
+					t.Fatalf("Extract = %d faces, %v; want error %v wrapping ErrDecode", len(got), err, tt.wantErr)
 				}
 				if _, err1 := e.ExtractOne(tt.data); !errors.Is(err1, tt.wantErr) {
 					t.Errorf("ExtractOne error %v, want %v", err1, tt.wantErr)
