@@ -210,14 +210,21 @@ type hit struct {
 // topK keeps the k best subjects seen, one entry per subject with its best
 // score, sorted by score. A subject evicted from the list can only come back
 // with a score better than the one it was evicted with, so keeping each
-// subject's best row among the current k is exact.
+// subject's best row among the current k is exact. Equal scores are ordered
+// by subject reference, so the k kept are the same whatever order the rows
+// come in: a serial and a split scan return the same subjects.
 type topK struct {
 	k    int
 	cut  float32 // only scores <= cut can enter
 	hits []hit
 }
 
+func (a hit) before(b hit) bool {
+	return a.score < b.score || (a.score == b.score && a.subj < b.subj)
+}
+
 func (t *topK) offer(subj uint32, s float32) {
+	h := hit{subj, s}
 	for i := range t.hits {
 		if t.hits[i].subj == subj {
 			if s >= t.hits[i].score {
@@ -228,13 +235,21 @@ func (t *topK) offer(subj uint32, s float32) {
 		}
 	}
 	if len(t.hits) == t.k {
-		if s >= t.hits[t.k-1].score {
+		if !h.before(t.hits[t.k-1]) {
 			return
 		}
 		t.hits = t.hits[:t.k-1]
 	}
-	i, _ := slices.BinarySearchFunc(t.hits, s, func(h hit, s float32) int { return cmp.Compare(h.score, s) })
-	t.hits = slices.Insert(t.hits, i, hit{subj, s})
+	i, _ := slices.BinarySearchFunc(t.hits, h, func(a, b hit) int {
+		if a.before(b) {
+			return -1
+		}
+		if b.before(a) {
+			return 1
+		}
+		return 0
+	})
+	t.hits = slices.Insert(t.hits, i, h)
 	if len(t.hits) == t.k {
 		t.cut = min(t.cut, t.hits[t.k-1].score)
 	}
