@@ -293,3 +293,79 @@ func TestLifecycle(t *testing.T) {
 	c.env = append(c.env, "FACEGATE_KEY="+newKey)
 	c.want(0, nil, "list")
 }
+
+// TestDemo runs `facegate demo --json` on a small copy of the shared set
+// (symbolic links: two identities per group, one with a single photo) and
+// checks the table and the per-group summary it reports.
+func TestDemo(t *testing.T) {
+	faces := testenv.Faces(t)
+	models := testenv.Models(t, dlib.ModelFiles...)
+	bin := buildCLI(t)
+	set := t.TempDir()
+	ids := map[string]string{"obama": "other", "kate_siegel": "other", "tzuyu": "east-asian", "elkie": "east-asian"}
+	tsv := "identity\tgroup\n"
+	for _, id := range sortedKeys(ids) {
+		tsv += id + "\t" + ids[id] + "\n"
+		if err := os.Symlink(filepath.Join(faces, id), filepath.Join(set, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(set, "GROUPS.tsv"), []byte(tsv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &cli{t: t, bin: bin, env: []string{"FACEGATE_MODELS=" + models, "FACEGATE_STORE=", "FACEGATE_KEY="}}
+	r := c.want(0, nil, "demo", "--json", "--faces", set)
+	var out struct {
+		Rows []struct {
+			Identity, Group     string
+			Claim               string `json:"claimed_id"`
+			Genuine             bool
+			Distance, Threshold float32
+			Accept, Correct     bool
+			Note                string
+		}
+		Groups []struct {
+			Group    string
+			Enrolled int
+		}
+		Withdrawal struct {
+			ReceiptVerified bool `json:"receipt_verified"`
+			FaceAdmitted    bool `json:"face_admitted"`
+			CardAdmitted    bool `json:"card_admitted"`
+			TemplatesAfter  int  `json:"templates_after"`
+		}
+	}
+	decode(t, r, &out)
+	if len(out.Groups) != 2 || out.Groups[0].Group != "east-asian" || out.Groups[0].Enrolled+out.Groups[1].Enrolled != len(ids) {
+		t.Fatalf("groups: %+v\n%s", out.Groups, r.stderr)
+	}
+	genuine, impostor := 0, 0
+	for _, row := range out.Rows {
+		if row.Note != "" {
+			continue
+		}
+		if row.Accept != (row.Distance <= row.Threshold) || row.Correct != (row.Accept == row.Genuine) {
+			t.Errorf("inconsistent row %+v", row)
+		}
+		if row.Genuine {
+			genuine++
+		} else {
+			impostor++
+			if ids[row.Claim] != row.Group {
+				t.Errorf("impostor claim across groups: %+v", row)
+			}
+		}
+	}
+	// obama has 5 held-out photos and tzuyu 1, each claimed as themselves
+	// and as the one other enrolled identity of their group.
+	if genuine != 6 || impostor != 6 {
+		t.Errorf("%d genuine and %d impostor rows, want 6 and 6", genuine, impostor)
+	}
+	w := out.Withdrawal
+	if !w.ReceiptVerified || w.FaceAdmitted || !w.CardAdmitted || w.TemplatesAfter != 0 {
+		t.Errorf("withdrawal: %+v", w)
+	}
+	if !strings.Contains(r.stderr, "Per-group summary") || !strings.Contains(r.stderr, "random 32-byte key") {
+		t.Errorf("human report missing on stderr:\n%s", r.stderr)
+	}
+}

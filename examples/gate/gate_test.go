@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,6 +176,38 @@ func TestGateLoop(t *testing.T) {
 			{false, "face", "obama", fmt.Sprintf("frame %d", last)}, // the face alone is not enough here
 		})
 	})
+	t.Run("writes-no-file", func(t *testing.T) {
+		// Run from an empty working directory with an empty TMPDIR, and
+		// check that nothing appears in either, in the frame directory or
+		// beside the store (whose own file may change: it holds the log).
+		work, tmp := t.TempDir(), t.TempDir()
+		storeDir := filepath.Dir(strings.TrimPrefix(env[0], "FACEGATE_STORE="))
+		before := listing(t, storeDir, frames, work, tmp)
+		cmd := exec.Command(bin, "--dir", frames, "--liveness", "off")
+		cmd.Env = append(os.Environ(), append(env, "TMPDIR="+tmp)...)
+		cmd.Dir = work
+		cmd.Stdin = strings.NewReader("card 04a1b2c3\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gate: %v\n%s", err, out)
+		}
+		if after := listing(t, storeDir, frames, work, tmp); after != before {
+			t.Fatalf("files changed:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		for _, args := range [][]string{{}, {"--dir", frames, "--camera", "0"}, {"--dir", frames, "--policy", "all"}, {"--dir", frames, "extra"}} {
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), env...)
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Errorf("gate %v: %v, want exit 2", args, err)
+			}
+		}
+		if err := exec.Command(bin, "--help").Run(); err != nil {
+			t.Errorf("gate --help: %v", err)
+		}
+	})
 	t.Run("still-photo-replay", func(t *testing.T) {
 		var still []string
 		for range 10 {
@@ -185,4 +218,25 @@ func TestGateLoop(t *testing.T) {
 			t.Fatalf("a still photo replayed as 10 frames: %+v, want one liveness denial", got)
 		}
 	})
+}
+
+// listing names every file under dirs (the store file itself excepted).
+func listing(t *testing.T, dirs ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, d := range dirs {
+		err := filepath.Walk(d, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if filepath.Base(p) != "gate.db" {
+				fmt.Fprintf(&b, "%s %v %d\n", p, info.Mode(), info.Size())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
 }
