@@ -480,7 +480,8 @@ func (g *Gallery) Remove(id string) error {
 }
 
 // swapRemove overwrites row r with the last row and shrinks the gallery by
-// one row, keeping the moved row's subject chain intact. Write lock held.
+// one row, rewriting the moved row's number in its subject's entry. Write
+// lock held.
 func (g *Gallery) swapRemove(r uint32) {
 	last := uint32(g.n - 1)
 	lc, li := g.chunkOf(last)

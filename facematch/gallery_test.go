@@ -483,7 +483,7 @@ func TestConcurrentUse(t *testing.T) {
 			m := testL2
 			g, _ := NewGallery(m, &GalleryConfig{Precision: prec})
 			rng := rand.New(rand.NewPCG(9, 9))
-			const base = 3000 // crosses chunk growth and, with writers, the parallel threshold is exercised below
+			const base = 3000 // several chunks; the readers also force the split scan below
 			for i := range base {
 				if err := g.Add(fmt.Sprintf("base-%d", i), m.Embedding(randVec(rng, 128, 0.05))); err != nil {
 					t.Fatal(err)
