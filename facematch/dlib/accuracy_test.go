@@ -2,8 +2,10 @@ package dlib_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
@@ -67,9 +69,37 @@ func TestAccuracy(t *testing.T) {
 		photo
 		desc []float32
 	}
+	// Extract concurrently, as many photos at once as the pool has
+	// recognizers; results keep the photos' order.
+	type result struct {
+		faces []facematch.Face
+		err   error
+	}
+	results := make([]result, len(photos))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range e.Workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				data, err := os.ReadFile(photos[i].path)
+				if err == nil {
+					results[i].faces, err = e.Extract(data)
+				}
+				results[i].err = err
+			}
+		}()
+	}
+	for i := range photos {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
 	var embs []embedded
-	for _, p := range photos {
-		faces, err := e.Extract(readFile(t, p.path))
+	for i, p := range photos {
+		faces, err := results[i].faces, results[i].err
 		if err != nil {
 			t.Errorf("%s: %v", p.path, err)
 			continue
@@ -115,7 +145,13 @@ func TestAccuracy(t *testing.T) {
 			}
 		}
 	}
-	for g, r := range groups {
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	for _, g := range names {
+		r := groups[g]
 		t.Logf("group %-10s at threshold %.3f: %v", g, th, r)
 		t.Logf("group %-10s at 0.6 (for comparison): %v", g, at06[g])
 		same, diff := dists[g][0], dists[g][1]
