@@ -139,7 +139,7 @@ type Config struct {
 //     shared photos' means lie in 94-199 and their clipped fractions under
 //     0.10.
 //   - MaxYaw 25°, MaxPitch 15°, MaxRoll 15°: about the 90th percentile of
-//     the shared photos (24°, 11°, 15°); pose cannot be synthesised from a
+//     the shared photos (25°, 11°, 15°); pose cannot be synthesised from a
 //     still photo, so these are distribution limits, not drift limits.
 var Enrollment = Config{
 	MinInterOcular: 32,
