@@ -56,7 +56,9 @@ type Head struct {
 }
 
 // Lift makes a Head from one frame's 68 landmarks, giving each the
-// generic depth of its index scaled by the face's inter-ocular distance.
+// generic depth of its index scaled by the face's inter-ocular distance and
+// taking the landmarks as seen in perspective from Distance, so that
+// Project(Pose{}) returns them.
 func Lift(lm []image.Point) (Head, error) {
 	iod, err := quality.InterOcular(lm)
 	if err != nil {
@@ -76,8 +78,14 @@ func Lift(lm []image.Point) (Head, error) {
 		h.p[i] = [3]float64{float64(q.X) - h.centre[0], float64(q.Y) - h.centre[1], depth[i] * iod}
 		mz += depth[i] * iod / quality.NumLandmarks
 	}
+	// The landmarks are a perspective image from Distance: undo the
+	// projection so that Project at rest gives them back.
+	d := Distance * iod
 	for i := range h.p {
 		h.p[i][2] -= mz
+		f := (d + h.p[i][2]) / d
+		h.p[i][0] *= f
+		h.p[i][1] *= f
 	}
 	return h, nil
 }
