@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -194,7 +195,7 @@ func (a *app) enrollAll(s *site.Site, jobs []enrollJob) []enrollResult {
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range 2 {
+	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for i := range next {
 				data, err := a.readPhoto(jobs[i].Photo)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -137,7 +138,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	}
 	next := make(chan *demoPhoto)
 	var wg sync.WaitGroup
-	for range 2 {
+	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for p := range next {
 				data, err := a.readPhoto(p.path)

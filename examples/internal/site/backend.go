@@ -3,7 +3,6 @@ package site
 import (
 	"errors"
 	"fmt"
-	"image"
 	"strings"
 
 	"github.com/facegate/facegate/examples/internal/exitcode"
@@ -79,7 +78,3 @@ func (b *Backend) Close() error {
 	}
 	return err
 }
-
-var _ interface {
-	ExtractImage(image.Image) ([]facematch.Face, error)
-} = (*Backend)(nil)
