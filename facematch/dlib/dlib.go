@@ -10,7 +10,10 @@
 //
 // go-face serialises the network of one recognizer behind a mutex, so an
 // Extractor holds a pool of recognizers (one per CPU by default) and runs
-// that many extractions at once. Each recognizer loads its own copy of the
+// that many extractions at once. BenchmarkThroughput, on a 640×480 photo on
+// an otherwise idle 2-core machine: 24 faces/s with one recognizer, 45 with
+// the pool of two (1.87×; go-face used directly: 26 faces/s from one caller,
+// 37 from two callers sharing its recognizer). Each recognizer loads its own copy of the
 // three model files (about 94 MB of memory with the 68-point predictor,
 // BenchmarkOpen): size the pool to the device.
 //
