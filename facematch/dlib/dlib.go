@@ -14,7 +14,7 @@
 // an otherwise idle 2-core machine: 24 faces/s with one recognizer, 45 with
 // the pool of two (1.87×; go-face used directly: 26 faces/s from one caller,
 // 37 from two callers sharing its recognizer). Each recognizer loads its own copy of the
-// three model files (about 94 MB of memory with the 68-point predictor,
+// three model files (about 95 MB of memory with the 68-point predictor,
 // BenchmarkOpen): size the pool to the device.
 //
 // Images never touch the file system. JPEG bytes go to go-face unchanged;
@@ -187,8 +187,9 @@ type Extractor struct {
 var _ facematch.Extractor = (*Extractor)(nil)
 
 // Open loads cfg.Workers recognizers concurrently from the model directory
-// dir, which must hold the files of ModelFiles (each recognizer takes
-// seconds to load and holds about 94 MB: BenchmarkOpen). A missing file
+// dir, which must hold the files of ModelFiles (BenchmarkOpen, idle 2-core
+// machine: 0.86 s to load one recognizer, 1.3 s for two at once; each
+// holds about 95 MB). A missing file
 // gives an error naming it (matching fs.ErrNotExist); a file dlib cannot
 // read gives an error wrapping go-face's face.SerializationError.
 func Open(dir string, cfg Config) (*Extractor, error) {
@@ -239,7 +240,7 @@ func Open(dir string, cfg Config) (*Extractor, error) {
 		cnnMax:    cnnMax,
 		pool:      make(chan *face.Recognizer, n),
 	}
-	// Load the recognizers concurrently: each takes seconds, mostly
+	// Load the recognizers concurrently: most of the time goes into
 	// deserializing the 100 MB landmark model.
 	errs := make(chan error, n)
 	for range n {
