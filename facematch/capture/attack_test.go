@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -69,7 +70,12 @@ func printed(frame gocv.Mat, rng *rand.Rand) gocv.Mat {
 	soft.ConvertToWithParams(&flat, gocv.MatTypeCV16SC3, 0.8, 25)
 	noise := gocv.NewMatWithSize(flat.Rows(), flat.Cols(), gocv.MatTypeCV16SC3)
 	defer wipeMat(&noise)
+	// OpenCV's RNG is per OS thread: seed it from rng on this thread so
+	// that the run is reproducible.
+	runtime.LockOSThread()
+	gocv.SetRNGSeed(int(rng.Int32()))
 	gocv.RandN(&noise, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(4, 4, 4, 0))
+	runtime.UnlockOSThread()
 	gocv.Add(flat, noise, &flat)
 	out := gocv.NewMat()
 	flat.ConvertTo(&out, gocv.MatTypeCV8UC3)

@@ -290,8 +290,9 @@ type Motion struct {
 // frames — a repeated frame, a photo under small affine jitter, a
 // printed-photo simulation — each run through dlib's landmark detector). A
 // first run of 117 sequences scored at most 0.0084 IOD; 0.010 adds about
-// 20 %. The larger run reported in docs/capture.md (266 sequences) then
-// found two at 0.010 and 0.011: an APCER of 0.75 % for this check alone.
+// 20 %. The larger runs reported in docs/capture.md (266 sequences) then
+// found one or two at 0.010-0.011: an APCER of about 0.4-0.8 % for this
+// check alone.
 // On synthetic bona fide sequences it passes a person who turns their head
 // by about 8° (a head-turn challenge) but rejects most who hold still or
 // sway by 3° or less; docs/capture.md has the table and says what has not
