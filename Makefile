@@ -7,7 +7,7 @@ GO ?= go
 FUZZTIME ?= 20s
 FUZZPKGS ?= ./...
 
-.PHONY: setup deps models faceapi test demo bench fuzz
+.PHONY: setup deps models faceapi test purego demo bench fuzz
 
 # setup: Debian packages, the model directory ($$FACEGATE_MODELS, default
 # ./models) and the npm packages of the conversion test. Idempotent: when all
@@ -25,15 +25,28 @@ faceapi: deps
 
 # test: every test of the module under the race detector. Missing models or
 # photos fail tests instead of skipping them (FACEGATE_REQUIRE_MODELS=1).
-test: setup
+test: setup purego
 	FACEGATE_REQUIRE_MODELS=1 $(GO) test -race -count=1 -timeout 60m ./...
+
+# PURE lists the packages that must build without cgo, for any GOARCH: all of
+# the library but the three backends that wrap dlib and OpenCV.
+PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
+	./crypto ./store ./gate/... ./bench/metrics ./tools/tfjs2onnx
+
+# purego: the pure packages cross-compile (arm64 gate boards) and the matching
+# engine passes its tests on the portable kernels alone.
+purego:
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) vet $(PURE)
+	CGO_ENABLED=0 $(GO) test -count=1 -tags purego -short ./facematch
 
 demo: setup
 	$(GO) run ./examples/facegate demo
 
-# bench: the benchmark report (the lead wires its flags).
+# bench: the benchmark reports (Markdown, PNG plots, JSON) into out/.
 bench: setup
-	$(GO) run ./bench
+	$(GO) run ./bench accuracy --set ../shared/testdata/faces --groups ../shared/testdata/faces/GROUPS.tsv --out out/bench-accuracy
+	$(GO) run ./bench accuracy --descriptors ../shared/testdata/dlib-reference/idols.json --label east-asian --out out/bench-reference
+	$(GO) run ./bench speed --out out/bench-speed
 
 # fuzz: a short run of every Fuzz target (FUZZTIME each, default 20s); go
 # test -fuzz takes one target at a time, so scripts/fuzz.sh loops over them.
