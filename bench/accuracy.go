@@ -18,6 +18,7 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/idols"
 )
 
 // farTargets are the false accept rates the report gives the TAR at.
@@ -120,25 +121,20 @@ func finish(out string, r *report.Report) error {
 // accuracyOfDescriptors is the accuracy command on a precomputed descriptor
 // set: no extraction, dlib's model and threshold.
 func accuracyOfDescriptors(path, label string, groupOf map[string]string, seed uint64, maxImp int, out, groupsFile string) error {
-	f, err := os.Open(path)
+	ds, err := idols.ReadFile(path)
 	if err != nil {
 		return err
-	}
-	ds, err := readDescriptors(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	h, err := report.HashFile(path)
 	if err != nil {
 		return err
 	}
-	m := facematch.Model{ID: "dlib-resnet-v1/reference-descriptors", Dim: len(ds.desc[0]), Metric: facematch.Euclidean, Threshold: dlib.Threshold}
-	photos := make([]photo, len(ds.desc))
-	res := make([]extracted, len(ds.desc))
-	for i := range ds.desc {
-		photos[i] = photo{path: fmt.Sprintf("face %d", i), identity: ds.identity[i]}
-		res[i] = extracted{desc: ds.desc[i]}
+	m := facematch.Model{ID: "dlib-resnet-v1/reference-descriptors", Dim: ds.Dim(), Metric: facematch.Euclidean, Threshold: dlib.Threshold}
+	photos := make([]photo, len(ds.Faces))
+	res := make([]extracted, len(ds.Faces))
+	for i, f := range ds.Faces {
+		photos[i] = photo{path: fmt.Sprintf("face %d", i), identity: f.Identity}
+		res[i] = extracted{desc: f.Descriptor}
 	}
 	acc := &report.Accuracy{Set: path, GroupsFile: groupsFile, Photos: len(photos), Seed: seed, MaxImpostors: maxImp}
 	notes, err := evaluate(acc, photos, res, groupOf, m, label)
@@ -148,7 +144,7 @@ func accuracyOfDescriptors(path, label string, groupOf map[string]string, seed u
 	info := modelInfo(m)
 	info.Source = fmt.Sprintf("precomputed descriptors read from %s (%d faces, %d identities listed), not computed by this run. "+
 		"For go-face's testdata/dlib-reference/idols.json these are go-face's reference descriptors of Korean and Chinese people, "+
-		"computed with dlib's original float ResNet weights (FaceGate's converted uint8 weights move descriptors by about 0.04).", path, len(ds.desc), ds.names)
+		"computed with dlib's original float ResNet weights (FaceGate's converted uint8 weights move descriptors by about 0.04).", path, len(ds.Faces), ds.Listed)
 	info.ThresholdPolicy = fmt.Sprintf("the default threshold %.3f is facematch/dlib.Threshold, derived from idols.json itself "+
 		"(largest distance with at most 1 %% of its different-person pairs accepted): on that file the FAR at the default threshold is in-sample.", m.Threshold)
 	info.Files = []report.File{h}

@@ -1,60 +1,20 @@
 package facematch_test
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
-	"github.com/facegate/facegate/internal/testenv"
+	"github.com/facegate/facegate/internal/idols"
+	"github.com/facegate/facegate/internal/idols/idolstest"
 )
 
-// idolFace is one reference descriptor of go-face's idol set.
-type idolFace struct {
-	ID         string
-	Descriptor []float32
-}
-
 // loadIdols reads ../shared/testdata/dlib-reference/idols.json: dlib
-// descriptors (base64 little-endian float32 × 128) of Korean and Chinese
-// people, all in the east-asian group.
-func loadIdols(t testing.TB) []idolFace {
+// descriptors (128 values each) of Korean and Chinese people, all in the
+// east-asian group.
+func loadIdols(t testing.TB) []idols.Face {
 	t.Helper()
-	path := filepath.Join(testenv.SharedDir(), "testdata", "dlib-reference", "idols.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if testenv.Required() {
-			t.Fatalf("missing the shared reference descriptors: %v", err)
-		}
-		t.Skipf("skipped: missing the shared reference descriptors (../shared beside the checkout): %v", err)
-	}
-	var doc struct {
-		Faces []struct {
-			Descriptor string `json:"descriptor"`
-			IdolID     string `json:"idol_id"`
-		} `json:"faces"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	faces := make([]idolFace, len(doc.Faces))
-	for i, f := range doc.Faces {
-		raw, err := base64.StdEncoding.DecodeString(f.Descriptor)
-		if err != nil || len(raw) != 128*4 {
-			t.Fatalf("%s: face %d: descriptor of %d bytes (%v)", path, i, len(raw), err)
-		}
-		v := make([]float32, 128)
-		for j := range v {
-			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
-		}
-		faces[i] = idolFace{ID: f.IdolID, Descriptor: v}
-	}
-	return faces
+	return idolstest.Load(t, 128).Faces
 }
 
 // TestCalibrateIdols calibrates dlib's Euclidean threshold on every pair of
@@ -67,7 +27,7 @@ func TestCalibrateIdols(t *testing.T) {
 	for i := range faces {
 		for j := i + 1; j < len(faces); j++ {
 			d := facematch.EuclideanDistance(faces[i].Descriptor, faces[j].Descriptor)
-			if faces[i].ID == faces[j].ID {
+			if faces[i].Identity == faces[j].Identity {
 				genuine = append(genuine, d)
 			} else {
 				impostor = append(impostor, d)
@@ -135,7 +95,7 @@ func TestInt8AgreementIdols(t *testing.T) {
 		var ia, ib int
 		fmt.Sscanf(a.ID, "face-%d", &ia)
 		fmt.Sscanf(b.ID, "face-%d", &ib)
-		if faces[ia].ID == faces[ib].ID {
+		if faces[ia].Identity == faces[ib].Identity {
 			sameIdol++
 		}
 	}

@@ -1,51 +1,21 @@
 package dlib_test
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/facegate/facegate/facematch/dlib"
-	"github.com/facegate/facegate/internal/testenv"
+	"github.com/facegate/facegate/internal/idols/idolstest"
 )
 
 // idolDescriptors reads go-face's reference descriptors (original dlib
 // model) from ../shared/testdata/dlib-reference/idols.json.
 func idolDescriptors(t testing.TB) (descs [][]float32, ids []string) {
 	t.Helper()
-	path := filepath.Join(testenv.SharedDir(), "testdata", "dlib-reference", "idols.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if testenv.Required() {
-			t.Fatalf("missing the shared reference descriptors: %v", err)
-		}
-		t.Skipf("skipped: missing the shared reference descriptors: %v", err)
-	}
-	var file struct {
-		Faces []struct {
-			Descriptor string `json:"descriptor"`
-			IdolID     string `json:"idol_id"`
-		} `json:"faces"`
-	}
-	if err := json.Unmarshal(data, &file); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	for i, f := range file.Faces {
-		raw, err := base64.StdEncoding.DecodeString(f.Descriptor)
-		if err != nil || len(raw) != 4*dlib.Dim {
-			t.Fatalf("%s: face %d: descriptor of %d bytes (%v), want %d", path, i, len(raw), err, 4*dlib.Dim)
-		}
-		d := make([]float32, dlib.Dim)
-		for j := range d {
-			d[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
-		}
-		descs = append(descs, d)
-		ids = append(ids, f.IdolID)
+	for _, f := range idolstest.Load(t, dlib.Dim).Faces {
+		descs = append(descs, f.Descriptor)
+		ids = append(ids, f.Identity)
 	}
 	return descs, ids
 }
