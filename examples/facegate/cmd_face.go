@@ -257,6 +257,22 @@ func (a *app) probe(s *site.Site, path string) ([]float32, error) {
 	return p.Face.Descriptor, nil
 }
 
+// openProbe opens the store with its face backend and extracts the face of
+// the photo at path, as verify and identify need. The caller closes the site
+// and clears the descriptor.
+func (a *app) openProbe(path string) (*site.Site, []float32, error) {
+	s, err := a.open(site.Config{Faces: true, Workers: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := a.probe(s, path)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, d, nil
+}
+
 func (a *app) cmdVerify(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "the subject the photo claims to be")
 	if err := parse(fs, args, 1, 1); err != nil {
@@ -268,15 +284,11 @@ func (a *app) cmdVerify(fs *flag.FlagSet, args []string) error {
 	if err := gate.CheckSubject(*id); err != nil {
 		return err
 	}
-	s, err := a.open(site.Config{Faces: true, Workers: 1})
+	s, d, err := a.openProbe(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := a.probe(s, fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	defer clear(d)
 	dist, ok, err := s.Verify(*id, d)
 	if errors.Is(err, gate.ErrNoFace) || errors.Is(err, gate.ErrNoConsent) || errors.Is(err, gate.ErrConsentExpired) {
@@ -308,15 +320,11 @@ func (a *app) cmdIdentify(fs *flag.FlagSet, args []string) error {
 	if *k < 1 {
 		return fmt.Errorf("%w: --k must be at least 1", exitcode.ErrUsage)
 	}
-	s, err := a.open(site.Config{Faces: true, Workers: 1})
+	s, d, err := a.openProbe(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := a.probe(s, fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	defer clear(d)
 	ms, err := s.Identify(d, *k)
 	if err != nil {

@@ -40,10 +40,7 @@ func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
 func (a *app) cmdRekey(fs *flag.FlagSet, args []string) error {
 	transform := fs.Bool("transform", false, "renew the revocable template transform instead (templates copied out before become useless)")
 	newKeyFile := fs.String("new-key-file", "", "file holding the new store key (else FACEGATE_NEW_KEY, FACEGATE_NEW_PASSPHRASE or a prompt)")
-	if err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args, nil)
 	if err != nil {
 		return err
 	}

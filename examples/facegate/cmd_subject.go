@@ -38,15 +38,41 @@ func needID(id string) error {
 	return nil
 }
 
-func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
+// subcommand returns the action word that must lead the arguments of
+// command cmd (one of actions, listed for the usage error): flag.ErrHelp
+// after printing the usage for -h or --help, a usage error when the first
+// argument is missing or is a flag.
+func subcommand(fs *flag.FlagSet, args []string, cmd, actions string) (string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fs.Usage()
-			return flag.ErrHelp
+			return "", flag.ErrHelp
 		}
-		return fmt.Errorf("%w: consent needs an action: record, show or withdraw", exitcode.ErrUsage)
+		return "", fmt.Errorf("%w: %s needs an action: %s", exitcode.ErrUsage, cmd, actions)
 	}
-	action := args[0]
+	return args[0], nil
+}
+
+// parseOpen parses the flags of a command that takes no other arguments,
+// checks that --id was given when id is not nil, and opens the store
+// without the face backend. The caller closes the site.
+func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
+	if err := parse(fs, args, 0, 0); err != nil {
+		return nil, err
+	}
+	if id != nil {
+		if err := needID(*id); err != nil {
+			return nil, err
+		}
+	}
+	return a.open(site.Config{})
+}
+
+func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
+	action, err := subcommand(fs, args, "consent", "record, show or withdraw")
+	if err != nil {
+		return err
+	}
 	id := fs.String("id", "", "subject ID")
 	purpose := fs.String("purpose", "entry", "entry, face, or entry,face (record); entry or face (withdraw)")
 	how := fs.String("how", "", "how consent was given, e.g. \"signed form #1182\" (record)")
@@ -54,13 +80,7 @@ func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
 	guardian := fs.String("guardian", "", "the guardian consenting for a subject under 14 (record)")
 	expires := fs.String("expires", "", "expiry date YYYY-MM-DD (record; default none)")
 	fs.Init("facegate consent "+action, flag.ContinueOnError)
-	if err := parse(fs, args[1:], 0, 0); err != nil {
-		return err
-	}
-	if err := needID(*id); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args[1:], id)
 	if err != nil {
 		return err
 	}
@@ -155,26 +175,16 @@ func (a *app) printReceipt(s *site.Site, r gate.Receipt) {
 }
 
 func (a *app) cmdCredential(fs *flag.FlagSet, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fs.Usage()
-			return flag.ErrHelp
-		}
-		return fmt.Errorf("%w: credential needs an action: card, pin, qr or remove", exitcode.ErrUsage)
+	action, err := subcommand(fs, args, "credential", "card, pin, qr or remove")
+	if err != nil {
+		return err
 	}
-	action := args[0]
 	id := fs.String("id", "", "subject ID")
 	uid := fs.String("uid", "", "card UID as hex digits (card)")
 	card := fs.Bool("card", false, "remove the card (remove)")
 	pin := fs.Bool("pin", false, "remove the PIN (remove)")
 	fs.Init("facegate credential "+action, flag.ContinueOnError)
-	if err := parse(fs, args[1:], 0, 0); err != nil {
-		return err
-	}
-	if err := needID(*id); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args[1:], id)
 	if err != nil {
 		return err
 	}
@@ -238,13 +248,7 @@ func cardUID(s string) ([]byte, error) {
 
 func (a *app) cmdDelete(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "subject ID")
-	if err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	if err := needID(*id); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args, id)
 	if err != nil {
 		return err
 	}
@@ -267,10 +271,7 @@ type listEntry struct {
 }
 
 func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
-	if err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args, nil)
 	if err != nil {
 		return err
 	}
@@ -308,13 +309,7 @@ func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "subject ID")
-	if err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	if err := needID(*id); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args, id)
 	if err != nil {
 		return err
 	}
@@ -329,10 +324,7 @@ func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdAudit(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "only the events still linkable to this subject")
-	if err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	s, err := a.open(site.Config{})
+	s, err := a.parseOpen(fs, args, nil)
 	if err != nil {
 		return err
 	}
