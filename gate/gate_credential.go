@@ -20,10 +20,7 @@ func (g *Gate) SetCard(subject string, uid []byte) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.exists(subject); err != nil {
-		return err
-	}
-	if err := g.consentValid(subject, PurposeEntry); err != nil {
+	if err := g.mayAdd(subject); err != nil {
 		return err
 	}
 	name := hex.EncodeToString(m)
@@ -79,11 +76,19 @@ func (g *Gate) keepsAlternative(subject string, left Factors) error {
 	return nil
 }
 
-// RemoveCard deletes subject's card. It fails with ErrNoAlternative if the
-// card is part of the face-free way in of a subject with a face enrolled.
-func (g *Gate) RemoveCard(subject string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// mayAdd checks that subject exists and holds a valid consent to entry,
+// which a new card, PIN or QR code needs. g.mu must be held.
+func (g *Gate) mayAdd(subject string) error {
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	return g.consentValid(subject, PurposeEntry)
+}
+
+// mayRemove checks that subject exists and keeps a face-free way in without
+// the credentials f (ErrNoAlternative if they have a face enrolled and would
+// not). g.mu must be held.
+func (g *Gate) mayRemove(subject string, f Factors) error {
 	if err := g.exists(subject); err != nil {
 		return err
 	}
@@ -91,7 +96,15 @@ func (g *Gate) RemoveCard(subject string) error {
 	if err != nil {
 		return err
 	}
-	if err := g.keepsAlternative(subject, held&^Card); err != nil {
+	return g.keepsAlternative(subject, held&^f)
+}
+
+// RemoveCard deletes subject's card. It fails with ErrNoAlternative if the
+// card is part of the face-free way in of a subject with a face enrolled.
+func (g *Gate) RemoveCard(subject string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.mayRemove(subject, Card); err != nil {
 		return err
 	}
 	return g.removeCard(subject)
@@ -106,10 +119,7 @@ func (g *Gate) SetPIN(subject, pin string) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.exists(subject); err != nil {
-		return err
-	}
-	if err := g.consentValid(subject, PurposeEntry); err != nil {
+	if err := g.mayAdd(subject); err != nil {
 		return err
 	}
 	return g.putPIN(subject, r)
@@ -128,14 +138,7 @@ func (g *Gate) putPIN(subject string, r pinRecord) error {
 func (g *Gate) RemovePIN(subject string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.exists(subject); err != nil {
-		return err
-	}
-	held, err := g.held(subject)
-	if err != nil {
-		return err
-	}
-	if err := g.keepsAlternative(subject, held&^PIN); err != nil {
+	if err := g.mayRemove(subject, PIN); err != nil {
 		return err
 	}
 	return g.cfg.Records.DeleteRecord(subject, records.ClassCredential, pinName)
@@ -232,10 +235,7 @@ func (g *Gate) checkPIN(subject, pin string) error {
 func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.exists(subject); err != nil {
-		return "", time.Time{}, err
-	}
-	if err := g.consentValid(subject, PurposeEntry); err != nil {
+	if err := g.mayAdd(subject); err != nil {
 		return "", time.Time{}, err
 	}
 	q := QRCode{Handle: qrHandleOf(g.cfg.Keys.QR, subject), Expires: g.now().Add(g.cfg.QRLifetime).Truncate(time.Second)}
