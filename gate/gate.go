@@ -161,17 +161,26 @@ func (g *Gate) loadGallery() error {
 		return err
 	}
 	for _, s := range subjects {
-		if g.consentValid(s, PurposeFace) != nil {
-			continue
-		}
-		tmpls, err := g.templates(s)
-		if err != nil {
+		if err := g.loadFaces(s, "load"); err != nil {
 			return err
 		}
-		for _, t := range tmpls {
-			if err := g.cfg.Faces.Add(s, g.embedding(t.Vector)); err != nil {
-				return fmt.Errorf("gate: load %s into the gallery: %w", s, err)
-			}
+	}
+	return nil
+}
+
+// loadFaces adds subject's stored templates to the gallery if their face
+// consent is valid; verb names the operation in the error of a failed add.
+func (g *Gate) loadFaces(subject, verb string) error {
+	if g.consentValid(subject, PurposeFace) != nil {
+		return nil
+	}
+	tmpls, err := g.templates(subject)
+	if err != nil {
+		return err
+	}
+	for _, t := range tmpls {
+		if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+			return fmt.Errorf("gate: %s %s into the gallery: %w", verb, subject, err)
 		}
 	}
 	return nil
@@ -508,17 +517,8 @@ func (g *Gate) ReloadFaces() error {
 		if err := g.removeFaces(s); err != nil {
 			return err
 		}
-		if g.consentValid(s, PurposeFace) != nil {
-			continue
-		}
-		tmpls, err := g.templates(s)
-		if err != nil {
+		if err := g.loadFaces(s, "reload"); err != nil {
 			return err
-		}
-		for _, t := range tmpls {
-			if err := g.cfg.Faces.Add(s, g.embedding(t.Vector)); err != nil {
-				return fmt.Errorf("gate: reload %s into the gallery: %w", s, err)
-			}
 		}
 	}
 	return nil
