@@ -81,14 +81,7 @@ func TestAccuracyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(js, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readResults(t, out)
 	a := r.Accuracy
 	wantSkip := []report.Skip{
 		{Path: "b/2.jpg", Reason: "no face"},
@@ -215,11 +208,7 @@ func TestAccuracyThousandsOfPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, _ := os.ReadFile(filepath.Join(out, "results.json"))
-	var r report.Report
-	if err := json.Unmarshal(js, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readResults(t, out)
 	// 3000 faces: 4,498,500 pairs, 6000 genuine; each group 1000 faces.
 	all := r.Accuracy.Lines[0]
 	if all.Genuine.N != 6000 || all.ImpostorTotal != 4498500-6000 || !all.Sampled || all.Impostor.N != 300000 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -123,14 +122,7 @@ func TestSpeedCommandSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(js, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readResults(t, out)
 	// Two sizes × (plain loop, float32 gallery, int8 gallery).
 	if len(r.Speed.Identify) != 6 || r.Speed.Memory.VmHWMBytes <= 0 || len(r.Speed.Bandwidth) == 0 {
 		t.Fatalf("speed results %+v", r.Speed)
@@ -167,14 +159,7 @@ func TestSpeedLatencyDlib(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(js, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readResults(t, out)
 	// Per frame size: go-face, 1 worker, pool; each call found the one face.
 	if len(r.Speed.Latency) != 3*len(frameSizes) {
 		t.Fatalf("latency rows %+v", r.Speed.Latency)
