@@ -25,19 +25,6 @@ var testModel = facematch.Model{ID: "test-model-128", Dim: 128, Metric: facematc
 // each hash, so this changes nothing else.
 var fastPIN = PINParams{Time: 1, Memory: 64, Threads: 1}
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var t0 = time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 
 type env struct {
@@ -45,7 +32,7 @@ type env struct {
 	st    records.Store
 	mem   *recordstest.Store // nil on the real store
 	faces *facematch.Gallery
-	clock *clock
+	clock *recordstest.Clock
 	keys  Keys
 	log   *accesslog.Log
 }
@@ -67,7 +54,7 @@ func testKeys(t testing.TB) Keys {
 // newEnv builds a gate on st (nil: a fresh in-memory store).
 func newEnv(t testing.TB, st records.Store, opts ...option) *env {
 	t.Helper()
-	e := &env{st: st, clock: &clock{t: t0}, keys: testKeys(t)}
+	e := &env{st: st, clock: recordstest.NewClock(t0), keys: testKeys(t)}
 	if st == nil {
 		e.mem = recordstest.New()
 		e.st = e.mem

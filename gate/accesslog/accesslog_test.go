@@ -11,24 +11,11 @@ import (
 	"github.com/facegate/facegate/gate/records/recordstest"
 )
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var t0 = time.Date(2026, 11, 1, 8, 30, 42, 123, time.UTC)
 
-func newLog(t *testing.T, opt Options) (*Log, *recordstest.Store, *clock) {
+func newLog(t *testing.T, opt Options) (*Log, *recordstest.Store, *recordstest.Clock) {
 	t.Helper()
-	c := &clock{t: t0}
+	c := recordstest.NewClock(t0)
 	opt.Clock = c.Now
 	st := recordstest.New()
 	l, err := New(st, opt)
@@ -160,14 +147,14 @@ func TestAccessLogPurgesAfterHardLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			start, _ := dayStart(dayOf(first))
-			c.t = start.Add(tt.limit - time.Minute)
+			c.Set(start.Add(tt.limit - time.Minute))
 			if _, err := l.Expire(); err != nil {
 				t.Fatal(err)
 			}
 			if ev, _ := l.Events(first); len(ev) != 1 {
 				t.Fatalf("a minute before the hard limit: %d events, want 1", len(ev))
 			}
-			c.t = start.Add(tt.limit)
+			c.Set(start.Add(tt.limit))
 			rep, err := l.Expire()
 			if err != nil {
 				t.Fatal(err)

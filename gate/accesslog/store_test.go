@@ -8,6 +8,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/internal/rawstore"
+	"github.com/facegate/facegate/gate/records/recordstest"
 	"github.com/facegate/facegate/store"
 )
 
@@ -24,7 +25,7 @@ func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c := &clock{t: t0}
+	c := recordstest.NewClock(t0)
 	l, err := New(st, Options{Clock: c.Now, Retention: 3 * Period, HardLimit: 10 * Period})
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
 	}
 	before := rawstore.Values(t, st.Path())
 
-	c.t = dayStartMust(t, t0).Add(3 * Period)
+	c.Set(dayStartMust(t, t0).Add(3 * Period))
 	if _, err := l.Expire(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
 		t.Fatalf("events kept until the hard limit: %d, %v", len(ev), err)
 	}
 
-	c.t = dayStartMust(t, t0).Add(10 * Period)
+	c.Set(dayStartMust(t, t0).Add(10 * Period))
 	if _, err := l.Expire(); err != nil {
 		t.Fatal(err)
 	}
