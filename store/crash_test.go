@@ -20,6 +20,7 @@ import (
 const (
 	crashEnvPath  = "FACEGATE_CRASH_STORE"
 	crashEnvStart = "FACEGATE_CRASH_START"
+	crashEnvSeed  = "FACEGATE_CRASH_SEED"
 )
 
 var crashKey = bytes.Repeat([]byte{0x3c}, 32)
@@ -92,6 +93,12 @@ func TestHelperProcess(t *testing.T) {
 // points, 50 times, and after each kill reopens the store and checks that
 // every acknowledged write is present and readable, every acknowledged
 // deletion holds, and the file is consistent.
+//
+// The kill schedule (writes to wait for, extra delay) comes from a seed that
+// is logged; set FACEGATE_CRASH_SEED to that value to replay the same
+// schedule. The replay is as close as the scheduler allows: the same seed
+// asks for the same kills, but where inside a write a kill lands still
+// depends on timing.
 func TestCrashSafety(t *testing.T) {
 	rounds := 50
 	if v, err := strconv.Atoi(os.Getenv("FACEGATE_CRASH_ROUNDS")); err == nil && v > 0 {
@@ -104,7 +111,16 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(crashEnvSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: not an unsigned decimal integer: %v", crashEnvSeed, v, err)
+		}
+		seed = n
+	}
+	t.Logf("kill schedule seed %d (replay with %s=%d)", seed, crashEnvSeed, seed)
+	r := rand.New(rand.NewPCG(seed, 1))
 	added, deleted := map[int]bool{}, map[int]bool{}
 	next := 0
 	totalAcks, inFlightCommitted := 0, 0
