@@ -60,14 +60,21 @@ func largest(faces []facematch.Face) facematch.Face {
 //
 // The goal of issue 2, for the "other" group: the model accepts at least 95 %
 // of same-person pairs while accepting at most 1 % of different-person pairs.
-// It is checked as TAR at FAR ≤ 1 % on the group's own ROC (the standard
-// operating-point figure, facematch.Calibrate), because no single threshold
-// serves both groups: the default Threshold is derived for FAR ≤ 1 % on
-// East-Asian faces (see Threshold), and at it the "other" group keeps its
-// FAR ≤ 1 % (asserted) but accepts only about a third of genuine pairs
-// (logged, and stated in the README). Every rate of the East-Asian group and
-// of cross-group impostors is logged, not asserted: dlib's model is known to
-// be weak there, and the test reports it rather than hiding it.
+// No single threshold serves both groups: the default Threshold is derived
+// for FAR ≤ 1 % on East-Asian faces (see Threshold), and at it the "other"
+// group keeps its FAR ≤ 1 % (asserted) but accepts only about a third of
+// genuine pairs (logged, and stated in the README). So the goal is checked
+// for a threshold calibrated on the group, and, so that the threshold is
+// never scored on the pairs it was fitted to, by leave-one-identity-out
+// cross-validation (see leaveOneIdentityOut): for each identity, the
+// threshold is calibrated (facematch.Calibrate, target FAR 1 %) on the
+// group's pairs that do not involve it and decides that identity's pairs;
+// the pooled decisions must reach TAR ≥ 95 % and FAR ≤ 1 % for "other"
+// (asserted) and are logged for "east-asian". The in-sample operating point
+// of each group's whole ROC is logged beside it for comparison. Every rate of
+// the East-Asian group and of cross-group impostors is logged, not asserted:
+// dlib's model is known to be weak there, and the test reports it rather
+// than hiding it.
 func TestAccuracy(t *testing.T) {
 	e := shared(t)
 	photos := labelledPhotos(t)
@@ -126,6 +133,7 @@ func TestAccuracy(t *testing.T) {
 	dists := map[string]*[2][]float64{} // group -> same, different distances
 	cross := &pairRates{}
 	at06 := map[string]*pairRates{}
+	pairs := map[string][]pair{} // group -> its within-group pairs
 	for i := range embs {
 		for j := i + 1; j < len(embs); j++ {
 			a, b := embs[i], embs[j]
@@ -139,6 +147,7 @@ func TestAccuracy(t *testing.T) {
 				groups[a.group], at06[a.group] = &pairRates{}, &pairRates{}
 			}
 			groups[a.group].add(sameID, d, th)
+			pairs[a.group] = append(pairs[a.group], pair{a.identity, b.identity, d})
 			if dists[a.group] == nil {
 				dists[a.group] = &[2][]float64{}
 			}
@@ -191,9 +200,22 @@ func TestAccuracy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("group %q: %v", g, err)
 		}
-		t.Logf("group %-10s operating point for FAR <= 1 %%: %v", g, c)
-		if g == "other" && c.TAR < 0.95 {
-			t.Errorf(`group "other": TAR at FAR <= 1 %% is %.1f %% (threshold %.3f), goal >= 95 %%`, 100*c.TAR, c.Threshold)
+		t.Logf("group %-10s in-sample operating point for FAR <= 1 %% (fitted on the pairs it scores, for comparison): %v", g, c)
+		loo, err := leaveOneIdentityOut(pairs[g], 0.01)
+		if err != nil {
+			t.Fatalf("group %q: leave-one-identity-out: %v", g, err)
+		}
+		t.Logf("group %-10s leave-one-identity-out, FAR target 1 %%, thresholds %.3f..%.3f over %d folds: %v", g, loo.minThreshold, loo.maxThreshold, loo.folds, &loo.pairRates)
+		for _, fa := range loo.falseAccepts {
+			t.Logf("group %-10s leave-one-identity-out accepted different-person pair %s", g, fa)
+		}
+		if g == "other" {
+			if loo.tar() < 0.95 {
+				t.Errorf(`group "other": leave-one-identity-out TAR is %.1f %% (%d/%d same-person pairs accepted), goal >= 95 %%`, 100*loo.tar(), loo.sameAccepted, loo.same)
+			}
+			if loo.far() > 0.01 {
+				t.Errorf(`group "other": leave-one-identity-out FAR is %.2f %% (%d/%d different-person pairs accepted), goal <= 1 %%`, 100*loo.far(), loo.diffAccepted, loo.diff)
+			}
 		}
 	}
 	if groups["east-asian"] == nil {
@@ -207,4 +229,80 @@ func float32s(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
+}
+
+// pair is the distance between photos of identities a and b (a == b for a
+// same-person pair).
+type pair struct {
+	a, b string
+	d    float64
+}
+
+// looResult is the pooled outcome of leaveOneIdentityOut.
+type looResult struct {
+	pairRates
+	folds                      int
+	minThreshold, maxThreshold float64
+	// falseAccepts describes each accepted different-person pair.
+	falseAccepts []string
+}
+
+// leaveOneIdentityOut cross-validates facematch.Calibrate over identities.
+// For each identity i (in sorted order) the threshold is calibrated for
+// targetFAR on the pairs that involve neither photo of i, then decides the
+// pairs assigned to i. Each pair is decided exactly once: a same-person pair
+// of i in i's fold, and a different-person pair of identities a < b in a's
+// fold (the lower-sorted identity), whose calibration set excludes every
+// pair of a and therefore that pair too. The decisions of all folds are
+// pooled.
+func leaveOneIdentityOut(pairs []pair, targetFAR float64) (looResult, error) {
+	ids := map[string]bool{}
+	for _, p := range pairs {
+		ids[p.a], ids[p.b] = true, true
+	}
+	names := make([]string, 0, len(ids))
+	for id := range ids {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	var r looResult
+	for _, id := range names {
+		var genuine, impostor []float32
+		var held []pair
+		for _, p := range pairs {
+			switch {
+			case p.a != id && p.b != id:
+				if p.a == p.b {
+					genuine = append(genuine, float32(p.d))
+				} else {
+					impostor = append(impostor, float32(p.d))
+				}
+			case min(p.a, p.b) == id:
+				held = append(held, p)
+			}
+		}
+		if len(held) == 0 {
+			continue
+		}
+		c, err := facematch.Calibrate(genuine, impostor, targetFAR)
+		if err != nil {
+			return looResult{}, fmt.Errorf("fold %s: %w", id, err)
+		}
+		th := float64(c.Threshold)
+		if r.folds == 0 || th < r.minThreshold {
+			r.minThreshold = th
+		}
+		r.maxThreshold = max(r.maxThreshold, th)
+		r.folds++
+		for _, p := range held {
+			r.add(p.a == p.b, p.d, th)
+			if p.a != p.b && p.d <= th {
+				r.falseAccepts = append(r.falseAccepts, fmt.Sprintf("%s vs %s at %.3f (fold %s threshold %.3f)", p.a, p.b, p.d, id, th))
+			}
+		}
+	}
+	if r.same == 0 || r.diff == 0 {
+		return looResult{}, fmt.Errorf("%d same-person and %d different-person pairs decided, need both", r.same, r.diff)
+	}
+	return r, nil
 }
