@@ -61,7 +61,7 @@ func (l *loop) frames(src capture.Source, stop <-chan struct{}) <-chan frameResu
 				r = frameResult{fatal: err}
 			default:
 				r = frameResult{index: f.Index, time: f.Time}
-				r.probe, r.err = l.site.Backend.FrameProbe(f.Mat, quality.Verification)
+				r.probe, r.err = l.site.Backend.FrameProbe(f, quality.Verification)
 				f.Close()
 			}
 			select {

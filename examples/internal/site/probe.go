@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gocv.io/x/gocv"
-
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/quality"
@@ -35,21 +33,18 @@ func (b *Backend) PhotoProbe(data []byte, q quality.Config) (Probe, error) {
 	if err != nil {
 		return Probe{}, err
 	}
-	mat, err := gocv.IMDecode(data, gocv.IMReadColor)
-	if err != nil || mat.Empty() {
-		if err == nil {
-			mat.Close()
-		}
-		return Probe{}, fmt.Errorf("%w: OpenCV cannot decode the photo", facematch.ErrDecode)
+	frame, err := capture.Decode(data)
+	if err != nil {
+		return Probe{}, err
 	}
-	defer wipe(&mat)
-	return check(mat, faces, q)
+	defer frame.Close() // zeroes the pixels
+	return check(frame, faces, q)
 }
 
 // FrameProbe is PhotoProbe for a camera frame (8-bit BGR). The frame is
 // not modified; the caller closes it.
-func (b *Backend) FrameProbe(frame gocv.Mat, q quality.Config) (Probe, error) {
-	img, err := capture.Image(frame)
+func (b *Backend) FrameProbe(frame *capture.Frame, q quality.Config) (Probe, error) {
+	img, err := capture.Image(frame.Mat)
 	if err != nil {
 		return Probe{}, err
 	}
@@ -61,8 +56,8 @@ func (b *Backend) FrameProbe(frame gocv.Mat, q quality.Config) (Probe, error) {
 	return check(frame, faces, q)
 }
 
-func check(frame gocv.Mat, faces []facematch.Face, q quality.Config) (Probe, error) {
-	m, err := capture.Measure(frame, faces)
+func check(frame *capture.Frame, faces []facematch.Face, q quality.Config) (Probe, error) {
+	m, err := capture.Measure(frame.Mat, faces)
 	if err != nil {
 		return Probe{Measurement: m}, err
 	}
@@ -84,14 +79,6 @@ func score(m quality.Measurement, q quality.Config) float32 {
 		return max(0, min(1, v/(2*lim)))
 	}
 	return float32(part(m.Sharpness, q.MinSharpness) * part(m.InterOcular, q.MinInterOcular))
-}
-
-// wipe zeroes a Mat's pixels and releases it.
-func wipe(m *gocv.Mat) {
-	if !m.Empty() {
-		m.SetTo(gocv.NewScalar(0, 0, 0, 0))
-	}
-	m.Close()
 }
 
 // Explain returns err with the measurements behind a quality rejection
