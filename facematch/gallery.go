@@ -54,9 +54,12 @@ const (
 	// Int8 stores every component as round(x/Scale) in [-127, 127] (one
 	// global scale for the whole gallery): Dim bytes per template, four
 	// times less memory and memory traffic, distances within a quantization
-	// step of the float32 ones. Probes are quantized the same way, so
-	// rankings are exact for the quantized values. Vectors with a component
-	// outside ±127·Scale are refused (ErrOutOfRange).
+	// step of the float32 ones. The scan compares a probe quantized the same
+	// way with the templates; the best subjects it finds (the k asked for
+	// and 16 more) are then rescored with the unquantized probe, so the
+	// distances returned, and Verify's, are exact for the stored templates.
+	// Vectors with a component outside ±127·Scale are refused
+	// (ErrOutOfRange).
 	Int8
 )
 
@@ -242,6 +245,9 @@ func (g *Gallery) Templates(id string) int {
 type row struct {
 	f32 []float32
 	i8  []int8
+	// v is the validated descriptor, normalised for a cosine model, before
+	// quantization: an Int8 gallery rescores its candidates with it.
+	v []float32
 }
 
 // prepare validates e and converts it to the stored form: normalised for a
@@ -284,7 +290,7 @@ func (g *Gallery) prepare(e Embedding) (row, error) {
 		}
 		q[i] = int8(r)
 	}
-	return row{i8: q}, nil
+	return row{i8: q, v: v}, nil
 }
 
 func checkID(id string) error {

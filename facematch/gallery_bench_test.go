@@ -254,3 +254,47 @@ func BenchmarkAddRemove(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInt8Rescore measures what rescoring costs an Int8 search: in
+// one run, on N = 100k and 1M int8 templates with the kernels in use and
+// the automatic serial/parallel choice, "scan" is the int8 scan alone for
+// the best subject (what Search did before rescoring) and "search" is
+// Search(probe, 1): the scan keeping 1+rescoreExtra subjects, then their
+// rescoring with the unquantized probe. best-ns is the best iteration
+// (see BenchmarkScan on why); compare the two at each N as a ratio.
+func BenchmarkInt8Rescore(b *testing.B) {
+	defer func() { benchCache.g, benchCache.key = nil, "" }()
+	for _, n := range []int{100000, 1000000} {
+		for _, mode := range []string{"scan", "search"} {
+			b.Run(fmt.Sprintf("N=%d/%s", n, mode), func(b *testing.B) {
+				g := benchGallery(b, Int8, n)
+				rng := rand.New(rand.NewPCG(4, 4))
+				var es []Embedding
+				var qs []query
+				for range 16 {
+					e := benchModel.Embedding(dlibLike(rng))
+					q, err := g.query(e)
+					if err != nil {
+						b.Fatal(err)
+					}
+					es, qs = append(es, e), append(qs, q)
+				}
+				inf := float32(math.Inf(1))
+				best := time.Duration(math.MaxInt64)
+				for i := 0; b.Loop(); i++ {
+					t0 := time.Now()
+					if mode == "scan" {
+						g.mu.RLock()
+						g.scan(&qs[i%len(qs)], 1, inf, g.parallelMinRows())
+						g.mu.RUnlock()
+					} else if _, err := g.Search(es[i%len(es)], 1); err != nil {
+						b.Fatal(err)
+					}
+					best = min(best, time.Since(t0))
+				}
+				b.ReportMetric(float64(best.Nanoseconds()), "best-ns")
+				b.ReportMetric(float64(best.Nanoseconds())/float64(n), "ns/cmp")
+			})
+		}
+	}
+}

@@ -41,16 +41,19 @@ type Match struct {
 	// ID is the subject's ID.
 	ID string
 	// Distance is the distance from the probe to the subject's closest
-	// template, under the model's metric (approximate to a quantization
-	// step in an Int8 gallery).
+	// template, under the model's metric (in an Int8 gallery, to the
+	// stored, quantized template: within a quantization step of the
+	// float32 distance).
 	Distance float32
 }
 
-// query is a probe in the gallery's stored form plus the conversions
-// between kernel scores (smaller is better) and distances.
+// query is a probe in the gallery's stored form. In an Int8 gallery it
+// also holds the unquantized probe (f32) and how far quantization moved it
+// (qerr, the Euclidean norm of the difference), for rescoring.
 type query struct {
-	f32 []float32
-	i16 []int16
+	f32  []float32
+	i16  []int16
+	qerr float32
 }
 
 func (g *Gallery) query(e Embedding) (query, error) {
@@ -62,10 +65,71 @@ func (g *Gallery) query(e Embedding) (query, error) {
 		return query{f32: p.f32}, nil
 	}
 	q := make([]int16, len(p.i8))
+	var qe float64
 	for i, x := range p.i8 {
 		q[i] = int16(x)
+		d := float64(p.v[i]) - float64(g.scale)*float64(x)
+		qe += d * d
 	}
-	return query{i16: q}, nil
+	return query{f32: p.v, i16: q, qerr: float32(math.Sqrt(qe))}, nil
+}
+
+// rescoreExtra is how many subjects beyond the k asked for an Int8 search
+// keeps from its int8 scan and rescores with the unquantized probe.
+//
+// The int8 scan compares the quantized probe with the quantized templates;
+// rescoring compares the probe itself with the stored templates (exact for
+// the stored values), which removes the probe's share of the quantization
+// error. Rescoring min(k+rescoreExtra, subjects) subjects costs a few
+// hundred float operations per subject, nothing next to a scan
+// (BenchmarkInt8Rescore).
+//
+// Measured with TestInt8TopOneAgreement (10,000 dlib-like subjects, 5,000
+// random probes): top-1 agreement with float32 went from 96.26 % (scan
+// alone) to 97.10 % (Euclidean) and from 96.00 % to 96.82 % (cosine), the
+// same with 4, 16, 32 or 128 extra subjects: what remains comes from the
+// templates' own rounding, which no rescoring with int8 rows can undo.
+const rescoreExtra = 16
+
+// rowDist returns the distance between the unquantized probe q.f32 and
+// stored Int8 row r.
+func (g *Gallery) rowDist(q *query, r uint32) float32 {
+	c, i := g.chunkOf(r)
+	d := g.model.Dim
+	row := c.i8[i*d : i*d+d : i*d+d]
+	v := q.f32[:d]
+	var s float32
+	if g.model.Metric == Euclidean {
+		for j, x := range row {
+			t := v[j] - g.scale*float32(x)
+			s += t * t
+		}
+		return float32(math.Sqrt(float64(s)))
+	}
+	for j, x := range row {
+		s += v[j] * float32(x)
+	}
+	return clampCos(1 - g.scale*s)
+}
+
+// exactDist returns the distance between the unquantized probe and the
+// closest stored template of the subject at ref. Read lock held.
+func (g *Gallery) exactDist(q *query, ref uint32) float32 {
+	best := float32(math.Inf(1))
+	for _, r := range g.rowsOf(ref) {
+		best = min(best, g.rowDist(q, r))
+	}
+	return best
+}
+
+// scanMargin returns how much closer than in the int8 scan a template can
+// be to the unquantized probe: the probe's quantization error, times the
+// largest norm of a stored unit vector for a cosine model.
+func (g *Gallery) scanMargin(q *query) float32 {
+	if g.model.Metric == Euclidean {
+		return q.qerr
+	}
+	return q.qerr * (1 + 0.5*g.scale*float32(math.Sqrt(float64(g.model.Dim))))
 }
 
 // dist converts a kernel score to a distance.
@@ -144,6 +208,10 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 	if !ok {
 		return 0, false, fmt.Errorf("%w: %q", ErrUnknownID, id)
 	}
+	if g.prec == Int8 {
+		dist = g.exactDist(&q, ref)
+		return dist, dist <= g.threshold, nil
+	}
 	best := float32(math.Inf(1))
 	var out [1]float32
 	var ibuf [1]int32
@@ -183,13 +251,26 @@ func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	cut := float32(math.Inf(1))
-	if useThreshold {
-		cut = g.cutoff(g.threshold)
+	kk := k
+	if g.prec == Int8 {
+		kk = min(k+rescoreExtra, max(k, g.ids.n))
 	}
-	hits := g.scan(&q, k, cut, g.parallelMinRows())
+	if useThreshold {
+		t := g.threshold
+		if g.prec == Int8 {
+			t += g.scanMargin(&q)
+		}
+		cut = g.cutoff(t)
+	}
+	hits := g.scan(&q, kk, cut, g.parallelMinRows())
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
-		d := g.dist(h.score)
+		var d float32
+		if g.prec == Int8 {
+			d = g.exactDist(&q, h.subj)
+		} else {
+			d = g.dist(h.score)
+		}
 		if useThreshold && d > g.threshold {
 			continue
 		}
@@ -198,7 +279,7 @@ func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out[:min(len(out), k)], nil
 }
 
 // hit is a subject's best score so far.

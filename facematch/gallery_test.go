@@ -57,7 +57,14 @@ func newRef(m Model, prec Precision) *refGallery {
 }
 
 // stored is the reference conversion to stored form.
-func (r *refGallery) stored(v []float32) []float64 {
+func (r *refGallery) stored(v []float32) []float64 { return r.convert(v, true) }
+
+// probe is the reference conversion of a probe: normalised for a cosine
+// model and, for Int8, in units of the scale but not rounded, as an Int8
+// gallery rescores its candidates with the unquantized probe.
+func (r *refGallery) probe(v []float32) []float64 { return r.convert(v, false) }
+
+func (r *refGallery) convert(v []float32, round bool) []float64 {
 	w := make([]float64, len(v))
 	var ss float64
 	for i, x := range v {
@@ -71,7 +78,10 @@ func (r *refGallery) stored(v []float32) []float64 {
 	}
 	if r.prec == Int8 {
 		for i := range w {
-			w[i] = math.Max(-127, math.Min(127, math.Round(w[i]/r.scale)))
+			w[i] /= r.scale
+			if round {
+				w[i] = math.Max(-127, math.Min(127, math.Round(w[i])))
+			}
 		}
 	}
 	return w
@@ -112,7 +122,7 @@ func checkSearch(t *testing.T, g *Gallery, ref *refGallery, v []float32, k int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := ref.stored(v)
+	q := ref.probe(v)
 	var all []float64
 	for id := range ref.subj {
 		all = append(all, ref.best(id, q))
@@ -360,7 +370,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 							if err != nil {
 								t.Fatal(err)
 							}
-							if want := ref.best(id, ref.stored(v)); !closeTo(float64(d), want) {
+							if want := ref.best(id, ref.probe(v)); !closeTo(float64(d), want) {
 								t.Fatalf("Verify distance %v, reference %v", d, want)
 							}
 						}
