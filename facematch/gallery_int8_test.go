@@ -113,3 +113,47 @@ func TestInt8TopOneAgreement(t *testing.T) {
 		}
 	}
 }
+
+// TestInt8RescoreAtThreshold checks that Identify and Verify in an Int8
+// gallery decide on the unquantized probe's distance: with a step of 0.1,
+// the template 0 and the probe 0.26 (quantized to 0.3) are 0.26 apart, a
+// match at threshold 0.28 although the quantized probe is 0.3 away (the
+// int8 scan's cut-off must be widened by the probe's rounding), and the
+// probe 0.14 (quantized to 0.1) is 0.14 away, no match at threshold 0.12
+// although the quantized probe is 0.1 away.
+func TestInt8RescoreAtThreshold(t *testing.T) {
+	for _, c := range []struct {
+		probe, threshold float32
+		match            bool
+	}{
+		{0.26, 0.28, true},
+		{0.14, 0.12, false},
+		{-0.26, 0.28, true},
+		{-0.14, 0.12, false},
+	} {
+		m := Model{ID: "one", Dim: 1, Metric: Euclidean, Threshold: c.threshold}
+		g, err := NewGallery(m, &GalleryConfig{Precision: Int8, Scale: 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Add("zero", m.Embedding([]float32{0})); err != nil {
+			t.Fatal(err)
+		}
+		p := m.Embedding([]float32{c.probe})
+		want := float32(math.Abs(float64(c.probe)))
+		got, err := g.Identify(p, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.match && (len(got) != 1 || math.Abs(float64(got[0].Distance-want)) > 1e-6) {
+			t.Errorf("probe %v, threshold %v: Identify = %v, want zero at %v", c.probe, c.threshold, got, want)
+		}
+		if !c.match && len(got) != 0 {
+			t.Errorf("probe %v, threshold %v: Identify = %v, want unknown", c.probe, c.threshold, got)
+		}
+		d, ok, err := g.Verify("zero", p)
+		if err != nil || ok != c.match || math.Abs(float64(d-want)) > 1e-6 {
+			t.Errorf("probe %v, threshold %v: Verify = %v, %v, %v; want %v, %v", c.probe, c.threshold, d, ok, err, want, c.match)
+		}
+	}
+}
