@@ -176,6 +176,27 @@ func TestGateLoop(t *testing.T) {
 			{false, "face", "obama", fmt.Sprintf("frame %d", last)}, // the face alone is not enough here
 		})
 	})
+	t.Run("qr", func(t *testing.T) {
+		// A one-time code issued through the library, scanned twice, with
+		// a forged variant between: only the first scan admits.
+		code := issueQR(t, env, "obama")
+		forged := []byte(code)
+		forged[len(forged)/2] ^= 1
+		if forged[len(forged)/2] == ' ' || forged[len(forged)/2] == '\n' {
+			forged[len(forged)/2] ^= 3
+		}
+		got := runGate(t, bin, env, "qr "+code+"\nqr "+string(forged)+"\nqr "+code+"\n",
+			"--dir", frameDir(t, filepath.Join(faces, "biden", "2.jpg")), "--liveness", "off", "--policy", "any")
+		check(t, got, []want{
+			{true, "qr", "obama", "reader line 1"},
+			{false, "qr", "", "reader line 2"},
+			{false, "qr", "", "reader line 3"},
+			{false, "face", "", "frame 0"},
+		})
+		if len(got) == 4 && !strings.Contains(got[2].Reason, "already used") {
+			t.Errorf("replayed code: reason %q, want it to say the code was already used", got[2].Reason)
+		}
+	})
 	t.Run("writes-no-file", func(t *testing.T) {
 		// Run from an empty working directory with an empty TMPDIR, and
 		// check that nothing appears in either, in the frame directory or
@@ -218,6 +239,42 @@ func TestGateLoop(t *testing.T) {
 			t.Fatalf("a still photo replayed as 10 frames: %+v, want one liveness denial", got)
 		}
 	})
+}
+
+// issueQR opens the store named by env and issues a one-time QR code for
+// subject, as `facegate credential qr` does.
+func issueQR(t *testing.T, env []string, subject string) string {
+	t.Helper()
+	var store, models string
+	var key []byte
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		switch k {
+		case "FACEGATE_STORE":
+			store = v
+		case "FACEGATE_MODELS":
+			models = v
+		case "FACEGATE_KEY":
+			var err error
+			if key, err = hex.DecodeString(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sec, err := crypto.RawKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := site.Open(site.Config{Store: store, Models: models}, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, _, err := s.Gate.IssueQR(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
 
 // listing names every file under dirs (the store file itself excepted).
