@@ -56,7 +56,7 @@ const (
 	// times less memory and memory traffic, distances within a quantization
 	// step of the float32 ones. The scan compares a probe quantized the same
 	// way with the templates; the best subjects it finds (the k asked for
-	// and 16 more) are then rescored with the unquantized probe, so the
+	// and 4 more) are then rescored with the unquantized probe, so the
 	// distances returned, and Verify's, are exact for the stored templates.
 	// Vectors with a component outside ±127·Scale are refused
 	// (ErrOutOfRange).
