@@ -157,10 +157,16 @@ func dotF32Go(a, b []float32) float32 {
 // (len(b) >= len(a)) with four int32 accumulators, eight components per
 // iteration. Each iteration reslices both operands to exactly eight
 // elements (a[i:i+8:i+8]), so the constant indexes below need no bounds
-// check, and reads the eight bytes of b with one 64-bit load (load64),
-// extracting each component with a shift: the compiler does not fold an
-// index plus an offset into a byte load, and a load per byte cost an
-// address computation each.
+// check (one slice check on b per iteration remains: the compiler does
+// not carry len(b) == len(a) into the loop), and reads the eight bytes of
+// b with one 64-bit load (load64), extracting each component with a
+// shift: the compiler does not fold an index plus an offset into a byte
+// load, and a load per byte cost an address computation each.
+//
+// Measured with BenchmarkKernels-style loops under purego (AMD EPYC, 128-d
+// rows, best of 5 on a shared machine, one run): 64.1 ns per row against
+// 81.6 for the previous loop (reslicing a and b by 8 each iteration,
+// which kept the slice headers in memory) and 56.6 for l2F32Go.
 func l2I8Go(a []int32, b []int8) int32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 int32
