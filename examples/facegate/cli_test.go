@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +68,52 @@ func TestHelp(t *testing.T) {
 // the JSON output (which a progress bar must not interleave with) reports
 // every photo enrolled for both subjects.
 func TestEnrollDirectory(t *testing.T) {
+	c, root, want := enrollSetup(t)
+	r := c.want(0, nil, "enroll", "--json", root)
+	var out struct {
+		Enrolled, Photos int
+		Results          []struct {
+			Subject, Photo, Template, Error string
+		}
+	}
+	decode(t, r, &out)
+	got := map[string]int{}
+	for _, res := range out.Results {
+		if res.Error != "" || res.Template == "" {
+			t.Errorf("%s %s: not enrolled: %q", res.Subject, res.Photo, res.Error)
+			continue
+		}
+		got[res.Subject]++
+	}
+	total := want["biden"] + want["tzuyu"]
+	if out.Enrolled != total || out.Photos != total || len(got) != 2 || got["biden"] != want["biden"] || got["tzuyu"] != want["tzuyu"] {
+		t.Fatalf("enrolled %d of %d photos, per subject %v; want %v\n%s", out.Enrolled, out.Photos, got, want, r.stdout)
+	}
+	if strings.Contains(r.stdout, "enrolling") || strings.Contains(r.stderr, "enrolling") {
+		t.Errorf("a progress bar was drawn with --json:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+
+	// Both subjects now hold one face template per photo.
+	r = c.want(0, nil, "list", "--json")
+	var rows []listEntry
+	decode(t, r, &rows)
+	listed := map[string]int{}
+	for _, e := range rows {
+		listed[e.Subject] = e.Templates
+	}
+	if len(listed) != 2 || listed["biden"] != want["biden"] || listed["tzuyu"] != want["tzuyu"] {
+		t.Errorf("list --json: templates per subject %v, want %v", listed, want)
+	}
+}
+
+// enrollSetup builds the CLI, a new store, and a directory of two subject
+// directories made of symbolic links to shared photos: biden (the subject
+// directory is a link) and tzuyu (a real directory of linked photos), with
+// a stray file and a dangling link beside them. Both subjects have consent
+// and a PIN. It returns the CLI, the directory, and the number of photos
+// per subject.
+func enrollSetup(t *testing.T) (*cli, string, map[string]int) {
+	t.Helper()
 	faces := testenv.Faces(t)
 	models := testenv.Models(t, dlib.ModelFiles...)
 	bin := buildCLI(t)
@@ -108,39 +158,59 @@ func TestEnrollDirectory(t *testing.T) {
 		c.want(0, nil, "consent", "record", "--id", id, "--purpose", "entry,face", "--how", "signed form", "--birth-year", "1990")
 		c.want(0, []byte("2580\n"), "credential", "pin", "--id", id)
 	}
-	r := c.want(0, nil, "enroll", "--json", root)
-	var out struct {
-		Enrolled, Photos int
-		Results          []struct {
-			Subject, Photo, Template, Error string
-		}
+	return c, root, want
+}
+
+// onTerminal runs the CLI under script(1), which gives it a pseudo-terminal
+// for its standard output and error (merged), and returns what it wrote with
+// the terminal's CR LF line ends made LF.
+func (c *cli) onTerminal(args ...string) (string, int) {
+	c.t.Helper()
+	script, err := exec.LookPath("script")
+	if err != nil {
+		c.t.Skip("script(1) (util-linux) not installed: cannot give the CLI a terminal")
 	}
-	decode(t, r, &out)
-	got := map[string]int{}
-	for _, res := range out.Results {
-		if res.Error != "" || res.Template == "" {
-			t.Errorf("%s %s: not enrolled: %q", res.Subject, res.Photo, res.Error)
-			continue
-		}
-		got[res.Subject]++
+	quoted := []string{shellQuote(c.bin)}
+	for _, a := range args {
+		quoted = append(quoted, shellQuote(a))
 	}
+	cmd := exec.Command(script, "-q", "-e", "-c", strings.Join(quoted, " "), "/dev/null")
+	cmd.Env = append(os.Environ(), append(c.env, "SHELL=/bin/sh")...)
+	out, err := cmd.Output()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		c.t.Fatalf("script %v: %v", args, err)
+	}
+	return strings.ReplaceAll(string(out), "\r\n", "\n"), code
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestEnrollProgressOnTerminal enrolls the symbolic-link directory with the
+// CLI's output on a terminal: with --json the output is only the JSON
+// document (no progress bar drawn into it); without --json, the control,
+// the progress bar is drawn.
+func TestEnrollProgressOnTerminal(t *testing.T) {
+	c, root, want := enrollSetup(t)
 	total := want["biden"] + want["tzuyu"]
-	if out.Enrolled != total || out.Photos != total || len(got) != 2 || got["biden"] != want["biden"] || got["tzuyu"] != want["tzuyu"] {
-		t.Fatalf("enrolled %d of %d photos, per subject %v; want %v\n%s", out.Enrolled, out.Photos, got, want, r.stdout)
+
+	out, code := c.onTerminal("enroll", "--json", root)
+	var res struct{ Enrolled, Photos int }
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+		t.Fatalf("enroll --json on a terminal: exit %d, output is not one JSON document (%v):\n%q", code, err, out)
 	}
-	if strings.Contains(r.stdout, "enrolling") || strings.Contains(r.stderr, "enrolling") {
-		t.Errorf("a progress bar was drawn with --json:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	if res.Enrolled != total || res.Photos != total || strings.Contains(out, "enrolling") {
+		t.Fatalf("enroll --json on a terminal: %+v, want %d of %d enrolled and no progress bar:\n%s", res, total, total, out)
 	}
 
-	// Both subjects now hold one face template per photo.
-	r = c.want(0, nil, "list", "--json")
-	var rows []listEntry
-	decode(t, r, &rows)
-	listed := map[string]int{}
-	for _, e := range rows {
-		listed[e.Subject] = e.Templates
-	}
-	if len(listed) != 2 || listed["biden"] != want["biden"] || listed["tzuyu"] != want["tzuyu"] {
-		t.Errorf("list --json: templates per subject %v, want %v", listed, want)
+	// The control, on a new store (the first already holds these templates).
+	c, root, _ = enrollSetup(t)
+	out, code = c.onTerminal("enroll", root)
+	if code != 0 || !strings.Contains(out, "enrolling") || !strings.Contains(out, fmt.Sprintf("%d of %d photos enrolled", total, total)) {
+		t.Fatalf("enroll on a terminal: exit %d, want the progress bar and %d of %d enrolled:\n%q", code, total, total, out)
 	}
 }
