@@ -147,8 +147,12 @@ func TestGateLoop(t *testing.T) {
 			if g.Admit != w.admit || g.Method != w.method || g.Subject != w.subject || !strings.HasPrefix(g.Source, w.source) {
 				t.Errorf("line %d: %+v, want %+v", i, g, w)
 			}
-			if strings.Contains(g.Method, "face") && g.Distance == nil {
-				t.Errorf("line %d: face decision without a distance", i)
+			if g.Admit && strings.Contains(g.Method, "face") && g.Distance == nil {
+				t.Errorf("line %d: face admission without a distance", i)
+			}
+			// Lines run with --show-subject: no subject means no face matched.
+			if !g.Admit && g.Subject == "" && g.Distance != nil {
+				t.Errorf("line %d: unmatched face printed distance %v", i, *g.Distance)
 			}
 		}
 	}

@@ -238,8 +238,13 @@ func (l *loop) decide(a gate.Attempt, source string) {
 		line.Subject = d.Subject
 	}
 	if a.Face != nil {
-		dist := d.Distance
-		line.Distance = &dist
+		// gate.Decision.Distance is set only when the face matched someone;
+		// a stranger's face has no distance to report (printing 0 would
+		// read as a perfect match).
+		if d.Distance > 0 {
+			dist := d.Distance
+			line.Distance = &dist
+		}
 		if l.o.live != nil {
 			line.Liveness = l.o.liveName + " passed"
 		}
