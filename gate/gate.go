@@ -179,7 +179,7 @@ func (g *Gate) loadFaces(subject, verb string) error {
 		return err
 	}
 	for _, t := range tmpls {
-		if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+		if err := g.addStored(subject, t); err != nil {
 			return fmt.Errorf("gate: %s %s into the gallery: %w", verb, subject, err)
 		}
 	}
@@ -193,6 +193,18 @@ func (g *Gate) Subjects() ([]string, error) {
 		return nil, nil
 	}
 	return names, err
+}
+
+// addStored puts one stored template of subject into the gallery, labelled
+// with the model that made it. A template of another model than the gate's
+// (a store that went through a model change, say) is left out: its vector
+// lives in another space and must never be compared with this model's
+// probes. It stays in the store and is listed by Templates and Export.
+func (g *Gate) addStored(subject string, t storedTemplate) error {
+	if t.Model != g.cfg.Model.ID {
+		return nil
+	}
+	return g.cfg.Faces.Add(subject, facematch.Embedding{Model: t.Model, Vector: t.Vector})
 }
 
 func (g *Gate) embedding(v []float32) facematch.Embedding {
@@ -265,7 +277,7 @@ func (g *Gate) GiveConsent(subject string, c Consent) error {
 			return err
 		}
 		for _, t := range tmpls {
-			if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+			if err := g.addStored(subject, t); err != nil {
 				return err
 			}
 		}
@@ -495,7 +507,7 @@ func (g *Gate) reloadFaces(subject string) {
 		return
 	}
 	for _, t := range tmpls {
-		g.cfg.Faces.Add(subject, g.embedding(t.Vector))
+		g.addStored(subject, t)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/store"
 )
@@ -137,4 +138,47 @@ func TestReloadFacesAfterRekey(t *testing.T) {
 	if n := e.faces.Templates("flat-30"); n != 1 {
 		t.Fatalf("gallery holds %d templates after reload, want 1", n)
 	}
+}
+
+// TestOtherModelTemplatesNeverMatched: a gate loads only the templates of
+// its own model. A template enrolled under another model (same dimension,
+// so nothing but its label tells the spaces apart) stays in the store and in
+// the subject's list, but never enters the gallery, so it is never compared
+// with this model's probes.
+func TestOtherModelTemplatesNeverMatched(t *testing.T) {
+	st := newStore(t)
+	e := newEnv(t, st)
+	e.register(t, "flat-31", true)
+	e.g.SetCard("flat-31", []byte("c31"))
+	if _, err := e.g.EnrollFace("flat-31", vector(31), 0.9); err != nil {
+		t.Fatal(err)
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(31), 1)}), "flat-31")
+
+	other := testModel
+	other.ID = "other-model-128"
+	faces, err := facematch.NewGallery(other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := New(Config{Records: st, Keys: e.keys, Faces: faces, Model: other, Log: e.log,
+		Clock: e.clock.Now, PINParams: fastPIN})
+	if err != nil {
+		t.Fatalf("a gate of another model cannot open the store: %v", err)
+	}
+	if n := faces.Templates("flat-31"); n != 0 {
+		t.Fatalf("gallery of %s holds %d templates of %s", other.ID, n, testModel.ID)
+	}
+	// The probe of the other model, numerically next to the stored vector,
+	// still finds nobody: the stored template was never loaded.
+	mustDeny(t, g2.Admit(Attempt{Face: near(vector(31), 1)}), ErrUnknownSubject)
+	infos, err := g2.Templates("flat-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].Model != testModel.ID {
+		t.Fatalf("templates listed by the other gate: %+v, want the one %s template", infos, testModel.ID)
+	}
+	// The card still opens the door under the other model's gate.
+	mustAdmit(t, g2.Admit(Attempt{Card: []byte("c31")}), "flat-31")
 }
