@@ -18,6 +18,7 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/idols"
 )
 
@@ -59,14 +60,9 @@ func runAccuracy(args []string) error {
 	}
 	var groupOf map[string]string
 	if *groups != "" {
-		f, err := os.Open(*groups)
-		if err != nil {
+		var err error
+		if groupOf, err = faceset.ReadGroups(*groups); err != nil {
 			return err
-		}
-		groupOf, err = metrics.ParseGroups(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *groups, err)
 		}
 	}
 	if *descriptors != "" {

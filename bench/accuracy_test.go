@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/faceset"
 )
 
 // fakeExtractor reads "face X Y" as one face with descriptor (X, Y), "none"
@@ -183,7 +183,7 @@ func TestAccuracyErrors(t *testing.T) {
 		}
 	}
 	err := runAccuracy([]string{"--model", "fake", "--set", set, "--groups", bad, "--out", t.TempDir()})
-	if !errors.Is(err, metrics.ErrGroupsFile) || !strings.Contains(err.Error(), "line 1") {
+	if !errors.Is(err, faceset.ErrGroupsFile) || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("groups error %v is not ErrGroupsFile naming line 1", err)
 	}
 }

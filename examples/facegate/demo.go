@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/faceset"
 )
 
 // defaultFaces is the shared photo set beside the checkout.
@@ -458,24 +458,12 @@ func shortErr(err error) string {
 	return s
 }
 
-// readGroups reads identity → group from a GROUPS.tsv with a header line.
+// readGroups reads identity → group from a GROUPS.tsv (faceset.ReadGroups),
+// as bad input with a hint when the file is missing, malformed or empty.
 func readGroups(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	out, err := faceset.ReadGroups(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w (set --faces or FACEGATE_SHARED)", exitcode.ErrInput, err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for line := 0; sc.Scan(); line++ {
-		fields := strings.Split(strings.TrimSpace(sc.Text()), "\t")
-		if line == 0 || len(fields) < 2 {
-			continue
-		}
-		out[fields[0]] = fields[1]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", exitcode.ErrInput, path, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: %s lists no identity", exitcode.ErrInput, path)

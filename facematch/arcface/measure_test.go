@@ -1,12 +1,10 @@
 package arcface
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -40,7 +39,7 @@ func faceSet(t testing.TB) ([]sample, *dlib.Extractor) {
 	dir := testenv.Faces(t)
 	mdir := testenv.Models(t, dlib.ModelFiles...)
 	setOnce.Do(func() {
-		groups, err := readGroups(filepath.Join(dir, "GROUPS.tsv"))
+		groups, err := faceset.ReadGroups(filepath.Join(dir, "GROUPS.tsv"))
 		if err != nil {
 			setErr = err
 			return
@@ -86,23 +85,6 @@ func faceSet(t testing.TB) ([]sample, *dlib.Extractor) {
 		t.Fatal(setErr)
 	}
 	return setSamples, setDlib
-}
-
-func readGroups(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	groups := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) == 2 && fields[0] != "identity" {
-			groups[fields[0]] = fields[1]
-		}
-	}
-	return groups, sc.Err()
 }
 
 // result is one verifier's figures on one group.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -50,16 +50,9 @@ type photo struct {
 // groups reads GROUPS.tsv (identity -> east-asian | other).
 func groups(t testing.TB, root string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "GROUPS.tsv"))
+	g, err := faceset.ReadGroups(filepath.Join(root, "GROUPS.tsv"))
 	if err != nil {
 		t.Fatalf("groups: %v", err)
-	}
-	g := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Split(strings.TrimSpace(line), "\t")
-		if len(f) == 2 && f[0] != "identity" {
-			g[f[0]] = f[1]
-		}
 	}
 	return g
 }

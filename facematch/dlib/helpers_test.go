@@ -1,18 +1,17 @@
 package dlib_test
 
 import (
-	"bufio"
 	"image"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -64,21 +63,8 @@ type photo struct {
 func labelledPhotos(t testing.TB) []photo {
 	t.Helper()
 	dir := testenv.Faces(t)
-	f, err := os.Open(filepath.Join(dir, "GROUPS.tsv"))
+	groups, err := faceset.ReadGroups(filepath.Join(dir, "GROUPS.tsv"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	groups := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) != 2 || fields[0] == "identity" {
-			continue
-		}
-		groups[fields[0]] = fields[1]
-	}
-	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
 	var photos []photo

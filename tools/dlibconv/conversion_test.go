@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -122,17 +123,9 @@ func euclidean(a, b []float64) float64 {
 // groups reads GROUPS.tsv: identity -> east-asian | other.
 func groups(t *testing.T, faces string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(faces, "GROUPS.tsv"))
+	g, err := faceset.ReadGroups(filepath.Join(faces, "GROUPS.tsv"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	g := map[string]string{}
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		f := strings.Split(line, "\t")
-		if i == 0 || len(f) != 2 {
-			continue
-		}
-		g[f[0]] = f[1]
 	}
 	return g
 }

@@ -1,4 +1,4 @@
-package metrics
+package faceset
 
 import (
 	"errors"

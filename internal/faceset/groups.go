@@ -1,15 +1,18 @@
-package metrics
+// Package faceset reads the identity → group table (GROUPS.tsv) that labels
+// a face photo set for per-group accuracy figures.
+package faceset
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
 // ErrGroupsFile is wrapped by the errors of ParseGroups.
-var ErrGroupsFile = errors.New("metrics: bad groups file")
+var ErrGroupsFile = errors.New("faceset: bad groups file")
 
 // ParseGroups reads a tab-separated identity → group table: one
 // "identity<TAB>group" line per identity. A first line whose first field is
@@ -44,4 +47,20 @@ func ParseGroups(r io.Reader) (map[string]string, error) {
 		return nil, fmt.Errorf("%w: %w", ErrGroupsFile, err)
 	}
 	return out, nil
+}
+
+// ReadGroups is ParseGroups on the file at path. An unreadable file gives
+// the os error; a malformed one an error wrapping ErrGroupsFile that names
+// the file and the line.
+func ReadGroups(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	g, err := ParseGroups(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return g, nil
 }
