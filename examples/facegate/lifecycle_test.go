@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -110,7 +110,7 @@ func decode(t *testing.T, r result, v any) {
 // template left.
 func TestLifecycle(t *testing.T) {
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, dlib.ModelFiles...)
+	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	key := make([]byte, 32)
@@ -332,7 +332,7 @@ func TestLifecycle(t *testing.T) {
 // checks the table and the per-group summary it reports.
 func TestDemo(t *testing.T) {
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, dlib.ModelFiles...)
+	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
 	bin := buildCLI(t)
 	set := t.TempDir()
 	ids := map[string]string{"obama": "other", "kate_siegel": "other", "tzuyu": "east-asian", "elkie": "east-asian"}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
-	"github.com/facegate/facegate/facematch/dlib"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/testenv"
@@ -26,7 +25,7 @@ import (
 func setup(t *testing.T) (bin string, env []string) {
 	t.Helper()
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, dlib.ModelFiles...)
+	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
 	dir := t.TempDir()
 	bin = filepath.Join(dir, "gate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
