@@ -58,6 +58,8 @@ const (
 	// way with the templates; the best subjects it finds (the k asked for
 	// and 4 more) are then rescored with the unquantized probe, so the
 	// distances returned, and Verify's, are exact for the stored templates.
+	// With GalleryConfig.Originals they are rescored with the unquantized
+	// templates too, and decide as a Float32 gallery does.
 	// Vectors with a component outside ±127·Scale are refused
 	// (ErrOutOfRange).
 	Int8
@@ -91,7 +93,37 @@ type GalleryConfig struct {
 	Scale float32
 	// Threshold replaces Model.Threshold when it is not 0.
 	Threshold float32
+	// Originals, if not nil, returns the unquantized templates of the
+	// subject id, the same vectors that were added (read back from the
+	// encrypted store, say). An Int8 gallery then decides on them: its
+	// int8 scan only shortlists subjects (the k asked for and
+	// OriginalsExtra more), and the distances Identify, Search and Verify
+	// return, and their decisions, are computed from the originals exactly
+	// as a Float32 gallery computes them. The gallery's memory stays that
+	// of its int8 rows. Ignored for Float32.
+	//
+	// Originals is called without the gallery's lock held, from the
+	// goroutine calling Identify, Search or Verify, once per shortlisted
+	// subject. A subject it reports as unknown (an error wrapping
+	// ErrUnknownID) or with no template is taken as removed meanwhile and
+	// left out; any other error fails the call, wrapped.
+	Originals func(id string) ([]Embedding, error)
 }
+
+// OriginalsExtra is how many subjects beyond the k asked for an Int8
+// gallery with GalleryConfig.Originals shortlists in its int8 scan and
+// rescores with the originals: Identify(probe, 1) and Search(probe, 1) call
+// Originals at most 1+OriginalsExtra times.
+//
+// Measured with TestInt8TopOneAgreement (10,000 dlib-like subjects, 5,000
+// random probes: the hard case, where the closest subjects lie within a
+// quantization step of each other; Euclidean / cosine): top-1 agreement
+// with a Float32 gallery is 97.10 % / 96.82 % without originals, and with
+// originals 96.26 % / 96.00 % with no extra subject, 99.80 % / 99.68 %
+// with 1, 99.98 % / 99.98 % with 2, 100 % / 100 % with 4, 8 and 16. On
+// 100,000 subjects and 2,000 random probes: 100 % with 4 (int8 alone:
+// 95.8 %). It is set at twice the first count that reached the 99.9 % goal.
+const OriginalsExtra = 4
 
 // chunkBits sets the rows per storage chunk: 1024 rows, 512 KiB of 128-d
 // float32 or 128 KiB of int8. Chunks never move once full, so growing the
@@ -144,6 +176,7 @@ type Gallery struct {
 	mu  sync.RWMutex // readers vs. the installing step of a writer
 
 	threshold float32
+	originals func(id string) ([]Embedding, error)
 	chunks    []*chunk
 	n         int // rows
 	spare     *chunk
@@ -165,6 +198,9 @@ func NewGallery(m Model, cfg *GalleryConfig) (*Gallery, error) {
 		return nil, fmt.Errorf("%w: model %q has unknown metric %d", ErrInvalidModel, m.ID, m.Metric)
 	}
 	g := &Gallery{model: m, prec: c.Precision, threshold: m.Threshold, ids: newIDTable()}
+	if c.Precision == Int8 {
+		g.originals = c.Originals
+	}
 	if c.Threshold != 0 {
 		g.threshold = c.Threshold
 	}
@@ -250,14 +286,14 @@ type row struct {
 	v []float32
 }
 
-// prepare validates e and converts it to the stored form: normalised for a
-// cosine model, quantized for an Int8 gallery.
-func (g *Gallery) prepare(e Embedding) (row, error) {
+// validated checks e and returns its vector as the gallery compares it:
+// normalised (a new slice) for a cosine model, e.Vector itself otherwise.
+func (g *Gallery) validated(e Embedding) ([]float32, error) {
 	if e.Model != g.model.ID {
-		return row{}, fmt.Errorf("%w: embedding of model %q, gallery of model %q", ErrModelMismatch, e.Model, g.model.ID)
+		return nil, fmt.Errorf("%w: embedding of model %q, gallery of model %q", ErrModelMismatch, e.Model, g.model.ID)
 	}
 	if err := g.model.check(e.Vector); err != nil {
-		return row{}, err
+		return nil, err
 	}
 	v := e.Vector
 	if g.model.Metric == Cosine {
@@ -266,7 +302,7 @@ func (g *Gallery) prepare(e Embedding) (row, error) {
 			ss += float64(x) * float64(x)
 		}
 		if ss == 0 {
-			return row{}, ErrZeroVector
+			return nil, ErrZeroVector
 		}
 		inv := 1 / math.Sqrt(ss)
 		n := make([]float32, len(v))
@@ -274,6 +310,16 @@ func (g *Gallery) prepare(e Embedding) (row, error) {
 			n[i] = float32(float64(x) * inv)
 		}
 		v = n
+	}
+	return v, nil
+}
+
+// prepare validates e and converts it to the stored form: normalised for a
+// cosine model, quantized for an Int8 gallery.
+func (g *Gallery) prepare(e Embedding) (row, error) {
+	v, err := g.validated(e)
+	if err != nil {
+		return row{}, err
 	}
 	if g.prec == Float32 {
 		if g.model.Metric != Cosine {

@@ -1,6 +1,7 @@
 package facematch
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -46,18 +47,31 @@ func TestInt8TopOneAgreement(t *testing.T) {
 		gf, _ := NewGallery(m, nil)
 		gq, _ := NewGallery(m, &GalleryConfig{Precision: Int8})
 		vecs := make([][]float32, n)
+		byID := make(map[string][]float32, n)
+		calls := 0
+		originals := func(id string) ([]Embedding, error) {
+			calls++
+			v, ok := byID[id]
+			if !ok {
+				return nil, ErrUnknownID
+			}
+			return []Embedding{m.Embedding(v)}, nil
+		}
+		gr, _ := NewGallery(m, &GalleryConfig{Precision: Int8, Originals: originals})
 		for i := range n {
 			vecs[i] = dlibLike(rng)
 			id := fmt.Sprintf("s%d", i)
-			if err := gf.Add(id, m.Embedding(vecs[i])); err != nil {
-				t.Fatal(err)
-			}
-			if err := gq.Add(id, m.Embedding(vecs[i])); err != nil {
-				t.Fatal(err)
+			byID[id] = vecs[i]
+			for _, g := range []*Gallery{gf, gq, gr} {
+				if err := g.Add(id, m.Embedding(vecs[i])); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		for _, kind := range []string{"genuine-like", "random"} {
 			same, sameScan, sameDecision, maxErr := 0, 0, 0, 0.0
+			sameOrig, sameOrigDecision, origErr := 0, 0, 0.0
+			calls = 0
 			for range queries {
 				var v []float32
 				if kind == "random" {
@@ -91,12 +105,33 @@ func TestInt8TopOneAgreement(t *testing.T) {
 					sameScan++
 				}
 				maxErr = max(maxErr, math.Abs(float64(a[0].Distance-b[0].Distance)))
+				c, err := gr.Search(m.Embedding(v), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a[0].ID == c[0].ID {
+					sameOrig++
+				}
+				origErr = max(origErr, math.Abs(float64(a[0].Distance-c[0].Distance)))
 				// The access decision: who, or unknown, at the model's threshold.
 				da, _ := gf.Identify(m.Embedding(v), 1)
 				db, _ := gq.Identify(m.Embedding(v), 1)
 				if len(da) == len(db) && (len(da) == 0 || da[0].ID == db[0].ID) {
 					sameDecision++
 				}
+				dc, _ := gr.Identify(m.Embedding(v), 1)
+				if len(da) == len(dc) && (len(da) == 0 || da[0].ID == dc[0].ID) {
+					sameOrigDecision++
+				}
+			}
+			origRate := float64(sameOrig) / float64(queries)
+			t.Logf("%s, %s queries, with Originals (shortlist 1+%d): top-1 = float32 top-1 on %d/%d (%.2f%%), same Identify decision on %d/%d, largest top-1 distance difference %.2g, %.1f Originals calls per Search+Identify",
+				m.ID, kind, OriginalsExtra, sameOrig, queries, 100*origRate, sameOrigDecision, queries, origErr, float64(calls)/float64(queries))
+			if origRate < 0.999 {
+				t.Errorf("%s, %s queries: int8 with Originals agrees with float32 on %.2f%% of queries, goal 99.9%%", m.ID, kind, 100*origRate)
+			}
+			if sameOrigDecision < sameOrig && kind == "genuine-like" {
+				t.Errorf("%s, %s queries: Identify with Originals decided as float32 on %d, top-1 agreed on %d", m.ID, kind, sameOrigDecision, sameOrig)
 			}
 			rate := float64(same) / float64(queries)
 			t.Logf("%s, %d subjects, %s queries: int8 top-1 = float32 top-1 on %d/%d (%.2f%%; int8 scan alone, before rescoring: %d, %.2f%%), same Identify decision at threshold %v on %d/%d; largest top-1 distance difference %.4f",
@@ -155,5 +190,124 @@ func TestInt8RescoreAtThreshold(t *testing.T) {
 		if err != nil || ok != c.match || math.Abs(float64(d-want)) > 1e-6 {
 			t.Errorf("probe %v, threshold %v: Verify = %v, %v, %v; want %v, %v", c.probe, c.threshold, d, ok, err, want, c.match)
 		}
+	}
+}
+
+// TestOriginals checks that an Int8 gallery with GalleryConfig.Originals
+// decides on the unquantized templates. With a step of 0.1 the templates
+// 0.04 and -0.04 are both stored as 0; the probe 0.3 is 0.26 from the
+// first (a match at threshold 0.28, although 0.3 from what is stored) and
+// the probe 0.26 is 0.30 from the second (no match at 0.28, although 0.26
+// from what is stored). It also checks what Originals' answers do: a
+// subject it no longer knows is left out of Identify and unknown to
+// Verify, its other errors are returned wrapped, and a template of another
+// model is refused.
+func TestOriginals(t *testing.T) {
+	errStore := errors.New("store: disk on fire")
+	for _, c := range []struct {
+		name     string
+		template float32 // the original, stored by the gallery as 0
+		probe    float32
+		answer   func(m Model, v float32) ([]Embedding, error) // Originals' answer
+		dist     float32                                       // want, with match at threshold 0.28
+		match    bool
+		err      error // want from Verify and Identify
+	}{
+		{name: "original closer", template: 0.04, probe: 0.3, dist: 0.26, match: true},
+		{name: "original farther", template: -0.04, probe: 0.26, dist: 0.30, match: false},
+		{name: "two originals, closest counts", template: 0.5, probe: 0.3, dist: 0.05, match: true,
+			answer: func(m Model, v float32) ([]Embedding, error) {
+				return []Embedding{m.Embedding([]float32{v}), m.Embedding([]float32{0.25})}, nil
+			}},
+		{name: "removed from the store", template: 0.04, probe: 0.3, err: ErrUnknownID,
+			answer: func(Model, float32) ([]Embedding, error) { return nil, fmt.Errorf("gone: %w", ErrUnknownID) }},
+		{name: "no templates left", template: 0.04, probe: 0.3, err: ErrUnknownID,
+			answer: func(Model, float32) ([]Embedding, error) { return nil, nil }},
+		{name: "store error", template: 0.04, probe: 0.3, err: errStore,
+			answer: func(Model, float32) ([]Embedding, error) { return nil, errStore }},
+		{name: "other model", template: 0.04, probe: 0.3, err: ErrModelMismatch,
+			answer: func(_ Model, v float32) ([]Embedding, error) {
+				return []Embedding{{Model: "other", Vector: []float32{v}}}, nil
+			}},
+		{name: "wrong dimension", template: 0.04, probe: 0.3, err: ErrDimension,
+			answer: func(m Model, v float32) ([]Embedding, error) {
+				return []Embedding{m.Embedding([]float32{v, v})}, nil
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := Model{ID: "one", Dim: 1, Metric: Euclidean, Threshold: 0.28}
+			answer := c.answer
+			if answer == nil {
+				answer = func(m Model, v float32) ([]Embedding, error) { return []Embedding{m.Embedding([]float32{v})}, nil }
+			}
+			originals := func(id string) ([]Embedding, error) {
+				if id != "a" {
+					t.Errorf("Originals(%q), only a is enrolled", id)
+				}
+				return answer(m, c.template)
+			}
+			g, err := NewGallery(m, &GalleryConfig{Precision: Int8, Scale: 0.1, Originals: originals})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Add("a", m.Embedding([]float32{c.template})); err != nil {
+				t.Fatal(err)
+			}
+			probe := m.Embedding([]float32{c.probe})
+			d, match, err := g.Verify("a", probe)
+			ms, ierr := g.Identify(probe, 1)
+			if c.err != nil {
+				if !errors.Is(err, c.err) {
+					t.Errorf("Verify: err %v, want %v", err, c.err)
+				}
+				if c.err == ErrUnknownID {
+					// Identify leaves a subject the store no longer has out.
+					if ierr != nil || len(ms) != 0 {
+						t.Errorf("Identify = %v, %v; want nothing, nil", ms, ierr)
+					}
+				} else if !errors.Is(ierr, c.err) {
+					t.Errorf("Identify: err %v, want %v", ierr, c.err)
+				}
+				return
+			}
+			if err != nil || ierr != nil {
+				t.Fatalf("Verify err %v, Identify err %v", err, ierr)
+			}
+			if math.Abs(float64(d-c.dist)) > 1e-6 || match != c.match {
+				t.Errorf("Verify = %v, %v; want %v, %v", d, match, c.dist, c.match)
+			}
+			if want := 0; c.match {
+				want = 1
+				if len(ms) != want || ms[0].ID != "a" || math.Abs(float64(ms[0].Distance-c.dist)) > 1e-6 {
+					t.Errorf("Identify = %v, want a at %v", ms, c.dist)
+				}
+			} else if len(ms) != want {
+				t.Errorf("Identify = %v, want nobody", ms)
+			}
+			s, err := g.Search(probe, 1)
+			if err != nil || len(s) != 1 || math.Abs(float64(s[0].Distance-c.dist)) > 1e-6 {
+				t.Errorf("Search = %v, %v; want a at %v", s, err, c.dist)
+			}
+		})
+	}
+}
+
+// TestOriginalsIgnoredForFloat32 checks that a Float32 gallery never calls
+// Originals: its own templates are exact.
+func TestOriginalsIgnoredForFloat32(t *testing.T) {
+	m := Model{ID: "one", Dim: 2, Metric: Euclidean, Threshold: 1}
+	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]Embedding, error) {
+		t.Error("Originals called by a Float32 gallery")
+		return nil, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Add("a", m.Embedding([]float32{0, 0}))
+	if _, _, err := g.Verify("a", m.Embedding([]float32{1, 0})); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := g.Identify(m.Embedding([]float32{1, 0}), 1); err != nil || len(ms) != 1 {
+		t.Fatalf("Identify = %v, %v", ms, err)
 	}
 }

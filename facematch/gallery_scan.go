@@ -2,6 +2,7 @@ package facematch
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -43,7 +44,7 @@ type Match struct {
 	// Distance is the distance from the probe to the subject's closest
 	// template, under the model's metric (in an Int8 gallery, to the
 	// stored, quantized template: within a quantization step of the
-	// float32 distance).
+	// float32 distance; with GalleryConfig.Originals, to the original).
 	Distance float32
 }
 
@@ -128,12 +129,19 @@ func (g *Gallery) exactDist(q *query, ref uint32) float32 {
 
 // scanMargin returns how much closer than in the int8 scan a template can
 // be to the unquantized probe: the probe's quantization error, times the
-// largest norm of a stored unit vector for a cosine model.
+// largest norm of a stored unit vector for a cosine model. With Originals,
+// the decision is taken on the unquantized templates, so the templates'
+// own rounding (at most half a step per component) is added.
 func (g *Gallery) scanMargin(q *query) float32 {
-	if g.model.Metric == Euclidean {
-		return q.qerr
+	terr := 0.5 * g.scale * float32(math.Sqrt(float64(g.model.Dim)))
+	m := q.qerr
+	if g.model.Metric == Cosine {
+		m = q.qerr * (1 + terr)
 	}
-	return q.qerr * (1 + 0.5*g.scale*float32(math.Sqrt(float64(g.model.Dim))))
+	if g.originals != nil {
+		m += terr
+	}
+	return m
 }
 
 // dist converts a kernel score to a distance.
@@ -207,11 +215,23 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 		return 0, false, err
 	}
 	g.mu.RLock()
-	defer g.mu.RUnlock()
 	ref, _, ok := g.ids.find(id)
 	if !ok {
+		g.mu.RUnlock()
 		return 0, false, fmt.Errorf("%w: %q", ErrUnknownID, id)
 	}
+	if g.originals != nil {
+		g.mu.RUnlock()
+		dist, ok, err = g.originalDist(&q, id)
+		if err != nil {
+			return 0, false, err
+		}
+		if !ok {
+			return 0, false, fmt.Errorf("%w: %q (no originals)", ErrUnknownID, id)
+		}
+		return dist, dist <= g.threshold, nil
+	}
+	defer g.mu.RUnlock()
 	if g.prec == Int8 {
 		dist = g.exactDist(&q, ref)
 		return dist, dist <= g.threshold, nil
@@ -252,38 +272,103 @@ func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error)
 	if k <= 0 {
 		return nil, nil
 	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	cut := float32(math.Inf(1))
-	kk := k
-	if g.prec == Int8 {
-		kk = min(k+rescoreExtra, max(k, g.ids.n))
+	out := g.shortlist(&q, k, useThreshold)
+	if g.originals != nil {
+		if out, err = g.refine(&q, out); err != nil {
+			return nil, err
+		}
 	}
 	if useThreshold {
-		t := g.threshold
-		if g.prec == Int8 {
-			t += g.scanMargin(&q)
-		}
-		cut = g.cutoff(t)
-	}
-	hits := g.scan(&q, kk, cut, g.parallelMinRows())
-	out := make([]Match, 0, len(hits))
-	for _, h := range hits {
-		var d float32
-		if g.prec == Int8 {
-			d = g.exactDist(&q, h.subj)
-		} else {
-			d = g.dist(h.score)
-		}
-		if useThreshold && d > g.threshold {
-			continue
-		}
-		out = append(out, Match{ID: string(g.ids.id(h.subj)), Distance: d})
+		out = slices.DeleteFunc(out, func(m Match) bool { return m.Distance > g.threshold })
 	}
 	slices.SortStableFunc(out, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID))
 	})
 	return out[:min(len(out), k)], nil
+}
+
+// shortlist scans the gallery for the k subjects closest to q (in an Int8
+// gallery, rescoreExtra or OriginalsExtra more), or only those within the
+// threshold (widened by what quantization can move a distance in an Int8
+// gallery) if useThreshold is set, with their distances: exact for Float32,
+// from the unquantized probe to the stored templates for Int8.
+func (g *Gallery) shortlist(q *query, k int, useThreshold bool) []Match {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	cut := float32(math.Inf(1))
+	kk := k
+	if g.prec == Int8 {
+		extra := rescoreExtra
+		if g.originals != nil {
+			extra = OriginalsExtra
+		}
+		kk = min(k+extra, max(k, g.ids.n))
+	}
+	if useThreshold {
+		t := g.threshold
+		if g.prec == Int8 {
+			t += g.scanMargin(q)
+		}
+		cut = g.cutoff(t)
+	}
+	hits := g.scan(q, kk, cut, g.parallelMinRows())
+	out := make([]Match, len(hits))
+	for i, h := range hits {
+		var d float32
+		if g.prec == Int8 {
+			d = g.exactDist(q, h.subj)
+		} else {
+			d = g.dist(h.score)
+		}
+		out[i] = Match{ID: string(g.ids.id(h.subj)), Distance: d}
+	}
+	return out
+}
+
+// refine replaces each shortlisted subject's distance with the distance
+// from the probe to its closest original template (GalleryConfig.Originals)
+// and drops subjects that have none any more. No lock held.
+func (g *Gallery) refine(q *query, ms []Match) ([]Match, error) {
+	out := ms[:0]
+	for _, m := range ms {
+		d, ok, err := g.originalDist(q, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, Match{ID: m.ID, Distance: d})
+		}
+	}
+	return out, nil
+}
+
+// originalDist returns the distance from the unquantized probe to the
+// closest original template of subject id, computed as a Float32 gallery
+// computes it, and false if Originals knows no template of id. No lock held.
+func (g *Gallery) originalDist(q *query, id string) (float32, bool, error) {
+	es, err := g.originals(id)
+	if errors.Is(err, ErrUnknownID) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("facematch: originals of %q: %w", id, err)
+	}
+	best := float32(math.Inf(1))
+	var out [1]float32
+	for i, e := range es {
+		v, err := g.validated(e)
+		if err != nil {
+			return 0, false, fmt.Errorf("facematch: original %d of %q: %w", i, id, err)
+		}
+		if g.model.Metric == Euclidean {
+			kern.l2F32(q.f32, v, out[:])
+			best = min(best, float32(math.Sqrt(float64(out[0]))))
+		} else {
+			kern.dotF32(q.f32, v, out[:])
+			best = min(best, clampCos(1-out[0]))
+		}
+	}
+	return best, len(es) > 0, nil
 }
 
 // hit is a subject's best score so far.

@@ -488,14 +488,40 @@ func TestLoad(t *testing.T) {
 // TestConcurrentUse runs Identify, Verify, Add and Remove at once; run it
 // with -race.
 func TestConcurrentUse(t *testing.T) {
-	for _, prec := range []Precision{Float32, Int8} {
-		t.Run(prec.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		prec      Precision
+		originals bool
+	}{
+		{"float32", Float32, false},
+		{"int8", Int8, false},
+		{"int8+originals", Int8, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			m := testL2
-			g, _ := NewGallery(m, &GalleryConfig{Precision: prec})
+			// store stands for the encrypted store Originals reads back
+			// from: written before Add and after Remove, read concurrently.
+			var store sync.Map
+			var g *Gallery
+			add := func(id string, v []float32) error {
+				store.Store(id, v)
+				return g.Add(id, m.Embedding(v))
+			}
+			cfg := &GalleryConfig{Precision: c.prec}
+			if c.originals {
+				cfg.Originals = func(id string) ([]Embedding, error) {
+					v, ok := store.Load(id)
+					if !ok {
+						return nil, ErrUnknownID
+					}
+					return []Embedding{m.Embedding(v.([]float32))}, nil
+				}
+			}
+			g, _ = NewGallery(m, cfg)
 			rng := rand.New(rand.NewPCG(9, 9))
 			const base = 3000 // several chunks; the readers also force the split scan below
 			for i := range base {
-				if err := g.Add(fmt.Sprintf("base-%d", i), m.Embedding(randVec(rng, 128, 0.05))); err != nil {
+				if err := add(fmt.Sprintf("base-%d", i), randVec(rng, 128, 0.05)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -532,7 +558,7 @@ func TestConcurrentUse(t *testing.T) {
 				rng := rand.New(rand.NewPCG(7, 7))
 				for i := range 3000 {
 					id := fmt.Sprintf("new-%d", i)
-					if err := g.Add(id, m.Embedding(randVec(rng, 128, 0.05))); err != nil {
+					if err := add(id, randVec(rng, 128, 0.05)); err != nil {
 						t.Error(err)
 						return
 					}
@@ -541,6 +567,7 @@ func TestConcurrentUse(t *testing.T) {
 							t.Error(err)
 							return
 						}
+						store.Delete(id)
 					}
 				}
 			})

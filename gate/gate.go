@@ -552,6 +552,30 @@ func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 	return infos, nil
 }
 
+// Originals returns the stored (protected) face templates of subject
+// under the gate's model, read back from the sealed store: the vectors the
+// gate put into its gallery. It is meant as the GalleryConfig.Originals of
+// an Int8 facematch.Gallery, which then takes its decisions on these
+// rather than on its 8-bit copies while keeping only those in memory (see
+// the Int8 gallery example). A subject with no such template, or not
+// registered, is an error wrapping facematch.ErrUnknownID.
+func (g *Gate) Originals(subject string) ([]facematch.Embedding, error) {
+	tmpls, err := g.templates(subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []facematch.Embedding
+	for _, t := range tmpls {
+		if t.Model == g.cfg.Model.ID {
+			out = append(out, facematch.Embedding{Model: t.Model, Vector: t.Vector})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("gate: %w: no %s template of %q", facematch.ErrUnknownID, g.cfg.Model.ID, subject)
+	}
+	return out, nil
+}
+
 // Withdraw withdraws a subject's consent for purpose and deletes what it
 // covered, returning a receipt. Withdrawing PurposeFace crypto-shreds every
 // face template of the subject at once and drops them from the gallery;

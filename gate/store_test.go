@@ -2,6 +2,7 @@ package gate
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -181,4 +182,82 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 	}
 	// The card still opens the door under the other model's gate.
 	mustAdmit(t, g2.Admit(Attempt{Card: []byte("c31")}), "flat-31")
+}
+
+// TestInt8GalleryWithOriginals runs a gate on an Int8 gallery whose
+// GalleryConfig.Originals is Gate.Originals, on the bbolt store: every
+// face decision is taken on the stored templates read back from the store
+// (the gallery's distance equals the one computed from Originals), a
+// withdrawn subject is no longer matched, and Originals answers unknown
+// subjects and subjects without templates with facematch.ErrUnknownID.
+func TestInt8GalleryWithOriginals(t *testing.T) {
+	st := newStore(t)
+	var gt *Gate
+	calls := 0
+	var faces *facematch.Gallery
+	e := newEnv(t, st, func(c *Config) {
+		var err error
+		faces, err = facematch.NewGallery(testModel, &facematch.GalleryConfig{
+			Precision: facematch.Int8,
+			Originals: func(id string) ([]facematch.Embedding, error) {
+				calls++
+				return gt.Originals(id)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Faces = faces
+	})
+	gt = e.g
+	const n = 40
+	for i := range n {
+		s := fmt.Sprint("flat-", i)
+		e.register(t, s, true)
+		if err := e.g.SetCard(s, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.g.EnrollFace(s, vector(uint64(i)), 0.9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := st.Transform(testModel.ID, testModel.Dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		s := fmt.Sprint("flat-", i)
+		probe := near(vector(uint64(i)), uint64(i))
+		calls = 0
+		mustAdmit(t, e.g.Admit(Attempt{Face: probe}), s)
+		if calls == 0 {
+			t.Fatal("the gallery decided without calling Originals")
+		}
+		// The distance the gallery reports is the one to the stored template.
+		p, err := tr.Protect(probe, 0.9, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, err := e.g.Originals(s)
+		if err != nil || len(orig) != 1 {
+			t.Fatalf("Originals(%s) = %d templates, %v", s, len(orig), err)
+		}
+		want, _ := testModel.Distance(p.Vector, orig[0].Vector)
+		ms, err := faces.Identify(testModel.Embedding(p.Vector), 1)
+		if err != nil || len(ms) != 1 || ms[0].ID != s || ms[0].Distance != want {
+			t.Fatalf("Identify = %v, %v; want %s at %v", ms, err, s, want)
+		}
+	}
+	mustDeny(t, e.g.Admit(Attempt{Face: vector(1000)}), ErrUnknownSubject)
+
+	if _, err := e.g.Withdraw("flat-7", PurposeFace); err != nil {
+		t.Fatal(err)
+	}
+	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(7), 7)}), ErrUnknownSubject)
+	for _, s := range []string{"flat-7", "nobody"} {
+		if _, err := e.g.Originals(s); !errors.Is(err, facematch.ErrUnknownID) {
+			t.Errorf("Originals(%s): %v, want ErrUnknownID", s, err)
+		}
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("flat-7")}), "flat-7")
 }
