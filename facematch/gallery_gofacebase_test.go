@@ -19,8 +19,8 @@ import (
 // BenchmarkGoFaceBaseline identifies one probe in galleries of 1k to 1M
 // random 128-d descriptors with go-face's own Recognizer.Classify (its scan
 // runs in C++: a squared distance per sample into a vector, then a full
-// sort) and with facematch.Gallery.Identify (k = 1, float32 and int8) on the
-// same descriptors, in the same run. Every sub-benchmark reports best-ns,
+// sort) and with facematch.Gallery.Identify (k = 1, float32, int8, and
+// int8 deciding on the originals) on the same descriptors, in the same run. Every sub-benchmark reports best-ns,
 // its best iteration; the facematch ones (all cores from the parallel
 // crossover up, as deployed) report x-goface, go-face's mean ns/op divided
 // by their own, and best-x-goface, the same for the best iterations. The
@@ -83,8 +83,26 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 				b.ReportMetric(gofaceCPU, "cpu-ns")
 			}
 		})
-		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
-			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
+		// int8+originals: an Int8 gallery deciding on the float32
+		// originals (GalleryConfig.Originals), here read from memory; in
+		// a gate they come from the store (gate's BenchmarkFaceAdmit).
+		originals := func(id string) ([]facematch.Embedding, error) {
+			var i int
+			if _, err := fmt.Sscanf(id, "resident-%07d", &i); err != nil || i < 0 || i >= n {
+				return nil, facematch.ErrUnknownID
+			}
+			return []facematch.Embedding{m.Embedding(samples[i][:])}, nil
+		}
+		for _, c := range []struct {
+			name string
+			cfg  facematch.GalleryConfig
+		}{
+			{"float32", facematch.GalleryConfig{Precision: facematch.Float32}},
+			{"int8", facematch.GalleryConfig{Precision: facematch.Int8}},
+			{"int8+originals", facematch.GalleryConfig{Precision: facematch.Int8, Originals: originals}},
+		} {
+			prec := c.name
+			g, err := facematch.NewGallery(m, &c.cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
