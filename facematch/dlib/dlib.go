@@ -321,6 +321,7 @@ func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dlib: %w: %v", facematch.ErrDecode, err)
 	}
+	defer wipe(img) // decoded here: nobody else holds it
 	return e.ExtractImage(img)
 }
 
@@ -342,6 +343,7 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 		f := math.Sqrt(float64(e.cnnMax) / (float64(b.Dx()) * float64(b.Dy())))
 		w, h := max(1, int(float64(b.Dx())*f)), max(1, int(float64(b.Dy())*f))
 		small := image.NewRGBA(image.Rect(0, 0, w, h))
+		defer wipe(small)
 		xdraw.BiLinear.Scale(small, small.Bounds(), img, b, xdraw.Src, nil)
 		src, sx, sy = small, float64(b.Dx())/float64(w), float64(b.Dy())/float64(h)
 	}
@@ -350,6 +352,7 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 		return nil, err
 	}
 	faces, err := e.recognize(data)
+	clear(data) // the face, re-encoded: not kept once go-face has read it
 	if err != nil {
 		return nil, err
 	}
@@ -487,6 +490,41 @@ func EncodeJPEG(img image.Image) ([]byte, error) {
 		return nil, fmt.Errorf("dlib: encode %v image as JPEG: %w", b, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// wipe zeroes the pixels of an image the extractor made itself (a decoded
+// input, a scaled copy), so that no copy of a face outlives the call in
+// memory the Go runtime may hand out again. Images of a type it does not
+// know are left alone. It never touches a caller's image.
+func wipe(img image.Image) {
+	switch m := img.(type) {
+	case *image.RGBA:
+		clear(m.Pix)
+	case *image.NRGBA:
+		clear(m.Pix)
+	case *image.RGBA64:
+		clear(m.Pix)
+	case *image.NRGBA64:
+		clear(m.Pix)
+	case *image.Gray:
+		clear(m.Pix)
+	case *image.Gray16:
+		clear(m.Pix)
+	case *image.CMYK:
+		clear(m.Pix)
+	case *image.Paletted:
+		clear(m.Pix)
+		clear(m.Palette)
+	case *image.YCbCr:
+		clear(m.Y)
+		clear(m.Cb)
+		clear(m.Cr)
+	case *image.NYCbCrA:
+		clear(m.Y)
+		clear(m.Cb)
+		clear(m.Cr)
+		clear(m.A)
+	}
 }
 
 // opaque hides an image's concrete type from image/jpeg.

@@ -274,7 +274,11 @@ func TestExtractImage(t *testing.T) {
 	}{
 		{"YCbCr", img}, {"RGBA", rgba}, {"NRGBA", nrgba}, {"Gray", gray(img)}, {"Gray16", g16},
 	} {
+		before := pixels(tt.img)
 		got, err := e.ExtractImage(tt.img)
+		if !bytes.Equal(pixels(tt.img), before) {
+			t.Errorf("%s: ExtractImage changed the caller's image", tt.name)
+		}
 		if err != nil || len(got) != 2 {
 			t.Errorf("%s: %d faces, %v; want 2", tt.name, len(got), err)
 			continue
@@ -310,6 +314,19 @@ func TestExtractImage(t *testing.T) {
 			t.Errorf("ExtractImage(%s) error %v, want ErrDecode", tt.name, err)
 		}
 	}
+}
+
+// pixels returns a copy of img's colours, to tell whether it changed.
+func pixels(img image.Image) []byte {
+	b := img.Bounds()
+	var out []byte
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			out = append(out, byte(r>>8), byte(g>>8), byte(bl>>8), byte(a>>8))
+		}
+	}
+	return out
 }
 
 // TestReencodeDrift measures how far the in-memory JPEG round trip of
