@@ -51,8 +51,9 @@ func bestKernels() kernelSet { return availableKernels()[0] }
 // fastest first; the last one is always goKernels.
 func availableKernels() []kernelSet { return append(archKernels(), goKernels) }
 
-// KernelName returns the name of the distance kernels in use: "avx512" on
-// amd64 CPUs with AVX-512 F and BW, "avx2" on those with AVX2 and FMA, and
+// KernelName returns the name of the distance kernels in use: "avx512vnni"
+// on amd64 CPUs with AVX-512 F, BW and VNNI (and FMA), "avx512" on those
+// with AVX-512 F and BW, "avx2" on those with AVX2 and FMA, and
 // "go" (the portable 4-accumulator loops) elsewhere and in builds with the
 // purego tag.
 func KernelName() string { return kern.name }

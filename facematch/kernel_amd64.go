@@ -10,9 +10,12 @@ import (
 
 // archKernels returns the SIMD kernels the CPU (and the operating system,
 // which must save the vector registers) supports, fastest first: AVX-512
-// (F + BW), then AVX2 + FMA.
+// (F + BW) with VNNI, AVX-512 (F + BW), then AVX2 + FMA.
 func archKernels() []kernelSet {
 	var ks []kernelSet
+	if hasVNNI && cpu.X86.HasFMA {
+		ks = append(ks, avx512VNNIKernels)
+	}
 	if hasAVX512 && cpu.X86.HasFMA {
 		ks = append(ks, avx512Kernels)
 	}
