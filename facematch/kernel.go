@@ -58,6 +58,22 @@ func availableKernels() []kernelSet { return append(archKernels(), goKernels) }
 // purego tag.
 func KernelName() string { return kern.name }
 
+// nothingToScan checks that rows (a length) holds the len(out) rows of dim
+// components a kernel is asked to score, and reports whether there is
+// nothing for an assembly kernel to do: no rows, or rows of no components,
+// whose results (0) it then writes itself.
+func nothingToScan[T int32 | float32](dim, rows int, out []T) bool {
+	if len(out) == 0 {
+		return true
+	}
+	checkRows(dim, rows, len(out))
+	if dim == 0 {
+		clear(out)
+		return true
+	}
+	return false
+}
+
 func checkRows(dim, rows, n int) {
 	if rows < dim*n {
 		panic("facematch: kernel given fewer rows than results")

@@ -34,48 +34,28 @@ var avx2Kernels = kernelSet{
 }
 
 func l2RowsF32AVX2(q, rows, out []float32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	l2sqF32AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func dotRowsF32AVX2(q, rows, out []float32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	dotF32AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func l2RowsI8AVX2(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	l2sqI8AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func dotRowsI8AVX2(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	dotI8AVX2(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))

@@ -22,48 +22,28 @@ var avx512Kernels = kernelSet{
 }
 
 func l2RowsF32AVX512(q, rows, out []float32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	l2sqF32AVX512(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func dotRowsF32AVX512(q, rows, out []float32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	dotF32AVX512(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func l2RowsI8AVX512(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	l2sqI8AVX512(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func dotRowsI8AVX512(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	dotI8AVX512(unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))

@@ -28,37 +28,30 @@ var avx512VNNIKernels = kernelSet{
 const vnniQueryBuf = 1024
 
 func l2RowsI8VNNI(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	var buf [vnniQueryBuf]int8
-	qb := buf[:]
-	if len(q) > len(buf) {
-		qb = make([]int8, len(q))
-	}
+	qb := scratch(&buf, len(q))
 	l2sqI8VNNI(unsafe.SliceData(q), unsafe.SliceData(qb), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
 }
 
 func dotRowsI8VNNI(q []int16, rows []int8, out []int32) {
-	if len(out) == 0 {
-		return
-	}
-	checkRows(len(q), len(rows), len(out))
-	if len(q) == 0 {
-		clear(out)
+	if nothingToScan(len(q), len(rows), out) {
 		return
 	}
 	var buf [vnniQueryBuf]int8
-	qb := buf[:]
-	if len(q) > len(buf) {
-		qb = make([]int8, len(q))
-	}
+	qb := scratch(&buf, len(q))
 	dotI8VNNI(unsafe.SliceData(q), unsafe.SliceData(qb), unsafe.SliceData(rows), len(q), len(out), unsafe.SliceData(out))
+}
+
+// scratch returns room for the int8 copy of a query of dim components: buf
+// (on the caller's stack) when it is large enough, else a new slice.
+func scratch(buf *[vnniQueryBuf]int8, dim int) []int8 {
+	if dim > len(buf) {
+		return make([]int8, dim)
+	}
+	return buf[:]
 }
 
 // The VNNI assembly kernels. Each compares q (dim int16 components, each
