@@ -291,7 +291,8 @@ func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error)
 // gallery, rescoreExtra or OriginalsExtra more), or only those within the
 // threshold (widened by what quantization can move a distance in an Int8
 // gallery) if useThreshold is set, with their distances: exact for Float32,
-// from the unquantized probe to the stored templates for Int8.
+// from the unquantized probe to the stored templates for Int8, and left 0
+// with Originals, for refine to fill in.
 func (g *Gallery) shortlist(q *query, k int, useThreshold bool) []Match {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
@@ -315,10 +316,11 @@ func (g *Gallery) shortlist(q *query, k int, useThreshold bool) []Match {
 	out := make([]Match, len(hits))
 	for i, h := range hits {
 		var d float32
-		if g.prec == Int8 {
-			d = g.exactDist(q, h.subj)
-		} else {
+		switch {
+		case g.prec == Float32:
 			d = g.dist(h.score)
+		case g.originals == nil:
+			d = g.exactDist(q, h.subj)
 		}
 		out[i] = Match{ID: string(g.ids.id(h.subj)), Distance: d}
 	}
