@@ -223,8 +223,25 @@ func FuzzPlanarResidual(f *testing.F) {
 			b[i] = image.Pt(rng.IntN(s), rng.IntN(s))
 		}
 		r := liveness.PlanarResidual(a, b)
-		if r < 0 {
-			t.Fatalf("negative residual %g", r)
+		if r < 0 || math.IsInf(r, 0) {
+			t.Fatalf("residual %g", r)
+		}
+		// b taken as an exact integer similarity of a (a scale of 1 to
+		// 4, a quarter turn or none, a shift): a plane homography maps a
+		// onto it, so the residual must be about zero (not NaN: the fit's
+		// ridge keeps even one repeated point solvable). r alone, a square
+		// root, can never be negative.
+		k := 1 + rng.IntN(4)
+		turn := rng.IntN(2) == 1
+		shift := image.Pt(rng.IntN(2*s+1)-s, rng.IntN(2*s+1)-s)
+		for i, p := range a {
+			if turn {
+				p = image.Pt(-p.Y, p.X)
+			}
+			b[i] = p.Mul(k).Add(shift)
+		}
+		if r := liveness.PlanarResidual(a, b); !(r <= 1e-6*float64(k*s)) {
+			t.Fatalf("residual %g for a similarity (scale %d, turn %v, shift %v) of points on a %d-pixel grid", r, k, turn, shift, s)
 		}
 	})
 }
