@@ -266,7 +266,8 @@ func ExampleAll() {
 }
 
 // FuzzCheck feeds arbitrary landmark sequences to every check: each must
-// return a result or an ErrFrames error, never panic or give a NaN score.
+// return a result or an ErrFrames error, never panic or give a NaN score,
+// and be Live exactly when its score is at least 1.
 func FuzzCheck(f *testing.F) {
 	f.Add([]byte{1, 2, 3}, uint8(10))
 	f.Add(make([]byte, 68*2*10), uint8(10))
@@ -295,6 +296,10 @@ func FuzzCheck(f *testing.F) {
 			}
 			if math.IsNaN(r.Score) {
 				t.Fatalf("%T: NaN score", l)
+			}
+			// Result's contract: Score is at least 1 exactly when Live.
+			if r.Score < 0 || r.Live != (r.Score >= 1) {
+				t.Fatalf("%T: Live %v with score %g", l, r.Live, r.Score)
 			}
 		}
 	})
