@@ -1,9 +1,11 @@
 package arcface
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"io/fs"
 	"math"
 	"os"
@@ -295,7 +297,15 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("\xff\xd8\xff\xe0junk"))
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
-	_, lm := synthetic()
+	// A decodable photo: without one no seed reaches the alignment and the
+	// network, and the fuzzer does not build a JPEG from a header.
+	img, lm := synthetic()
+	var photo bytes.Buffer
+	if err := jpeg.Encode(&photo, img, &jpeg.Options{Quality: 50}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(photo.Bytes())
+	f.Add(photo.Bytes()[:photo.Len()/2])
 	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}})
 	if err != nil {
 		f.Fatal(err)
@@ -309,9 +319,21 @@ func FuzzExtract(f *testing.F) {
 			}
 			return
 		}
+		// The landmarker finds one face in anything; only a decode failure
+		// may drop it.
+		if len(faces) != 1 {
+			t.Fatalf("%d faces from an image the landmarker finds one face in", len(faces))
+		}
 		for _, fc := range faces {
 			if len(fc.Descriptor) != MobileFace.Dim {
 				t.Fatalf("descriptor of %d values", len(fc.Descriptor))
+			}
+			var ss float64
+			for _, v := range fc.Descriptor {
+				ss += float64(v) * float64(v)
+			}
+			if !(math.Abs(ss-1) <= 1e-4) {
+				t.Fatalf("descriptor norm² %g, want 1", ss)
 			}
 		}
 	})
