@@ -2,6 +2,8 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -280,6 +282,19 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if ev.Time.Second() != 0 || ev.Time.Nanosecond() != 0 {
 			t.Fatalf("accepted sub-minute time %v", ev.Time)
+		}
+		if b, err := hex.DecodeString(ev.Pseudonym); err != nil || (ev.Pseudonym != "" && len(b) != 16) {
+			t.Fatalf("accepted pseudonym %q", ev.Pseudonym)
+		}
+		// What was accepted must survive the encoding Append writes.
+		data2, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatalf("re-encoding %+v: %v", ev, err)
+		}
+		ev2, err := DecodeEvent(data2)
+		if err != nil || !ev2.Time.Equal(ev.Time) || ev2.Gate != ev.Gate || ev2.Method != ev.Method ||
+			ev2.Admitted != ev.Admitted || ev2.Reason != ev.Reason || ev2.Pseudonym != ev.Pseudonym {
+			t.Fatalf("%+v re-encodes as %s, decoded as %+v, %v", ev, data2, ev2, err)
 		}
 	})
 }
