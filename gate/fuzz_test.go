@@ -19,6 +19,9 @@ func FuzzDecodeQR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		q, err := DecodeQR(keys.QR, text)
 		if err != nil {
+			if text == valid {
+				t.Fatalf("the code encodeQR made is rejected: %v", err)
+			}
 			if !errors.Is(err, ErrMalformedQR) {
 				t.Fatalf("error %v does not match ErrMalformedQR", err)
 			}
@@ -48,6 +51,18 @@ func FuzzDecodeConsent(f *testing.F) {
 		}
 		if !c.Purpose.Valid() || c.Given.IsZero() {
 			t.Fatalf("accepted %+v", c)
+		}
+		// What was accepted must re-encode to a record that decodes the same.
+		js, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("re-encoding %+v: %v", c, err)
+		}
+		c2, err := DecodeConsent(js)
+		if err != nil {
+			t.Fatalf("%+v re-encodes as %s, rejected: %v", c, js, err)
+		}
+		if js2, _ := json.Marshal(c2); !bytes.Equal(js, js2) {
+			t.Fatalf("re-encoding not stable:\n%s\n%s", js, js2)
 		}
 	})
 }
