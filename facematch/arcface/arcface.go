@@ -207,13 +207,7 @@ func Open(dir string, spec Spec, lm Landmarker) (*Extractor, error) {
 	if net.Empty() {
 		return nil, fmt.Errorf("%w: OpenCV cannot load %s", ErrModelFile, path)
 	}
-	e := &Extractor{spec: spec, lm: lm, model: spec.Model(), net: net}
-	c := float64(spec.Size) / 2
-	k := float64(spec.Size) / 112 / float64(spec.Zoom)
-	for i, p := range template {
-		e.dst[i] = [2]float64{c + (p[0]-56)*k, c + (p[1]-56)*k}
-	}
-	return e, nil
+	return &Extractor{spec: spec, lm: lm, model: spec.Model(), net: net, dst: chipPoints(spec)}, nil
 }
 
 // Model describes the network: its ID, Dim, facematch.Cosine and Threshold.
@@ -301,23 +295,82 @@ func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
 	return e.forward(chip)
 }
 
+// maxWarpSide is the largest image side OpenCV's WarpAffine takes: its
+// remap asserts (and aborts the process) from SHRT_MAX = 32767 pixels up.
+const maxWarpSide = 32766
+
+// chipPoints returns where spec's chip puts the five points: the ArcFace
+// template, scaled from 112 to spec.Size and shrunk by spec.Zoom about the
+// chip's centre.
+func chipPoints(spec Spec) [5][2]float64 {
+	var dst [5][2]float64
+	c := float64(spec.Size) / 2
+	k := float64(spec.Size) / 112 / float64(spec.Zoom)
+	for i, p := range template {
+		dst[i] = [2]float64{c + (p[0]-56)*k, c + (p[1]-56)*k}
+	}
+	return dst
+}
+
 // align returns the Size×Size chip of the face with 68 landmarks lm in img.
+//
+// It warps only the part of img the chip can sample — the chip's square
+// mapped back into img, two pixels wider for bilinear interpolation — so
+// the result is the same as warping the whole image, and an image wider or
+// taller than OpenCV's remap accepts (maxWarpSide) still aligns as long as
+// the face itself is smaller than that.
 func (e *Extractor) align(img gocv.Mat, lm []image.Point) (gocv.Mat, error) {
 	src, err := FivePoints(lm)
 	if err != nil {
 		return gocv.NewMat(), err
 	}
 	t := Similarity(src, e.dst)
+	roi := sampled(t, float64(e.spec.Size)).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
+	if roi.Empty() {
+		// The face lies outside the image: the chip is all border, as
+		// warping the whole image would give. Any pixel will do.
+		roi = image.Rect(0, 0, 1, 1)
+	}
+	if roi.Dx() > maxWarpSide || roi.Dy() > maxWarpSide {
+		return gocv.NewMat(), fmt.Errorf("arcface: %w: face region %dx%d, over the %d pixels OpenCV can warp", facematch.ErrDecode, roi.Dx(), roi.Dy(), maxWarpSide)
+	}
+	part := img.Region(roi)
+	defer part.Close()
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
 	defer m.Close()
 	for r := 0; r < 2; r++ {
-		for c := 0; c < 3; c++ {
-			m.SetDoubleAt(r, c, t[r][c])
-		}
+		// The region's origin is roi.Min in img: move the translation.
+		b := t[r][2] + t[r][0]*float64(roi.Min.X) + t[r][1]*float64(roi.Min.Y)
+		m.SetDoubleAt(r, 0, t[r][0])
+		m.SetDoubleAt(r, 1, t[r][1])
+		m.SetDoubleAt(r, 2, b)
 	}
 	chip := gocv.NewMat()
-	gocv.WarpAffine(img, &chip, m, image.Pt(e.spec.Size, e.spec.Size))
+	gocv.WarpAffine(part, &chip, m, image.Pt(e.spec.Size, e.spec.Size))
 	return chip, nil
+}
+
+// sampled returns the pixels of the source image the affine map t (source
+// to chip) reads to fill a size×size chip: the chip's corners mapped back,
+// rounded outwards and widened by 2 pixels for bilinear interpolation.
+func sampled(t [2][3]float64, size float64) image.Rectangle {
+	det := t[0][0]*t[1][1] - t[0][1]*t[1][0]
+	if det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
+		return image.Rectangle{}
+	}
+	minX, minY := math.Inf(1), math.Inf(1)
+	maxX, maxY := math.Inf(-1), math.Inf(-1)
+	for _, c := range [4][2]float64{{0, 0}, {size, 0}, {0, size}, {size, size}} {
+		u, v := c[0]-t[0][2], c[1]-t[1][2]
+		x := (t[1][1]*u - t[0][1]*v) / det
+		y := (-t[1][0]*u + t[0][0]*v) / det
+		minX, maxX = min(minX, x), max(maxX, x)
+		minY, maxY = min(minY, y), max(maxY, y)
+	}
+	// Clamp before converting: a degenerate map can send corners far away.
+	const lim = 1 << 30
+	clamp := func(f float64) int { return int(max(-lim, min(lim, f))) }
+	return image.Rect(clamp(math.Floor(minX))-2, clamp(math.Floor(minY))-2, clamp(math.Ceil(maxX))+2, clamp(math.Ceil(maxY))+2)
 }
 
 // forward runs the network on a Size×Size BGR chip and returns the
