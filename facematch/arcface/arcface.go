@@ -232,7 +232,7 @@ func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 		img.Close()
 		return nil, fmt.Errorf("arcface: %w: OpenCV cannot decode the image", facematch.ErrDecode)
 	}
-	defer img.Close()
+	defer wipe(&img)
 	return e.embedAll(img, faces)
 }
 
@@ -258,6 +258,7 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 	if rgba, ok := img.(*image.RGBA); ok && rgba.Stride != 4*b.Dx() {
 		// gocv reads Pix as if rows were contiguous: copy a sub-image.
 		c := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		defer clear(c.Pix)
 		for y := 0; y < b.Dy(); y++ {
 			copy(c.Pix[y*c.Stride:(y+1)*c.Stride], rgba.Pix[y*rgba.Stride:])
 		}
@@ -268,7 +269,7 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arcface: %w: %v", facematch.ErrDecode, err)
 	}
-	defer m.Close()
+	defer wipe(&m)
 	return e.embedAll(m, faces)
 }
 
@@ -288,7 +289,7 @@ func (e *Extractor) embedAll(img gocv.Mat, faces []facematch.Face) ([]facematch.
 // its L2-normalized descriptor.
 func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
 	chip, err := e.align(img, lm)
-	defer chip.Close()
+	defer wipe(&chip)
 	if err != nil {
 		return nil, err
 	}
@@ -373,11 +374,22 @@ func sampled(t [2][3]float64, size float64) image.Rectangle {
 	return image.Rect(clamp(math.Floor(minX))-2, clamp(math.Floor(minY))-2, clamp(math.Ceil(maxX))+2, clamp(math.Ceil(maxY))+2)
 }
 
+// wipe zeroes the pixels of a Mat the extractor made itself (a decoded
+// image, a copy, a chip, a network input) and releases it, so that no copy
+// of a face outlives the call in memory OpenCV hands out again. Never
+// called on a Region: that would zero the image it views.
+func wipe(m *gocv.Mat) {
+	if !m.Empty() {
+		m.SetTo(gocv.Scalar{})
+	}
+	m.Close()
+}
+
 // forward runs the network on a Size×Size BGR chip and returns the
 // L2-normalized descriptor.
 func (e *Extractor) forward(chip gocv.Mat) ([]float32, error) {
 	blob := e.blob(chip)
-	defer blob.Close()
+	defer wipe(&blob)
 	d, err := e.run(blob)
 	if err != nil {
 		return nil, err
