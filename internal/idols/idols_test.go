@@ -49,6 +49,7 @@ func TestRead(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	f.Add(`{"idols":[],"faces":[{"idol_id":"a","descriptor":"` + b64(1, 2) + `"}]}`)
 	f.Add(`{"faces":[{"idol_id":"a","descriptor":"AAAAAA=="}]}`)
+	f.Add(`{"faces":[{"idol_id":"a","descriptor":"` + b64(float32(math.Inf(1)), 2) + `"}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		s, err := Read(strings.NewReader(in))
 		if err != nil {
@@ -66,6 +67,11 @@ func FuzzRead(f *testing.F) {
 			}
 			if len(f.Descriptor) != s.Dim() || len(f.Descriptor) == 0 {
 				t.Fatalf("descriptor lengths differ or are zero")
+			}
+			for _, x := range f.Descriptor {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					t.Fatalf("accepted a descriptor holding %v", x)
+				}
 			}
 		}
 	})
