@@ -83,12 +83,35 @@ func FuzzDecodeCredentials(f *testing.F) {
 			if r.Params.Memory <= 1024 && r.Params.Time <= 4 {
 				r.matches("1234") // must not panic
 			}
+			// What was accepted survives a write and a read unchanged.
+			again, err := jsonBytes(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2, err := decodePINRecord(again)
+			if err != nil {
+				t.Fatalf("re-encoded PIN record %s refused: %v", again, err)
+			}
+			if again2, _ := jsonBytes(r2); !bytes.Equal(again, again2) {
+				t.Fatalf("PIN record changed on a round trip: %s, then %s", again, again2)
+			}
 		} else if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("PIN record error %v does not match ErrCorrupt", err)
 		}
 		if c, err := decodeCardRecord(data); err == nil {
 			if len(c.MAC) != 32 {
 				t.Fatalf("accepted card record %+v", c)
+			}
+			again, err := jsonBytes(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2, err := decodeCardRecord(again)
+			if err != nil {
+				t.Fatalf("re-encoded card record %s refused: %v", again, err)
+			}
+			if again2, _ := jsonBytes(c2); !bytes.Equal(again, again2) {
+				t.Fatalf("card record changed on a round trip: %s, then %s", again, again2)
 			}
 		} else if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("card record error %v does not match ErrCorrupt", err)
