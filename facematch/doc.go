@@ -9,7 +9,8 @@
 // 4-accumulator Go loops everywhere else and under the purego build tag),
 // on all cores from a measured gallery size up. An Int8 gallery given the
 // original templates (GalleryConfig.Originals) shortlists with its int8
-// rows and decides on the originals, exactly as a Float32 gallery does.
+// rows and computes distances and decisions from the originals, as a
+// Float32 gallery does.
 //
 // Package facematch itself is pure Go and cross-compiles. The code that
 // needs cgo lives in the subpackages facematch/dlib (dlib through go-face),

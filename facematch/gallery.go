@@ -59,7 +59,7 @@ const (
 	// and 4 more) are then rescored with the unquantized probe, so the
 	// distances returned, and Verify's, are exact for the stored templates.
 	// With GalleryConfig.Originals they are rescored with the unquantized
-	// templates too, and decide as a Float32 gallery does.
+	// templates too, as a Float32 gallery scores them.
 	// Vectors with a component outside ±127·Scale are refused
 	// (ErrOutOfRange).
 	Int8
@@ -99,8 +99,11 @@ type GalleryConfig struct {
 	// int8 scan only shortlists subjects (the k asked for and
 	// OriginalsExtra more), and the distances Identify, Search and Verify
 	// return, and their decisions, are computed from the originals exactly
-	// as a Float32 gallery computes them. The gallery's memory stays that
-	// of its int8 rows. Ignored for Float32.
+	// as a Float32 gallery computes them. Verify's answer is then always a
+	// Float32 gallery's; Identify's and Search's are whenever the Float32
+	// gallery's k best are among the int8 scan's k+OriginalsExtra best
+	// (every time in the measurements of OriginalsExtra). The gallery's
+	// memory stays that of its int8 rows. Ignored for Float32.
 	//
 	// Originals is called without the gallery's lock held, from the
 	// goroutine calling Identify, Search or Verify, once per shortlisted

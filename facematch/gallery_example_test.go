@@ -121,7 +121,7 @@ func ExampleModel_Distance() {
 // An Int8 gallery keeps a quarter of the memory of a Float32 one. Given
 // the original templates (here a map; in a gate, gate.Gate.Originals reads
 // them back from the encrypted store), it shortlists with its int8 rows
-// and decides on the originals, exactly as a Float32 gallery would.
+// and decides on the originals, as a Float32 gallery would.
 func ExampleNewGallery_int8() {
 	originals := map[string][]float32{
 		"alice": {0.31, 0.02, 0.004, 0.1},
