@@ -12,9 +12,9 @@ import (
 	"github.com/facegate/facegate/facematch"
 )
 
-// noise returns a rows×cols 8-bit BGR image of seeded noise.
+// noise returns a rows×cols 8-bit BGR image of seeded uniform noise.
 func noise(rows, cols int, seed uint64) gocv.Mat {
-	r := rand.New(rand.NewPCG(seed, 1))
+	r := rand.New(rand.NewPCG(seed, 0))
 	b := make([]byte, rows*cols*3)
 	for i := range b {
 		b[i] = byte(r.IntN(256))

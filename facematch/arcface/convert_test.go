@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,18 +120,7 @@ func TestConversion(t *testing.T) {
 }
 
 // noiseChip returns a size×size 8-bit BGR image of seeded uniform noise.
-func noiseChip(size int, seed uint64) gocv.Mat {
-	r := rand.New(rand.NewPCG(seed, 0))
-	b := make([]byte, size*size*3)
-	for i := range b {
-		b[i] = byte(r.IntN(256))
-	}
-	m, err := gocv.NewMatFromBytes(size, size, gocv.MatTypeCV8UC3, b)
-	if err != nil {
-		panic(err)
-	}
-	return m
-}
+func noiseChip(size int, seed uint64) gocv.Mat { return noise(size, size, seed) }
 
 // runTFJS runs tools/tfjsref on the NCHW input and returns its output.
 func runTFJS(t *testing.T, node, script, modelJSON, output string, size int, nchw []float32) []float32 {
