@@ -84,17 +84,7 @@ func FuzzDecodeCredentials(f *testing.F) {
 				r.matches("1234") // must not panic
 			}
 			// What was accepted survives a write and a read unchanged.
-			again, err := jsonBytes(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r2, err := decodePINRecord(again)
-			if err != nil {
-				t.Fatalf("re-encoded PIN record %s refused: %v", again, err)
-			}
-			if again2, _ := jsonBytes(r2); !bytes.Equal(again, again2) {
-				t.Fatalf("PIN record changed on a round trip: %s, then %s", again, again2)
-			}
+			roundTrip(t, "PIN record", r, decodePINRecord)
 		} else if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("PIN record error %v does not match ErrCorrupt", err)
 		}
@@ -102,17 +92,7 @@ func FuzzDecodeCredentials(f *testing.F) {
 			if len(c.MAC) != 32 {
 				t.Fatalf("accepted card record %+v", c)
 			}
-			again, err := jsonBytes(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c2, err := decodeCardRecord(again)
-			if err != nil {
-				t.Fatalf("re-encoded card record %s refused: %v", again, err)
-			}
-			if again2, _ := jsonBytes(c2); !bytes.Equal(again, again2) {
-				t.Fatalf("card record changed on a round trip: %s, then %s", again, again2)
-			}
+			roundTrip(t, "card record", c, decodeCardRecord)
 		} else if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("card record error %v does not match ErrCorrupt", err)
 		}
@@ -120,3 +100,20 @@ func FuzzDecodeCredentials(f *testing.F) {
 }
 
 func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
+
+// roundTrip checks that v, once encoded, decodes and encodes again to the
+// same bytes.
+func roundTrip[T any](t *testing.T, what string, v T, decode func([]byte) (T, error)) {
+	t.Helper()
+	again, err := jsonBytes(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := decode(again)
+	if err != nil {
+		t.Fatalf("re-encoded %s %s refused: %v", what, again, err)
+	}
+	if again2, _ := jsonBytes(v2); !bytes.Equal(again, again2) {
+		t.Fatalf("%s changed on a round trip: %s, then %s", what, again, again2)
+	}
+}
