@@ -10,6 +10,7 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/faceplugin"
 )
 
 // backend is an opened embedding backend and what the report says about it.
@@ -43,7 +44,39 @@ func init() {
 		backends["arcface-"+spec.Name] = func(dir string, workers int) (*backend, error) {
 			return openArcface(dir, workers, spec)
 		}
+		backends["faceplugin+"+spec.Name] = func(dir string, workers int) (*backend, error) {
+			return openFaceplugin(dir, workers, spec)
+		}
 	}
+}
+
+// openFaceplugin opens an ArcFace-class network with the all-ONNX front end
+// of facematch/faceplugin (fr_detect boxes, fr_landmark 68 points).
+func openFaceplugin(dir string, workers int, spec arcface.Spec) (*backend, error) {
+	det, err := faceplugin.Open(dir, faceplugin.Config{Workers: workers})
+	if err != nil {
+		return nil, err
+	}
+	ex, err := arcface.Open(dir, spec, det, arcface.Config{Workers: workers})
+	if err != nil {
+		det.Close()
+		return nil, err
+	}
+	info := modelInfo(ex.Model())
+	info.Source = fmt.Sprintf("network %q of the npm package %s, run by OpenCV 4.6's dnn module through gocv; faces from fr_detect.onnx and "+
+		"68 landmarks from fr_landmark.onnx of faceplugin-face-recognition-js 0.0.1 (facematch/faceplugin), aligned to the ArcFace 5-point "+
+		"template. Input: %d×%d, zoom %g, flip averaging %v.", spec.Name, spec.Package, spec.Size, spec.Size, spec.Zoom, spec.Flip)
+	info.ThresholdPolicy = fmt.Sprintf("the default threshold %.3f is facematch/arcface's Spec.Threshold (docs/arcface.md says how it was measured).", ex.Model().Threshold)
+	for _, f := range append([]string{spec.File}, faceplugin.ModelFiles...) {
+		h, err := report.HashFile(filepath.Join(dir, f))
+		if err != nil {
+			ex.Close()
+			det.Close()
+			return nil, err
+		}
+		info.Files = append(info.Files, h)
+	}
+	return &backend{ex: ex, workers: det.Workers(), info: info, closers: []func() error{ex.Close, det.Close}}, nil
 }
 
 func backendNames() []string {
@@ -96,7 +129,7 @@ func openArcface(dir string, workers int, spec arcface.Spec) (*backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arcface landmarker: %w", err)
 	}
-	ex, err := arcface.Open(dir, spec, lm.ex)
+	ex, err := arcface.Open(dir, spec, lm.ex, arcface.Config{Workers: workers})
 	if err != nil {
 		lm.close()
 		return nil, err

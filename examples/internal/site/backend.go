@@ -83,7 +83,7 @@ func OpenBackend(name, dir string, workers int) (*Backend, error) {
 	}
 	for _, spec := range arcface.Specs {
 		if name == "arcface-"+spec.Name {
-			a, err := arcface.Open(dir, spec, d)
+			a, err := arcface.Open(dir, spec, d, arcface.Config{Workers: workers})
 			if err != nil {
 				d.Close()
 				return nil, fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
