@@ -33,6 +33,11 @@ func (b *backend) close() error {
 	return errors.Join(errs...)
 }
 
+// defaultModel is the default --model: the library's default backend
+// (examples/internal/site.DefaultBackend), chosen by measurement as
+// docs/arcface.md records.
+const defaultModel = "faceplugin+fr_feature"
+
 // backends maps a --model name to its opener. workers 0 means the backend's
 // default pool.
 var backends = map[string]func(dir string, workers int) (*backend, error){

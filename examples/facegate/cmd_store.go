@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
-	backend := fs.String("model", site.DefaultBackend, "face backend of the store: dlib or arcface-<network>")
+	backend := fs.String("model", site.DefaultBackend, "face backend of the store: dlib, arcface-<network> or faceplugin+<network>")
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}

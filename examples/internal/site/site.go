@@ -45,7 +45,8 @@ const (
 
 // Settings are the deployment choices fixed when the store is created.
 type Settings struct {
-	// Backend is the face backend: "dlib" or "arcface-<network>".
+	// Backend is the face backend: "dlib", "arcface-<network>" or
+	// "faceplugin+<network>" (site.Backends).
 	Backend string `json:"backend"`
 	// Created is when the store was created.
 	Created time.Time `json:"created"`
