@@ -1,6 +1,7 @@
 package arcface
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,17 +92,30 @@ func loadSet(t *testing.T, dir string, useDlib bool) []xs {
 
 // score logs EER and TAR at FAR 1 % and 0.1 % per group.
 func score(t *testing.T, name string, set []xs, desc [][]float32) {
+	scoreBy(t, name, set, func(i, j int) (float32, bool) {
+		if desc[i] == nil || desc[j] == nil {
+			return 0, false
+		}
+		return facematch.Cosine.Distance(desc[i], desc[j]), true
+	})
+}
+
+// scoreBy is score for any pair distance; ok false skips the pair.
+func scoreBy(t *testing.T, name string, set []xs, dist func(i, j int) (float32, bool)) {
 	for _, g := range []string{"east-asian", "other"} {
 		var gen, imp []float32
 		for i := range set {
-			if set[i].group != g || desc[i] == nil {
+			if set[i].group != g {
 				continue
 			}
 			for j := i + 1; j < len(set); j++ {
-				if set[j].group != g || desc[j] == nil {
+				if set[j].group != g {
 					continue
 				}
-				d := facematch.Cosine.Distance(desc[i], desc[j])
+				d, ok := dist(i, j)
+				if !ok {
+					continue
+				}
 				if set[i].id == set[j].id {
 					gen = append(gen, d)
 				} else {
@@ -172,4 +186,40 @@ func zooms() []float32 {
 		return []float32{1, 1.1}
 	}
 	return []float32{1}
+}
+
+// TestFRFeatureFusion measures score fusion of FRFeature with dlib's
+// ResNet: the distance w·cosine(fr_feature) + (1 − w)·euclidean(dlib)/2 for
+// several weights, on the colour set (FRFUSE=faces) or LFW (FRFUSE=lfw).
+// It only logs.
+func TestFRFeatureFusion(t *testing.T) {
+	which := os.Getenv("FRFUSE")
+	if which == "" {
+		t.Skip("a measurement of a minute or more: run with FRFUSE=faces|lfw")
+	}
+	dir := testenv.Faces(t)
+	if which == "lfw" {
+		dir = filepath.Join(testenv.SharedDir(), "testdata", "lfw")
+	}
+	set := loadSet(t, dir, true)
+	e, err := Open(testenv.ModelDir(), FRFeature, fakeLandmarker{}, Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	fr := make([][]float32, len(set))
+	for i, x := range set {
+		if fr[i], err = e.embed(x.img, x.lm[0].Landmarks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []float32{1, 0.9, 0.8, 0.7, 0.5} {
+		scoreBy(t, fmt.Sprintf("%s/fusion w=%.1f", which, w), set, func(i, j int) (float32, bool) {
+			a, b := set[i].lm[1].Descriptor, set[j].lm[1].Descriptor
+			if a == nil || b == nil {
+				return 0, false
+			}
+			return w*facematch.Cosine.Distance(fr[i], fr[j]) + (1-w)*facematch.Euclidean.Distance(a, b)/2, true
+		})
+	}
 }
