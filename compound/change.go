@@ -149,7 +149,7 @@ func (r *reader) uvarint(what string) uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) { // minimal encodings only: one message, one body
 		r.fail(what)
 		return 0
 	}
@@ -162,7 +162,7 @@ func (r *reader) varint(what string) int64 {
 		return 0
 	}
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		r.fail(what)
 		return 0
 	}

@@ -2,7 +2,6 @@ package compound
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -140,4 +139,3 @@ func containsAny(hay, b []byte) bool {
 	return len(b) > 0 && indexOf(hay, b) >= 0
 }
 
-var errUnused = errors.New("unused")
