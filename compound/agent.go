@@ -61,6 +61,9 @@ type Stats struct {
 	// Rejected counts messages refused: failed authentication, malformed,
 	// unknown kind, replayed or out of order. Each is logged.
 	Rejected uint64
+	// Gaps counts batches handed back because an earlier change was still
+	// out (lost in flight, to be redelivered).
+	Gaps uint64
 	// LastRejection is the error of the last message refused.
 	LastRejection error
 }
@@ -218,7 +221,7 @@ func (a *Agent) Step(ctx context.Context) (int, error) {
 	if err := batch.Error(); err != nil && len(msgs) == 0 && !errors.Is(err, nats.ErrTimeout) {
 		return 0, fmt.Errorf("compound: fetch: %w", err)
 	}
-	n, err := a.process(msgs)
+	n, err := a.process(ctx, msgs)
 	if err != nil {
 		return n, err
 	}
@@ -341,7 +344,7 @@ func (a *Agent) reject(m jetstream.Msg, seq uint64, err error) {
 // transaction; others one by one. A store failure stops it: the message
 // that failed and all after it are handed back to the server (Nak), in
 // order, for redelivery.
-func (a *Agent) process(msgs []jetstream.Msg) (int, error) {
+func (a *Agent) process(ctx context.Context, msgs []jetstream.Msg) (int, error) {
 	var group []item
 	applied := 0
 	handBack := func(from int) {
@@ -367,7 +370,7 @@ func (a *Agent) process(msgs []jetstream.Msg) (int, error) {
 		return nil
 	}
 	a.mu.Lock()
-	gen, seen := a.st.Generation, a.st.Last
+	gen, seen := a.st.Generation, a.seen
 	a.mu.Unlock()
 	for i, m := range msgs {
 		meta, err := m.Metadata()
@@ -390,9 +393,29 @@ func (a *Agent) process(msgs []jetstream.Msg) (int, error) {
 			a.reject(m, seq, fmt.Errorf("%w: sequence %d, applied through %d", ErrReplayed, seq, seen))
 			continue
 		}
+		if seq > seen+1 {
+			if err := flush(); err != nil {
+				handBack(i)
+				return applied, err
+			}
+			hole, err := a.hole(ctx, len(msgs)-i)
+			if err != nil || !hole {
+				// An earlier change is still out with us (lost in flight):
+				// wait for its redelivery rather than apply past it.
+				for _, m := range msgs[i:] {
+					m.NakWithDelay(a.cfg.Poll)
+				}
+				a.mu.Lock()
+				a.stats.Gaps++
+				a.mu.Unlock()
+				a.log.Warn("waiting for an earlier change", "sequence", seq, "expected", seen+1, "err", err)
+				return applied, err
+			}
+		}
 		c, err := a.open(m, seq, gen)
 		if err != nil {
 			a.reject(m, seq, err)
+			seen = seq
 			continue
 		}
 		seen = seq
@@ -429,6 +452,30 @@ func (a *Agent) process(msgs []jetstream.Msg) (int, error) {
 		a.mu.Unlock()
 	}
 	return applied, nil
+}
+
+// hole reports whether the sequences missing before the next message are a
+// hole in the stream (messages erased after a withdrawal every gate had
+// applied, seen only by a gate that joined later) rather than deliveries
+// lost in flight (a connection or the server dropped while a batch was on
+// its way), which the server will redeliver. It asks the server how many
+// messages it has out with this gate: only the held ones, the rest of
+// this batch, means a hole.
+func (a *Agent) hole(ctx context.Context, held int) (bool, error) {
+	if err := a.cfg.Conn.Flush(); err != nil { // our acks before the question
+		return false, err
+	}
+	for range 3 {
+		info, err := a.cons.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		if info.NumAckPending <= held {
+			return true, nil
+		}
+		time.Sleep(10 * time.Millisecond) // acks are processed asynchronously
+	}
+	return false, nil
 }
 
 // open authenticates and decodes one message and checks it against the
@@ -540,13 +587,13 @@ func (a *Agent) commit(group []item) error {
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.st = st
-	a.seen = max(a.seen, st.Last)
-	a.mu.Unlock()
 	for _, it := range group {
 		a.finish(it)
 	}
+	a.mu.Lock() // Status().Applied covers the store and the gallery
+	a.st = st
+	a.seen = max(a.seen, st.Last)
+	a.mu.Unlock()
 	return nil
 }
 
@@ -608,16 +655,16 @@ func (a *Agent) applyOne(it item) error {
 	if err := saveState(st, next); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.st = next
-	a.seen = max(a.seen, it.seq)
-	a.mu.Unlock()
 	if c.Kind == KindRekey {
 		if err := a.cfg.Gate.ReloadFaces(); err != nil {
 			return err
 		}
 	}
 	a.finish(it)
+	a.mu.Lock()
+	a.st = next
+	a.seen = max(a.seen, it.seq)
+	a.mu.Unlock()
 	return nil
 }
 

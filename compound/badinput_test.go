@@ -161,7 +161,7 @@ func TestOlderChangeRefused(t *testing.T) {
 	}
 	replay := &fakeMsg{subj: m.Subject, data: m.Data, seq: last, delivered: 1}
 	redelivery := &fakeMsg{subj: m.Subject, data: m.Data, seq: last, delivered: 2}
-	n, err := g.agent.process([]jetstream.Msg{replay, redelivery})
+	n, err := g.agent.process(context.Background(), []jetstream.Msg{replay, redelivery})
 	if err != nil || n != 0 {
 		t.Fatalf("applied %d, %v", n, err)
 	}

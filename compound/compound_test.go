@@ -138,4 +138,3 @@ func dirContains(t testing.TB, dir string, b []byte) bool {
 func containsAny(hay, b []byte) bool {
 	return len(b) > 0 && indexOf(hay, b) >= 0
 }
-

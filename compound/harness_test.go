@@ -329,7 +329,14 @@ func (c *testCompound) sameAsOffice(g *testGate) {
 		}
 	}
 	if g.gal.Len() != c.ogal.Len() || g.gal.Subjects() != c.ogal.Subjects() {
-		c.t.Errorf("%s: gallery %d templates of %d subjects, office %d of %d", g.id, g.gal.Len(), g.gal.Subjects(), c.ogal.Len(), c.ogal.Subjects())
+		c.t.Errorf("%s: gallery %d templates of %d subjects, office %d of %d (%+v)", g.id, g.gal.Len(), g.gal.Subjects(), c.ogal.Len(), c.ogal.Subjects(), g.agent.Status())
+		subs, _ := c.ostore.Subjects()
+		for _, s := range subs {
+			if g.gal.Templates(s) != c.ogal.Templates(s) {
+				cons, err := g.g.Consent(s, gate.PurposeFace)
+				c.t.Errorf("%s: %s has %d templates in the gallery, office %d; consent %+v %v", g.id, s, g.gal.Templates(s), c.ogal.Templates(s), cons, err)
+			}
+		}
 	}
 }
 
