@@ -160,7 +160,7 @@ func (o *Office) setup(ctx context.Context) error {
 func (o *Office) addConsumer(ctx context.Context, g string) error {
 	_, err := o.chg.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable: g, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckWait: 5 * time.Second, // bounds the wait for a delivery lost in flight MaxAckPending: 20000, MaxRequestBatch: 1024,
+		AckWait:     5 * time.Second, // bounds the wait for a delivery lost in flight MaxAckPending: 20000, MaxRequestBatch: 1024,
 		Description: "FaceGate gate " + g,
 	})
 	if err != nil {
