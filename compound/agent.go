@@ -214,18 +214,38 @@ func (a *Agent) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("compound: fetch: %w", err)
 	}
-	var msgs []jetstream.Msg
-	for m := range batch.Messages() {
-		msgs = append(msgs, m)
+	// Apply what has arrived whenever the channel runs dry, so a change
+	// is applied as soon as it arrives, and a burst commits together.
+	n, got := 0, 0
+	ch := batch.Messages()
+	for m := range ch {
+		chunk := []jetstream.Msg{m}
+	drain:
+		for len(chunk) < a.cfg.Batch {
+			select {
+			case m, ok := <-ch:
+				if !ok {
+					break drain
+				}
+				chunk = append(chunk, m)
+			default:
+				break drain
+			}
+		}
+		got += len(chunk)
+		k, err := a.process(ctx, chunk)
+		n += k
+		if err != nil {
+			for m := range ch { // hand back the rest of the fetch too
+				m.NakWithDelay(a.cfg.Poll)
+			}
+			return n, err
+		}
 	}
-	if err := batch.Error(); err != nil && len(msgs) == 0 && !errors.Is(err, nats.ErrTimeout) {
+	if err := batch.Error(); err != nil && got == 0 && !errors.Is(err, nats.ErrTimeout) {
 		return 0, fmt.Errorf("compound: fetch: %w", err)
 	}
-	n, err := a.process(ctx, msgs)
-	if err != nil {
-		return n, err
-	}
-	if len(msgs) == 0 || a.pending == 0 {
+	if got == 0 || a.pending == 0 {
 		// Nothing (more) waiting: ask the server, which is hearing from it.
 		info, err := a.cons.Info(ctx)
 		if err != nil {

@@ -75,6 +75,8 @@ type testCompound struct {
 	oconn  *nats.Conn
 	gates  []*testGate
 	log    *slog.Logger
+	// onApplied, if set, is called by every gate's agent after each change.
+	onApplied func(seq uint64, c *Change)
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -195,10 +197,13 @@ func (c *testCompound) openGate(g *testGate) {
 	}
 	g.agent, err = NewAgent(AgentConfig{Compound: c.id, GateID: g.id, Key: c.key, Store: g.st, Gate: g.g,
 		Faces: g.faces, Conn: g.conn, Clock: c.clock.Now, Poll: 50 * time.Millisecond, Log: c.log.With("gate", g.id),
-		OnApplied: func(seq uint64, _ *Change) {
+		OnApplied: func(seq uint64, ch *Change) {
 			g.mu.Lock()
 			g.applied[seq]++
 			g.mu.Unlock()
+			if c.onApplied != nil {
+				c.onApplied(seq, ch)
+			}
 		}})
 	if err != nil {
 		c.t.Fatal(err)
