@@ -241,6 +241,7 @@ func (a *Agent) Step(ctx context.Context) (int, error) {
 			}
 			return n, err
 		}
+		a.report(ctx)
 	}
 	if err := batch.Error(); err != nil && got == 0 && !errors.Is(err, nats.ErrTimeout) {
 		return 0, fmt.Errorf("compound: fetch: %w", err)
