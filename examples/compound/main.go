@@ -325,4 +325,3 @@ func unitVector(r *rand.Rand) []float32 {
 	}
 	return v
 }
-
