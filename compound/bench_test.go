@@ -56,3 +56,25 @@ func BenchmarkEnrollmentSync(b *testing.B) {
 		c.sameAsOffice(g)
 	}
 }
+
+// BenchmarkCatchUp publishes b.N enrollments (four changes each) while the
+// three gates are down, then starts them and reports how fast they work
+// off the backlog: the gates' own apply rate, free of the office's pace.
+func BenchmarkCatchUp(b *testing.B) {
+	c := newCompound(b, 3)
+	for _, r := range residents(b.N, 10) {
+		c.enroll(r)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for _, g := range c.gates {
+		c.startGate(g)
+	}
+	c.waitApplied(c.office.LastSequence())
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(c.office.LastSequence())/elapsed.Seconds(), "changes/s/gate")
+	for _, g := range c.gates {
+		c.sameAsOffice(g)
+	}
+}

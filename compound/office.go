@@ -132,41 +132,61 @@ func NewOffice(ctx context.Context, cfg OfficeConfig) (*Office, error) {
 
 func (o *Office) setup(ctx context.Context) error {
 	var err error
-	o.chg, err = o.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: o.n.stream(), Subjects: []string{o.n.changes()},
+	o.chg, o.ack, err = setup(ctx, o.js, o.n, o.cfg.Gates)
+	return err
+}
+
+// Setup creates (or updates) compound's change and ack streams on the hub
+// and a durable consumer for each gate, over the office's connection. The
+// Office does it when it starts; a hub operator may do it before any
+// office runs, so that gates can bind their consumers.
+func Setup(ctx context.Context, nc *nats.Conn, compound string, gates []string) error {
+	if err := checkID("compound", compound); err != nil {
+		return err
+	}
+	for _, g := range gates {
+		if err := checkID("gate", g); err != nil {
+			return err
+		}
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("compound: %w", err)
+	}
+	_, _, err = setup(ctx, js, names{compound}, gates)
+	return err
+}
+
+func setup(ctx context.Context, js jetstream.JetStream, n names, gates []string) (chg, ack jetstream.Stream, err error) {
+	chg, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: n.stream(), Subjects: []string{n.changes()},
 		Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy,
 		Discard: jetstream.DiscardNew, Duplicates: 2 * time.Minute,
 		Description: "FaceGate compound changes (sealed)",
 	})
 	if err != nil {
-		return fmt.Errorf("compound: change stream: %w", err)
+		return nil, nil, fmt.Errorf("compound: change stream: %w", err)
 	}
-	o.ack, err = o.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: o.n.ackStream(), Subjects: []string{o.n.acks()},
+	ack, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: n.ackStream(), Subjects: []string{n.acks()},
 		Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1,
 		Description: "FaceGate gates' progress (sealed)",
 	})
 	if err != nil {
-		return fmt.Errorf("compound: ack stream: %w", err)
+		return nil, nil, fmt.Errorf("compound: ack stream: %w", err)
 	}
-	for _, g := range o.cfg.Gates {
-		if err := o.addConsumer(ctx, g); err != nil {
-			return err
+	for _, g := range gates {
+		_, err := chg.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable: g, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       5 * time.Second, // bounds the wait for a delivery lost in flight
+			MaxAckPending: 20000, MaxRequestBatch: 1024,
+			Description: "FaceGate gate " + g,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("compound: consumer for gate %s: %w", g, err)
 		}
 	}
-	return nil
-}
-
-func (o *Office) addConsumer(ctx context.Context, g string) error {
-	_, err := o.chg.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: g, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckWait:     5 * time.Second, // bounds the wait for a delivery lost in flight MaxAckPending: 20000, MaxRequestBatch: 1024,
-		Description: "FaceGate gate " + g,
-	})
-	if err != nil {
-		return fmt.Errorf("compound: consumer for gate %s: %w", g, err)
-	}
-	return nil
+	return chg, ack, nil
 }
 
 // Gate returns the office's gate.Gate, for reading (Subjects, Consent,

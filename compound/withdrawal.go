@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/facegate/facegate/gate"
@@ -28,25 +29,49 @@ type GateProgress struct {
 // OfficeConfig.Gates. A report that fails to open is an error (ErrAuth: not
 // sealed under this compound's key for that gate's subject).
 func (o *Office) Progress(ctx context.Context) ([]GateProgress, error) {
-	last := o.LastSequence()
-	out := make([]GateProgress, 0, len(o.cfg.Gates))
-	for _, g := range o.cfg.Gates {
+	return progress(ctx, o.ack, o.s, o.n, o.cfg.Gates, o.LastSequence())
+}
+
+// Lag returns each gate's progress against the change stream's last
+// sequence, over the office's connection (for a hub operator's display).
+func Lag(ctx context.Context, nc *nats.Conn, compound string, key *Key, gates []string) ([]GateProgress, error) {
+	if err := checkID("compound", compound); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("compound: %w", err)
+	}
+	n := names{compound}
+	chg, err := js.Stream(ctx, n.stream())
+	if err != nil {
+		return nil, fmt.Errorf("compound: change stream: %w", err)
+	}
+	ack, err := js.Stream(ctx, n.ackStream())
+	if err != nil {
+		return nil, fmt.Errorf("compound: ack stream: %w", err)
+	}
+	return progress(ctx, ack, sealer{compound, key}, n, gates, chg.CachedInfo().State.LastSeq)
+}
+
+func progress(ctx context.Context, ack jetstream.Stream, s sealer, n names, gates []string, last uint64) ([]GateProgress, error) {
+	out := make([]GateProgress, 0, len(gates))
+	for _, g := range gates {
 		p := GateProgress{Gate: g, Lag: last}
-		m, err := o.ack.GetLastMsgForSubject(ctx, o.n.ack(g))
+		m, err := ack.GetLastMsgForSubject(ctx, n.ack(g))
 		switch {
 		case errors.Is(err, jetstream.ErrMsgNotFound):
 		case err != nil:
 			return nil, fmt.Errorf("compound: progress of gate %s: %w", g, err)
 		default:
-			applied, at, err := o.s.openAck(o.n.ack(g), m.Data)
+			applied, at, err := s.openAck(n.ack(g), m.Data)
 			if err != nil {
 				return nil, err
 			}
 			p.Applied, p.Reported = applied, at
+			p.Lag = 0
 			if applied < last {
 				p.Lag = last - applied
-			} else {
-				p.Lag = 0
 			}
 		}
 		out = append(out, p)
