@@ -1,6 +1,7 @@
 package compound
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,23 @@ type Access struct {
 	Compound string            `json:"compound"`
 	Office   string            `json:"office"`
 	Gates    map[string]string `json:"gates"`
+}
+
+// ReadAccessFile reads an Access from a JSON file (as written by the
+// operator's `facegate compound init`).
+func ReadAccessFile(path string) (Access, error) {
+	var a Access
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return a, fmt.Errorf("compound: access file: %w", err)
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("compound: access file %s: %w", path, err)
+	}
+	if err := checkID("compound", a.Compound); err != nil {
+		return a, err
+	}
+	return a, nil
 }
 
 // HubConfig configures a Hub.

@@ -62,16 +62,12 @@ func (a *app) cmdCompound(fs *flag.FlagSet, args []string) error {
 }
 
 func readAccess(dir string) (compound.Access, error) {
-	var acc compound.Access
 	if dir == "" {
-		return acc, fmt.Errorf("%w: no --dir given", exitcode.ErrUsage)
+		return compound.Access{}, fmt.Errorf("%w: no --dir given", exitcode.ErrUsage)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, accessFile))
+	acc, err := compound.ReadAccessFile(filepath.Join(dir, accessFile))
 	if err != nil {
 		return acc, fmt.Errorf("%w: %v (run `facegate compound init` first)", exitcode.ErrUsage, err)
-	}
-	if err := json.Unmarshal(b, &acc); err != nil {
-		return acc, fmt.Errorf("%w: %s: %v", exitcode.ErrUsage, accessFile, err)
 	}
 	return acc, nil
 }
