@@ -356,3 +356,9 @@ func (c *testCompound) appliedTwice(g *testGate) []uint64 {
 	}
 	return twice
 }
+
+// withConn returns cfg with another connection.
+func (cfg OfficeConfig) withConn(nc *nats.Conn) OfficeConfig {
+	cfg.Conn = nc
+	return cfg
+}
