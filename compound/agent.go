@@ -135,18 +135,11 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.log = a.log.With("compound", cfg.Compound, "gate", cfg.GateID)
-	st, err := loadState(cfg.Store)
+	st, joined, err := joinState(cfg.Store, cfg.Key)
 	if err != nil {
 		return nil, err
 	}
-	if st.Generation == 0 {
-		if err := adoptTransform(cfg.Store, cfg.Key, 1); err != nil {
-			return nil, err
-		}
-		st.Generation = 1
-		if err := saveState(cfg.Store, st); err != nil {
-			return nil, err
-		}
+	if joined {
 		if err := cfg.Gate.ReloadFaces(); err != nil {
 			return nil, err
 		}

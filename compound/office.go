@@ -98,18 +98,9 @@ func NewOffice(ctx context.Context, cfg OfficeConfig) (*Office, error) {
 	if err := o.setup(ctx); err != nil {
 		return nil, err
 	}
-	st, err := loadState(cfg.Store)
+	st, _, err := joinState(cfg.Store, cfg.Key)
 	if err != nil {
 		return nil, err
-	}
-	if st.Generation == 0 {
-		if err := adoptTransform(cfg.Store, cfg.Key, 1); err != nil {
-			return nil, err
-		}
-		st.Generation = 1
-		if err := saveState(cfg.Store, st); err != nil {
-			return nil, err
-		}
 	}
 	o.gen = st.Generation
 	keys, err := cfg.Key.GateKeys()

@@ -51,6 +51,20 @@ func saveState(st *store.Store, s syncState) error {
 	return nil
 }
 
+// joinState returns st's sync state; a store that has none joins the
+// compound: it adopts the compound's first transform generation (joined
+// is true).
+func joinState(st *store.Store, k *Key) (s syncState, joined bool, err error) {
+	if s, err = loadState(st); err != nil || s.Generation != 0 {
+		return s, false, err
+	}
+	if err := adoptTransform(st, k, 1); err != nil {
+		return s, false, err
+	}
+	s.Generation = 1
+	return s, true, saveState(st, s)
+}
+
 // adoptTransform re-keys st to the compound's transform generation gen.
 func adoptTransform(st *store.Store, k *Key, gen uint64) error {
 	sec, err := k.TransformSecret(gen)
