@@ -412,7 +412,7 @@ func (a *Agent) process(ctx context.Context, msgs []jetstream.Msg) (int, error) 
 				handBack(i)
 				return applied, err
 			}
-			hole, err := a.hole(ctx, len(msgs)-i)
+			hole, err := a.hole(ctx, seq)
 			if err != nil || !hole {
 				// An earlier change is still out with us (lost in flight):
 				// wait for its redelivery rather than apply past it.
@@ -468,23 +468,23 @@ func (a *Agent) process(ctx context.Context, msgs []jetstream.Msg) (int, error) 
 	return applied, nil
 }
 
-// hole reports whether the sequences missing before the next message are a
-// hole in the stream (messages erased after a withdrawal every gate had
-// applied, seen only by a gate that joined later) rather than deliveries
-// lost in flight (a connection or the server dropped while a batch was on
-// its way), which the server will redeliver. It asks the server how many
-// messages it has out with this gate: only the held ones, the rest of
-// this batch, means a hole.
-func (a *Agent) hole(ctx context.Context, held int) (bool, error) {
+// hole reports whether the sequences missing before seq are a hole in the
+// stream (messages erased after a withdrawal every gate then in the
+// compound had applied: only a gate that joined later meets one) rather
+// than deliveries lost in flight (a connection or the server dropped while
+// a batch was on its way), which the server will redeliver. The consumer's
+// ack floor says: it stays below the lowest message delivered and not yet
+// acknowledged, and steps over sequences that no longer exist.
+func (a *Agent) hole(ctx context.Context, seq uint64) (bool, error) {
 	if err := a.cfg.Conn.Flush(); err != nil { // our acks before the question
 		return false, err
 	}
-	for range 3 {
+	for range 5 {
 		info, err := a.cons.Info(ctx)
 		if err != nil {
 			return false, err
 		}
-		if info.NumAckPending <= held {
+		if info.AckFloor.Stream+1 >= seq {
 			return true, nil
 		}
 		time.Sleep(10 * time.Millisecond) // acks are processed asynchronously

@@ -255,3 +255,39 @@ func TestServerRestartMidStream(t *testing.T) {
 		}
 	}
 }
+
+// TestGateJoinsAfterErasure: a gate whose consumer starts after a
+// withdrawal was erased from the stream meets a hole in the sequence: it
+// applies across it (the erased messages are gone for good) and ends equal
+// to the office.
+func TestGateJoinsAfterErasure(t *testing.T) {
+	c := newCompound(t, 2)
+	early, late := c.gates[0], c.gates[1]
+	c.office.cfg.Gates = []string{early.id} // late is not yet part of the compound
+	c.startGate(early)
+	res := residents(3, 15)
+	for _, r := range res {
+		c.enroll(r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w, err := c.office.Withdraw(ctx, res[1].id, gate.PurposeFace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.office.AwaitWithdrawal(ctx, w); err != nil || w.Erased == 0 {
+		t.Fatalf("erased %d: %v", w.Erased, err)
+	}
+	c.enroll(residents(4, 15)[3])
+	c.startGate(late)
+	c.waitApplied(c.office.LastSequence())
+	for _, g := range c.gates {
+		c.sameAsOffice(g)
+	}
+	if d := late.g.Admit(gate.Attempt{Face: res[1].face}); d.Admit {
+		t.Fatal("withdrawn face admitted at the late gate")
+	}
+	if d := late.g.Admit(gate.Attempt{Face: res[2].face}); !d.Admit {
+		t.Fatalf("late gate refused a resident: %+v", d)
+	}
+}
