@@ -57,6 +57,13 @@ func TestEnrollAdmitWithdraw(t *testing.T) {
 		t.Fatal("the scan cannot find the sealed template in the file store before the withdrawal")
 	}
 
+	protected, err := c.ostore.Templates(victim.id)
+	if err != nil || len(protected) != 1 {
+		t.Fatalf("victim's templates at the office: %d, %v", len(protected), err)
+	}
+	for _, g := range c.gates { // sealed: not even before the withdrawal
+		noPlaintext(t, g.path, victim, protected[0].Template)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	w, err := c.office.Withdraw(ctx, victim.id, gate.PurposeFace)
@@ -100,7 +107,7 @@ func TestEnrollAdmitWithdraw(t *testing.T) {
 	c.startHub()
 	for _, g := range c.gates {
 		c.stopGate(g)
-		noPlaintext(t, g.path, victim)
+		noPlaintext(t, g.path, victim, protected[0].Template)
 	}
 }
 
