@@ -79,6 +79,8 @@ type Status struct {
 	LastHeard time.Time
 	// FaceOpen says whether the face path is open.
 	FaceOpen bool
+	// Halted is why the agent refuses to run (ErrRolledBack), or nil.
+	Halted error
 	Stats
 }
 
@@ -102,6 +104,7 @@ type Agent struct {
 	stats     Stats
 	reported  uint64    // last progress published
 	reportAt  time.Time // when
+	halted    error     // ErrRolledBack: the agent will not run on this store
 }
 
 // NewAgent returns the agent of one gate. It reads the gate's sync state
@@ -165,7 +168,11 @@ func (a *Agent) bind(ctx context.Context) error {
 	last := a.st.Last
 	a.mu.Unlock()
 	if info.AckFloor.Stream > last {
-		return fmt.Errorf("%w: store applied through %d, gate acknowledged %d", ErrRolledBack, last, info.AckFloor.Stream)
+		err := fmt.Errorf("%w: store applied through %d, gate acknowledged %d", ErrRolledBack, last, info.AckFloor.Stream)
+		a.mu.Lock()
+		a.halted = err
+		a.mu.Unlock()
+		return err
 	}
 	a.cons = cons
 	return nil
@@ -285,13 +292,16 @@ func (a *Agent) Status() Status {
 	open := a.FaceOpen()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return Status{Applied: a.st.Last, Pending: a.pending, LastHeard: a.lastHeard, FaceOpen: open, Stats: a.stats}
+	return Status{Applied: a.st.Last, Pending: a.pending, LastHeard: a.lastHeard, FaceOpen: open, Halted: a.halted, Stats: a.stats}
 }
 
 // Line is the gate's screen line about the compound.
 func (s Status) Line() string {
 	if s.FaceOpen {
 		return fmt.Sprintf("in step with the office (change %d): face, card, PIN, QR", s.Applied)
+	}
+	if s.Halted != nil {
+		return fmt.Sprintf("store older than the office's stream (change %d; restored copy?): card, PIN, QR only — call the operator", s.Applied)
 	}
 	if s.LastHeard.IsZero() {
 		return fmt.Sprintf("catching up with the office (change %d): card, PIN, QR only", s.Applied)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,8 +47,8 @@ func TestRestoredOldStoreRefused(t *testing.T) {
 	if !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("old store: %v, want ErrRolledBack", err)
 	}
-	if g.agent.FaceOpen() {
-		t.Fatal("face path open on a rolled-back store")
+	if s := g.agent.Status(); s.FaceOpen || !errors.Is(s.Halted, ErrRolledBack) || !strings.Contains(s.Line(), "restored copy") {
+		t.Fatalf("rolled-back store: %+v %q", s, s.Line())
 	}
 	if d := g.g.Admit(gate.Attempt{Face: res[0].face}); d.Admit || !errors.Is(d.Err, ErrStale) {
 		t.Fatalf("face admitted on a rolled-back store: %+v", d)
