@@ -382,9 +382,14 @@ func (a *Agent) process(ctx context.Context, msgs []jetstream.Msg) (int, error) 
 		}
 		err := a.commit(group)
 		if err != nil {
-			// Find the culprit: apply one by one.
-			for _, it := range group {
+			// Find the culprit: apply one by one (a malformed one is
+			// refused, the others applied).
+			for k, it := range group {
 				if err := a.applyOne(it); err != nil {
+					for _, rest := range group[k:] {
+						rest.m.Nak()
+					}
+					group = group[:0]
 					return err
 				}
 			}
@@ -461,9 +466,6 @@ func (a *Agent) process(ctx context.Context, msgs []jetstream.Msg) (int, error) 
 		}
 	}
 	if err := flush(); err != nil {
-		for _, it := range group {
-			it.m.Nak()
-		}
 		return applied, err
 	}
 	if len(msgs) > 0 {

@@ -90,6 +90,7 @@ func TestBadMessages(t *testing.T) {
 		{"unknown kind", victimSubj, func() []byte { b, _ := mine.sealChange(victimSubj, next(), &unknown); return b }, ErrUnknownKind},
 		{"re-key skipping a generation", c.office.n.rekey(), func() []byte { b, _ := mine.sealChange(c.office.n.rekey(), next(), &skip); return b }, ErrOutOfOrder},
 		{"made under another generation", victimSubj, func() []byte { b, _ := mine.sealChange(victimSubj, next(), &oldGen); return b }, ErrOutOfOrder},
+		{"template that does not decode", victimSubj, func() []byte { b, _ := mine.sealChange(victimSubj, next(), &tpl); return b }, ErrFormat},
 		{"on another subject's channel", c.office.n.channel(c.key.token(res[1].id), KindTemplateAdded), func() []byte {
 			s := c.office.n.channel(c.key.token(res[1].id), KindTemplateAdded)
 			b, _ := mine.sealChange(s, next(), &tpl)

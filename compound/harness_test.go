@@ -196,7 +196,7 @@ func (c *testCompound) openGate(g *testGate) {
 		c.t.Fatal(err)
 	}
 	g.agent, err = NewAgent(AgentConfig{Compound: c.id, GateID: g.id, Key: c.key, Store: g.st, Gate: g.g,
-		Faces: g.faces, Conn: g.conn, Clock: c.clock.Now, Poll: 50 * time.Millisecond, Log: c.log.With("gate", g.id),
+		Faces: g.faces, Conn: g.conn, Clock: c.clock.Now, Poll: 50 * time.Millisecond, Log: c.log,
 		OnApplied: func(seq uint64, ch *Change) {
 			g.mu.Lock()
 			g.applied[seq]++
