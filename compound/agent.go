@@ -516,7 +516,7 @@ func (a *Agent) open(m jetstream.Msg, seq, gen uint64) (Change, error) {
 		if err := gate.CheckSubject(c.Subject); err != nil {
 			return Change{}, fmt.Errorf("change at sequence %d: %w: %v", seq, ErrFormat, err)
 		}
-		want = a.n.channel(a.cfg.Key.token(c.Subject), c.Kind)
+		want = a.n.channel(a.cfg.Key.token(c.Subject), c.Face)
 	}
 	if m.Subject() != want {
 		return Change{}, fmt.Errorf("change at sequence %d: %w: on the wrong channel", seq, ErrFormat)

@@ -58,7 +58,7 @@ func TestBadMessages(t *testing.T) {
 	c.enroll(res[0])
 	c.waitApplied(c.office.LastSequence())
 
-	victimSubj := c.office.n.channel(c.key.token(res[0].id), KindTemplateAdded)
+	victimSubj := c.office.n.channel(c.key.token(res[0].id), true)
 	good, err := c.office.chg.GetMsg(context.Background(), c.office.LastSequence())
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +66,8 @@ func TestBadMessages(t *testing.T) {
 	other := sealer{c.id, mustKey(t)}
 	mine := sealer{c.id, c.key}
 	next := func() uint64 { return c.office.LastSequence() + 1 }
-	tpl := Change{Kind: KindTemplateAdded, Subject: res[0].id, Generation: 1, Ops: []Op{{Type: OpAddTemplate, Subject: res[0].id, TemplateID: 9, Data: []byte("x")}}}
-	unknown := Change{Kind: 77, Subject: res[0].id, Generation: 1, Ops: tpl.Ops}
+	tpl := Change{Kind: KindTemplateAdded, Subject: res[0].id, Face: true, Generation: 1, Ops: []Op{{Type: OpAddTemplate, Subject: res[0].id, TemplateID: 9, Data: []byte("x")}}}
+	unknown := Change{Kind: 77, Subject: res[0].id, Face: true, Generation: 1, Ops: tpl.Ops}
 	skip := Change{Kind: KindRekey, Generation: 3}
 	oldGen := tpl
 	oldGen.Generation = 7
@@ -91,8 +91,8 @@ func TestBadMessages(t *testing.T) {
 		{"re-key skipping a generation", c.office.n.rekey(), func() []byte { b, _ := mine.sealChange(c.office.n.rekey(), next(), &skip); return b }, ErrOutOfOrder},
 		{"made under another generation", victimSubj, func() []byte { b, _ := mine.sealChange(victimSubj, next(), &oldGen); return b }, ErrOutOfOrder},
 		{"template that does not decode", victimSubj, func() []byte { b, _ := mine.sealChange(victimSubj, next(), &tpl); return b }, ErrFormat},
-		{"on another subject's channel", c.office.n.channel(c.key.token(res[1].id), KindTemplateAdded), func() []byte {
-			s := c.office.n.channel(c.key.token(res[1].id), KindTemplateAdded)
+		{"on another subject's channel", c.office.n.channel(c.key.token(res[1].id), true), func() []byte {
+			s := c.office.n.channel(c.key.token(res[1].id), true)
 			b, _ := mine.sealChange(s, next(), &tpl)
 			return b
 		}, ErrFormat},

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/facegate/facegate/store"
 )
 
 // Kind says what a change does.
@@ -38,8 +40,8 @@ func (k Kind) String() string {
 // Known reports whether k is a kind this build knows.
 func (k Kind) Known() bool { return k >= 1 && k <= maxKind }
 
-// face reports whether changes of kind k touch the face path (they go on a
-// subject's face channel, and gates reload the subject's gallery entries).
+// face reports whether changes of kind k may change what the gallery holds
+// for their subject (gates reload the subject's gallery entries).
 func (k Kind) face() bool {
 	switch k {
 	case KindConsentGiven, KindConsentWithdrawn, KindTemplateAdded, KindTemplateRemoved:
@@ -79,6 +81,10 @@ type Change struct {
 	Kind Kind
 	// Subject is the resident the change is about ("" for KindRekey).
 	Subject string
+	// Face says the change goes on the subject's face channel: it carries
+	// face consent or templates, and is erased from the stream after the
+	// subject's face withdrawal. Everything else goes on the entry channel.
+	Face bool
 	// Generation is the template transform generation in force after the
 	// change.
 	Generation uint64
@@ -101,13 +107,17 @@ func appendField(b []byte, s []byte) []byte {
 
 // encodeBody encodes c (without its kind, which the envelope carries).
 //
-//	version(1) ‖ uvarint generation ‖ varint published (Unix ns) ‖
-//	field subject ‖ uvarint len(ops) ‖ ops
+//	version(1) ‖ flags(1: bit 0 face channel) ‖ uvarint generation ‖
+//	varint published (Unix ns) ‖ field subject ‖ uvarint len(ops) ‖ ops
 //	op: type(1) ‖ field subject ‖ field class ‖ field name ‖ uvarint template ID ‖ field data
 //
 // where field = uvarint length ‖ bytes.
 func encodeBody(c *Change) []byte {
-	b := []byte{bodyV1}
+	var flags byte
+	if c.Face {
+		flags |= 1
+	}
+	b := []byte{bodyV1, flags}
 	b = binary.AppendUvarint(b, c.Generation)
 	b = binary.AppendVarint(b, c.Published.UnixNano())
 	b = appendField(b, []byte(c.Subject))
@@ -188,6 +198,13 @@ func decodeBody(kind Kind, b []byte) (Change, error) {
 		return Change{}, fmt.Errorf("%w: body version %d", ErrFormat, v)
 	}
 	c := Change{Kind: kind}
+	switch r.byte("flags") {
+	case 0:
+	case 1:
+		c.Face = true
+	default:
+		r.fail("flags")
+	}
 	c.Generation = r.uvarint("generation")
 	c.Published = time.Unix(0, r.varint("time"))
 	c.Subject = string(r.field("subject"))
@@ -219,6 +236,9 @@ func decodeBody(kind Kind, b []byte) (Change, error) {
 // own subject.
 const indexSubject = "gate/index"
 
+// faceClass is the store class of face templates (store.ClassFace).
+const faceClass = store.ClassFace
+
 // validate checks that the change's writes fit its kind: a change touches
 // only its own subject and the gate's indexes, only template changes add
 // templates, only withdrawals and removals shred or delete a subject.
@@ -227,7 +247,7 @@ func (c *Change) validate() error {
 		return nil // reported as ErrUnknownKind by the caller
 	}
 	if c.Kind == KindRekey {
-		if c.Subject != "" || len(c.Ops) != 0 || c.Generation < 2 {
+		if c.Subject != "" || c.Face || len(c.Ops) != 0 || c.Generation < 2 {
 			return fmt.Errorf("%w: rekey with subject, ops or generation %d", ErrFormat, c.Generation)
 		}
 		return nil
@@ -251,6 +271,9 @@ func (c *Change) validate() error {
 			if op.Class == "" || op.Subject != c.Subject {
 				return bad("shred of no class or of the index")
 			}
+			if op.Class == faceClass && !c.Face {
+				return bad("face templates shredded off the face channel")
+			}
 			if c.Kind != KindConsentWithdrawn && c.Kind != KindTemplateRemoved && c.Kind != KindCardRevoked && c.Kind != KindPINRevoked {
 				return bad("shred in a change that adds")
 			}
@@ -261,6 +284,9 @@ func (c *Change) validate() error {
 		case OpAddTemplate:
 			if op.Subject != c.Subject || c.Kind != KindTemplateAdded || op.TemplateID == 0 {
 				return bad("template outside a template-added change")
+			}
+			if !c.Face {
+				return bad("template off the face channel")
 			}
 		default:
 			return bad("unknown op type")

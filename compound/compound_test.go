@@ -39,7 +39,7 @@ func TestEnrollAdmitWithdraw(t *testing.T) {
 	// Capture what the stream and the file store hold of the victim's
 	// face before the withdrawal: the sealed template message.
 	victim := res[0]
-	subj := c.office.n.channel(c.key.token(victim.id), KindTemplateAdded)
+	subj := c.office.n.channel(c.key.token(victim.id), true)
 	var sealedTemplate []byte
 	for seq := uint64(1); seq <= c.office.LastSequence(); seq++ {
 		m, err := c.office.chg.GetMsg(context.Background(), seq)

@@ -101,12 +101,14 @@ func TestValidateKinds(t *testing.T) {
 		name string
 		c    Change
 	}{
-		{"template in a card change", Change{Kind: KindCardSet, Subject: "a", Ops: []Op{{Type: OpAddTemplate, Subject: "a", TemplateID: 1}}}},
+		{"template in a card change", Change{Kind: KindCardSet, Subject: "a", Face: true, Ops: []Op{{Type: OpAddTemplate, Subject: "a", TemplateID: 1}}}},
 		{"shred in an add", Change{Kind: KindConsentGiven, Subject: "a", Ops: []Op{{Type: OpShred, Subject: "a", Class: "face"}}}},
 		{"subject deleted by a card change", Change{Kind: KindCardRevoked, Subject: "a", Ops: []Op{{Type: OpDeleteSubject, Subject: "a"}}}},
 		{"rekey with ops", Change{Kind: KindRekey, Generation: 2, Ops: []Op{{Type: OpPut, Subject: "a", Class: "c", Name: "n"}}}},
 		{"rekey to generation 1", Change{Kind: KindRekey, Generation: 1}},
 		{"no ops", Change{Kind: KindPINSet, Subject: "a"}},
+		{"template off the face channel", Change{Kind: KindTemplateAdded, Subject: "a", Ops: []Op{{Type: OpAddTemplate, Subject: "a", TemplateID: 1}}}},
+		{"face shredded off the face channel", Change{Kind: KindConsentWithdrawn, Subject: "a", Ops: []Op{{Type: OpShred, Subject: "a", Class: faceClass}}}},
 		{"unknown op", Change{Kind: KindPINSet, Subject: "a", Ops: []Op{{Type: 99, Subject: "a", Class: "c", Name: "n"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -333,6 +333,22 @@ func (c *testCompound) sameAsOffice(g *testGate) {
 			break
 		}
 	}
+	subjects, err := c.office.Gate().Subjects()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if got, err := g.g.Subjects(); err != nil || fmt.Sprint(got) != fmt.Sprint(subjects) {
+		c.t.Errorf("%s: %d subjects registered, office %d (%v)", g.id, len(got), len(subjects), err)
+	}
+	for _, s := range subjects {
+		for _, class := range []string{"consent", "credential"} {
+			want, _ := c.ostore.ListRecords(s, class)
+			got, _ := g.st.ListRecords(s, class)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				c.t.Errorf("%s: %s's %s records %v, office %v", g.id, s, class, got, want)
+			}
+		}
+	}
 	if g.gal.Len() != c.ogal.Len() || g.gal.Subjects() != c.ogal.Subjects() {
 		c.t.Errorf("%s: gallery %d templates of %d subjects, office %d of %d (%+v)", g.id, g.gal.Len(), g.gal.Subjects(), c.ogal.Len(), c.ogal.Subjects(), g.agent.Status())
 		subs, _ := c.ostore.Subjects()

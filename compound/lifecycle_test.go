@@ -288,6 +288,10 @@ func TestGateJoinsAfterErasure(t *testing.T) {
 	if d := late.g.Admit(gate.Attempt{Face: res[1].face}); d.Admit {
 		t.Fatal("withdrawn face admitted at the late gate")
 	}
+	// Only the face channel was erased: registration and card survive.
+	if d := late.g.Admit(gate.Attempt{Card: res[1].card}); !d.Admit || d.Subject != res[1].id {
+		t.Fatalf("late gate refused the withdrawn resident's card: %+v", d)
+	}
 	if d := late.g.Admit(gate.Attempt{Face: res[2].face}); !d.Admit {
 		t.Fatalf("late gate refused a resident: %+v", d)
 	}

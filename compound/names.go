@@ -22,14 +22,18 @@ func (n names) acks() string        { return "fg." + n.compound + ".ack.*" }
 func (n names) ack(g string) string { return "fg." + n.compound + ".ack." + g }
 func (n names) rekey() string       { return "fg." + n.compound + ".chg._.compound" }
 
-// channel returns the NATS subject of a change of kind about a resident
-// whose pseudonym is token.
-func (n names) channel(token string, k Kind) string {
-	if k.face() {
+// channel returns the NATS subject of a change about a resident whose
+// pseudonym is token: their face channel (face consent and templates) or
+// their entry channel (everything else).
+func (n names) channel(token string, face bool) string {
+	if face {
 		return "fg." + n.compound + ".chg." + token + ".face"
 	}
 	return "fg." + n.compound + ".chg." + token + ".entry"
 }
+
+// channels is the wildcard subject of both of a resident's channels.
+func (n names) channels(token string) string { return "fg." + n.compound + ".chg." + token + ".*" }
 
 // gateInbox is the inbox prefix of a gate's connection: the only subjects
 // it may subscribe to.

@@ -200,7 +200,7 @@ func (o *Office) LastSequence() uint64 {
 // do runs fn on the office gate while recording its store writes, then
 // publishes them as one change. The change is published even if fn failed
 // half-way: the gates mirror the office's store, whatever it holds.
-func (o *Office) do(ctx context.Context, kind Kind, subject string, fn func() error) (uint64, error) {
+func (o *Office) do(ctx context.Context, kind Kind, face bool, subject string, fn func() error) (uint64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err := o.flush(ctx); err != nil {
@@ -212,7 +212,7 @@ func (o *Office) do(ctx context.Context, kind Kind, subject string, fn func() er
 	if len(ops) == 0 {
 		return 0, err
 	}
-	o.pending = append(o.pending, Change{Kind: kind, Subject: subject, Generation: o.gen, Ops: ops})
+	o.pending = append(o.pending, Change{Kind: kind, Subject: subject, Face: face, Generation: o.gen, Ops: ops})
 	if perr := o.flush(ctx); perr != nil {
 		return 0, errors.Join(err, perr)
 	}
@@ -241,7 +241,7 @@ func (o *Office) subjectOf(c *Change) string {
 	if c.Kind == KindRekey {
 		return o.n.rekey()
 	}
-	return o.n.channel(o.cfg.Key.token(c.Subject), c.Kind)
+	return o.n.channel(o.cfg.Key.token(c.Subject), c.Face)
 }
 
 // publish seals c for the next stream sequence and publishes it with that
@@ -290,38 +290,38 @@ func (o *Office) publish(ctx context.Context, c *Change) error {
 
 // Register registers subject with their consent to compound entry.
 func (o *Office) Register(ctx context.Context, subject string, entry gate.Consent) (uint64, error) {
-	return o.do(ctx, KindConsentGiven, subject, func() error { return o.g.Register(subject, entry) })
+	return o.do(ctx, KindConsentGiven, false, subject, func() error { return o.g.Register(subject, entry) })
 }
 
 // GiveConsent records or renews a consent of subject.
 func (o *Office) GiveConsent(ctx context.Context, subject string, c gate.Consent) (uint64, error) {
-	return o.do(ctx, KindConsentGiven, subject, func() error { return o.g.GiveConsent(subject, c) })
+	return o.do(ctx, KindConsentGiven, c.Purpose == gate.PurposeFace, subject, func() error { return o.g.GiveConsent(subject, c) })
 }
 
 // SetCard enrolls subject's card; only its MAC is stored and published.
 func (o *Office) SetCard(ctx context.Context, subject string, uid []byte) (uint64, error) {
-	return o.do(ctx, KindCardSet, subject, func() error { return o.g.SetCard(subject, uid) })
+	return o.do(ctx, KindCardSet, false, subject, func() error { return o.g.SetCard(subject, uid) })
 }
 
 // RemoveCard revokes subject's card.
 func (o *Office) RemoveCard(ctx context.Context, subject string) (uint64, error) {
-	return o.do(ctx, KindCardRevoked, subject, func() error { return o.g.RemoveCard(subject) })
+	return o.do(ctx, KindCardRevoked, false, subject, func() error { return o.g.RemoveCard(subject) })
 }
 
 // SetPIN sets subject's PIN; only its Argon2id hash is stored and
 // published.
 func (o *Office) SetPIN(ctx context.Context, subject, pin string) (uint64, error) {
-	return o.do(ctx, KindPINSet, subject, func() error { return o.g.SetPIN(subject, pin) })
+	return o.do(ctx, KindPINSet, false, subject, func() error { return o.g.SetPIN(subject, pin) })
 }
 
 // RemovePIN revokes subject's PIN.
 func (o *Office) RemovePIN(ctx context.Context, subject string) (uint64, error) {
-	return o.do(ctx, KindPINRevoked, subject, func() error { return o.g.RemovePIN(subject) })
+	return o.do(ctx, KindPINRevoked, false, subject, func() error { return o.g.RemovePIN(subject) })
 }
 
 // IssueQR issues a one-time QR code for subject, valid at every gate.
 func (o *Office) IssueQR(ctx context.Context, subject string) (code string, expires time.Time, seq uint64, err error) {
-	seq, err = o.do(ctx, KindQRSet, subject, func() error {
+	seq, err = o.do(ctx, KindQRSet, false, subject, func() error {
 		var err error
 		code, expires, err = o.g.IssueQR(subject)
 		return err
@@ -333,7 +333,7 @@ func (o *Office) IssueQR(ctx context.Context, subject string) (code string, expi
 // at the office and publishes the protected template.
 func (o *Office) EnrollFace(ctx context.Context, subject string, descriptor []float32, quality float32) (gate.TemplateInfo, uint64, error) {
 	var info gate.TemplateInfo
-	seq, err := o.do(ctx, KindTemplateAdded, subject, func() error {
+	seq, err := o.do(ctx, KindTemplateAdded, true, subject, func() error {
 		var err error
 		info, err = o.g.EnrollFace(subject, descriptor, quality)
 		return err

@@ -104,7 +104,7 @@ type Withdrawal struct {
 // change. Follow it with AwaitWithdrawal.
 func (o *Office) Withdraw(ctx context.Context, subject string, purpose gate.Purpose) (*Withdrawal, error) {
 	w := &Withdrawal{Subject: subject, Purpose: purpose, Pending: o.Gates()}
-	seq, err := o.do(ctx, KindConsentWithdrawn, subject, func() error {
+	seq, err := o.do(ctx, KindConsentWithdrawn, purpose == gate.PurposeFace, subject, func() error {
 		var err error
 		w.Receipt, err = o.g.Withdraw(subject, purpose)
 		return err
@@ -149,10 +149,9 @@ func (o *Office) AwaitWithdrawal(ctx context.Context, w *Withdrawal) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	subj := o.n.channel(o.cfg.Key.token(w.Subject), KindConsentWithdrawn)
+	subj := o.n.channel(o.cfg.Key.token(w.Subject), true)
 	if w.Purpose == gate.PurposeEntry {
-		subj = o.n.channel(o.cfg.Key.token(w.Subject), KindCardSet)
-		subj = subj[:len(subj)-len("entry")] + "*"
+		subj = o.n.channels(o.cfg.Key.token(w.Subject))
 	}
 	n, err := o.erase(ctx, subj, w.Seq)
 	w.Erased += n
