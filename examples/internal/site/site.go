@@ -69,6 +69,12 @@ type Config struct {
 	Clock func() time.Time
 	// Retention is the access log's retention window; 0 means the default.
 	Retention time.Duration
+	// Keys, if set, replace the operator keys kept in the store: a gate of
+	// a compound uses the compound's (compound.Key.GateKeys).
+	Keys *gate.Keys
+	// WrapFaces, if set, wraps the gallery before the gate gets it (a
+	// compound gate's compound.NewGallery switch).
+	WrapFaces func(gate.Gallery) gate.Gallery
 }
 
 // Site is an opened deployment.
@@ -172,6 +178,9 @@ func (s *Site) open(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Keys != nil {
+		s.Keys = *cfg.Keys
+	}
 	s.Log, err = accesslog.New(s.Store, accesslog.Options{Clock: cfg.Clock, Retention: cfg.Retention})
 	if err != nil {
 		return err
@@ -188,6 +197,9 @@ func (s *Site) open(cfg Config) error {
 			return err
 		}
 		gcfg.Faces, gcfg.Model = s.Gallery, m
+		if cfg.WrapFaces != nil {
+			gcfg.Faces = cfg.WrapFaces(s.Gallery)
+		}
 	}
 	s.Gate, err = gate.New(gcfg)
 	return err
