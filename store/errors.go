@@ -14,6 +14,12 @@ var (
 	// authentication although the key is right. The error is a
 	// *TamperedError naming the record.
 	ErrTampered = errors.New("store: record failed authentication (modified)")
+	// ErrRolledBack reports authentic data that is not the store's current
+	// state: an older sealed copy of a record put back in its place, a
+	// record deleted or added behind the store's back (the manifest does not
+	// cover it), or — through a Counter — a whole file older than the last
+	// one written. The error is a *RolledBackError naming what failed.
+	ErrRolledBack = errors.New("store: record replayed, added or deleted (state rolled back)")
 	// ErrNotStore reports a file that is not a FaceGate store (empty, another
 	// format, or a bbolt file without a FaceGate header). The file is left
 	// untouched.
@@ -22,6 +28,11 @@ var (
 	// or whose bbolt metadata is damaged. The file is left untouched.
 	ErrTruncated = errors.New("store: file truncated or damaged")
 	// ErrVersion reports a store format version this build cannot read.
+	// Stores of format 1 (before the manifest) are refused with it, not
+	// migrated: a format-1 file carries nothing that proves it was not
+	// rolled back, so there is no state to migrate from that could be
+	// trusted. Export the subjects with the release that wrote the file and
+	// re-enroll them into a new store.
 	ErrVersion = errors.New("store: unsupported store format version")
 	// ErrExists reports Create on a path that already exists.
 	ErrExists = errors.New("store: file already exists")
@@ -62,3 +73,25 @@ func (e *TamperedError) Is(target error) bool { return target == ErrTampered }
 
 // Unwrap returns the underlying cause.
 func (e *TamperedError) Unwrap() error { return e.Err }
+
+// RolledBackError reports a record (or the whole store) whose sealed value
+// is authentic but not current: replayed, added or deleted behind the
+// store's back. errors.Is(err, ErrRolledBack) is true.
+type RolledBackError struct {
+	// Record names what failed, e.g. `record "alice"/"credential"/"pin"`,
+	// `manifest group 17 (holding …)` or `store manifest`.
+	Record string
+	// Err says what was found.
+	Err error
+}
+
+// Error describes the rolled-back record.
+func (e *RolledBackError) Error() string {
+	return fmt.Sprintf("store: %s is not the current state (replayed, added or deleted): %v", e.Record, e.Err)
+}
+
+// Is reports whether target is ErrRolledBack.
+func (e *RolledBackError) Is(target error) bool { return target == ErrRolledBack }
+
+// Unwrap returns the underlying cause.
+func (e *RolledBackError) Unwrap() error { return e.Err }

@@ -295,7 +295,7 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*crypto.Key{}}
 	for _, class := range []string{ClassFace, "consent"} {
 		v.wrapped[class] = rawValue(t, s, "alice", "k", class)
-		k, err := s.kek.Unwrap(v.wrapped[class], s.keyAD("alice", class))
+		k, err := s.unwrapDataKey("alice", class, v.wrapped[class])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,15 +316,17 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records int) {
 	sizes := map[int]bool{}
 	for _, b := range v.sealed {
-		sizes[len(b)] = true
+		sizes[len(b)-versionSize] = true
 	}
-	for i := 0; i < len(file); i++ {
+	// Every sealed value follows its 8-byte version.
+	for i := versionSize; i < len(file); i++ {
 		if file[i] != crypto.FormatVersion {
 			continue
 		}
+		ver := binary.BigEndian.Uint64(file[i-versionSize:])
 		for class := range v.keys {
 			if i+crypto.WrappedSize <= len(file) {
-				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class)); err == nil {
+				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
 					keys++
 				}
 			}
@@ -334,11 +336,11 @@ func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records
 				continue
 			}
 			for id := uint64(1); id <= 3; id++ {
-				if _, err := v.keys[ClassFace].Open(file[i:i+n], s.recordAD("alice", ClassFace, templateName(id))); err == nil {
+				if _, err := v.keys[ClassFace].Open(file[i:i+n], s.recordAD("alice", ClassFace, templateName(id), ver)); err == nil {
 					records++
 				}
 			}
-			if _, err := v.keys["consent"].Open(file[i:i+n], s.recordAD("alice", "consent", "v1")); err == nil {
+			if _, err := v.keys["consent"].Open(file[i:i+n], s.recordAD("alice", "consent", "v1", ver)); err == nil {
 				records++
 			}
 		}
@@ -417,8 +419,8 @@ func TestShredClassRawFile(t *testing.T) {
 	if bytes.Contains(file, v.wrapped[ClassFace]) {
 		t.Error("face key lingers after ShredClass")
 	}
-	for i := 0; i+crypto.WrappedSize <= len(file); i++ {
-		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace)); err == nil {
+	for i := versionSize; i+crypto.WrappedSize <= len(file); i++ {
+		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
 			t.Fatal("shredded face key unwraps from the raw file")
 		}
 	}
