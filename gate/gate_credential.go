@@ -24,29 +24,34 @@ func (g *Gate) SetCard(subject string, uid []byte) error {
 		return err
 	}
 	name := hex.EncodeToString(m)
-	owner, err := g.cfg.Records.GetRecord(indexSubject, cardIndexClass, name)
-	switch {
-	case err == nil && string(owner) != subject:
-		return fmt.Errorf("%w", ErrCardInUse)
-	case err != nil && !records.NotFound(err):
-		return err
-	}
-	if err := g.removeCard(subject); err != nil {
-		return err
-	}
 	data, err := json.Marshal(cardRecord{MAC: m, Added: g.now()})
 	if err != nil {
 		return err
 	}
-	if err := g.cfg.Records.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
-		return err
-	}
-	return g.cfg.Records.PutRecord(subject, records.ClassCredential, cardName, data)
+	// One transaction: the old card, its index entry, the new card and its
+	// index entry change together or not at all.
+	return g.cfg.Records.Update(func(b records.Batch) error {
+		owner, err := b.GetRecord(indexSubject, cardIndexClass, name)
+		switch {
+		case err == nil && string(owner) != subject:
+			return fmt.Errorf("%w", ErrCardInUse)
+		case err != nil && !records.NotFound(err):
+			return err
+		}
+		if err := g.removeCard(b, subject); err != nil {
+			return err
+		}
+		if err := b.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
+			return err
+		}
+		return b.PutRecord(subject, records.ClassCredential, cardName, data)
+	})
 }
 
-// removeCard deletes subject's card and its index entry. g.mu must be held.
-func (g *Gate) removeCard(subject string) error {
-	data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName)
+// removeCard deletes subject's card and its index entry in the batch b.
+// g.mu must be held.
+func (g *Gate) removeCard(b records.Batch, subject string) error {
+	data, err := b.GetRecord(subject, records.ClassCredential, cardName)
 	if records.NotFound(err) {
 		return nil
 	}
@@ -57,10 +62,10 @@ func (g *Gate) removeCard(subject string) error {
 	if err != nil {
 		return err
 	}
-	if err := g.cfg.Records.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+	if err := b.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
 		return err
 	}
-	return g.cfg.Records.DeleteRecord(subject, records.ClassCredential, cardName)
+	return b.DeleteRecord(subject, records.ClassCredential, cardName)
 }
 
 // keepsAlternative returns ErrNoAlternative if subject has face templates
@@ -107,7 +112,7 @@ func (g *Gate) RemoveCard(subject string) error {
 	if err := g.mayRemove(subject, Card); err != nil {
 		return err
 	}
-	return g.removeCard(subject)
+	return g.cfg.Records.Update(func(b records.Batch) error { return g.removeCard(b, subject) })
 }
 
 // SetPIN sets (or resets) subject's PIN, which also lifts a lockout. Only
@@ -328,17 +333,23 @@ func (g *Gate) Maintain() error {
 		return err
 	}
 	now := g.now()
-	for _, n := range names {
-		data, err := g.cfg.Records.GetRecord(qrUsedSubject, qrUsedClass, n)
-		if err != nil {
-			return err
-		}
-		var exp time.Time
-		if err := exp.UnmarshalText(data); err != nil || !now.Before(exp) {
-			if err := g.cfg.Records.DeleteRecord(qrUsedSubject, qrUsedClass, n); err != nil {
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		for _, n := range names {
+			data, err := b.GetRecord(qrUsedSubject, qrUsedClass, n)
+			if err != nil {
 				return err
 			}
+			var exp time.Time
+			if err := exp.UnmarshalText(data); err != nil || !now.Before(exp) {
+				if err := b.DeleteRecord(qrUsedSubject, qrUsedClass, n); err != nil {
+					return err
+				}
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if g.cfg.Log != nil {
 		if _, err := g.cfg.Log.Expire(); err != nil {

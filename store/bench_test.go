@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -105,7 +106,7 @@ func buildGallery(b *testing.B, n int) string {
 		tr, _ := s.Transform(testModel, 128)
 		r := rand.New(rand.NewPCG(2, 2))
 		for start := 0; start < n && galleryErr == nil; start += 5000 {
-			galleryErr = s.Update(func(bt *Batch) error {
+			galleryErr = s.Update(func(bt records.Batch) error {
 				for i := start; i < min(n, start+5000); i++ {
 					tp, err := tr.Protect(randUnit(r, 128), 1, time.Now())
 					if err != nil {

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+
+	"github.com/facegate/facegate/gate/records"
 )
 
 // Errors returned by the store; test with errors.Is. Errors are wrapped with
@@ -38,17 +40,14 @@ var (
 	ErrExists = errors.New("store: file already exists")
 	// ErrClosed reports use of a closed Store.
 	ErrClosed = errors.New("store: closed")
-	// ErrUnknownSubject reports a subject with no data in the store.
-	ErrUnknownSubject = errors.New("store: unknown subject")
-	// ErrNotFound reports a missing record or template, or a class with no
-	// key for the subject.
-	ErrNotFound = errors.New("store: not found")
-	// ErrInvalidName reports an empty or oversized subject, class or record
-	// name.
-	ErrInvalidName = errors.New("store: invalid name")
-	// ErrReservedClass reports generic record access to ClassFace, which
-	// holds templates only.
-	ErrReservedClass = errors.New("store: class is reserved for templates")
+	// ErrUnknownSubject is records.ErrUnknownSubject (see package records).
+	ErrUnknownSubject = records.ErrUnknownSubject
+	// ErrNotFound is records.ErrNotFound (see package records).
+	ErrNotFound = records.ErrNotFound
+	// ErrInvalidName is records.ErrInvalidName (see package records).
+	ErrInvalidName = records.ErrInvalidName
+	// ErrReservedClass is records.ErrReservedClass (see package records).
+	ErrReservedClass = records.ErrReservedClass
 	// ErrLocked reports a store file held open by another process.
 	ErrLocked = errors.New("store: file is locked by another process")
 )

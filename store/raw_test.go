@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -491,7 +492,7 @@ func TestRekeyTransformStore(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	const n = 200
 	raw := make([][]float32, n)
-	err := s.Update(func(b *Batch) error {
+	err := s.Update(func(b records.Batch) error {
 		for i := range raw {
 			raw[i] = randUnit(r, 128)
 			if _, err := b.AddTemplate(subjectName(i), protect(t, s, raw[i])); err != nil {

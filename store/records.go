@@ -11,23 +11,24 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
-// Entry is one stored template with its owner and ID.
-type Entry struct {
-	// Subject is the template's owner.
-	Subject string
-	// ID identifies the template within its subject (see DeleteTemplate).
-	ID uint64
-	// Template is the protected template.
-	Template template.Template
-}
+// Entry is one stored template with its owner and ID (see
+// DeleteTemplate).
+type Entry = records.Entry
 
 // Batch is one write transaction: all its writes commit together with a
 // single fsync when the function given to [Store.Update] returns nil, and
-// none of them if it returns an error. A Batch must not be used after that
-// function returns, nor from other goroutines.
+// none of them if it returns an error. Its reads see its own writes. A
+// Batch must not be used after that function returns, nor from other
+// goroutines. It implements records.Batch.
+var _ records.Batch = (*Batch)(nil)
+
+var _ records.Store = (*Store)(nil)
+
+// Batch is one write transaction (see above).
 type Batch struct {
 	s       *Store
 	tx      *bolt.Tx
@@ -279,9 +280,20 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 }
 
 // Update runs fn in one write transaction (see [Batch]): use it to enroll
-// many subjects with one fsync.
-func (s *Store) Update(fn func(*Batch) error) error {
-	return s.update(fn)
+// many subjects with one fsync, or to make several changes that must not
+// be separated by a crash. fn receives a *Batch. If fn deleted anything,
+// the free pages are scrubbed after the commit.
+func (s *Store) Update(fn func(records.Batch) error) error {
+	shreds := false
+	err := s.update(func(b *Batch) error {
+		err := fn(b)
+		shreds = b.shreds
+		return err
+	})
+	if err != nil || !shreds {
+		return err
+	}
+	return s.Scrub()
 }
 
 // AddTemplate seals t under subject's face key in its own transaction and
@@ -323,19 +335,63 @@ func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
 	}
 	var pt []byte
 	err := s.view(func(tx *bolt.Tx) error {
-		sealed, err := s.recordValue(tx, subject, class, name)
-		if err != nil {
-			return err
-		}
-		dk, err := s.dataKey(tx, subject, class)
-		if err != nil {
-			return err
-		}
-		defer dk.Wipe()
-		pt, err = s.openRecord(dk, subject, class, name, sealed)
+		var err error
+		pt, err = s.getRecord(tx, subject, class, name)
 		return err
 	})
 	return pt, err
+}
+
+func (s *Store) getRecord(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
+	sealed, err := s.recordValue(tx, subject, class, name)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := s.dataKey(tx, subject, class)
+	if err != nil {
+		return nil, err
+	}
+	defer dk.Wipe()
+	return s.openRecord(dk, subject, class, name, sealed)
+}
+
+// GetRecord opens subject/class/name as the batch sees it (see
+// [Store.GetRecord]).
+func (b *Batch) GetRecord(subject, class, name string) ([]byte, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	if class == ClassFace {
+		return nil, fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return b.s.getRecord(b.tx, subject, class, name)
+}
+
+// ListRecords lists subject's records in class as the batch sees them
+// (see [Store.ListRecords]).
+func (b *Batch) ListRecords(subject, class string) ([]string, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	return b.s.listRecords(b.tx, subject, class)
+}
+
+// DeleteRecord deletes subject/class/name (see [Store.DeleteRecord]); the
+// free pages are scrubbed after the commit.
+func (b *Batch) DeleteRecord(subject, class, name string) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	if class == ClassFace {
+		return fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return b.deleteRecord(subject, class, name)
+}
+
+// Templates returns subject's templates as the batch sees them (see
+// [Store.Templates]).
+func (b *Batch) Templates(subject string) ([]Entry, error) {
+	return b.s.templates(b.tx, subject)
 }
 
 func (s *Store) recordValue(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
@@ -360,20 +416,27 @@ func (s *Store) ListRecords(subject, class string) ([]string, error) {
 	}
 	var names []string
 	err := s.view(func(tx *bolt.Tx) error {
-		if err := s.subjectExists(tx, subject); err != nil {
-			return err
-		}
-		if err := s.checkClass(subject, class, fmt.Sprintf("records %q/%q", subject, class)); err != nil {
-			return err
-		}
-		p := recPrefix(subject, class)
-		c := tx.Bucket(bucketRecords).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			names = append(names, string(k[len(p):]))
-		}
-		return nil
+		var err error
+		names, err = s.listRecords(tx, subject, class)
+		return err
 	})
 	return names, err
+}
+
+func (s *Store) listRecords(tx *bolt.Tx, subject, class string) ([]string, error) {
+	if err := s.subjectExists(tx, subject); err != nil {
+		return nil, err
+	}
+	if err := s.checkClass(subject, class, fmt.Sprintf("records %q/%q", subject, class)); err != nil {
+		return nil, err
+	}
+	var names []string
+	p := recPrefix(subject, class)
+	c := tx.Bucket(bucketRecords).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		names = append(names, string(k[len(p):]))
+	}
+	return names, nil
 }
 
 // DeleteRecord deletes subject/class/name and scrubs the file's free pages.
@@ -561,13 +624,21 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, fn func(Entry) error) 
 func (s *Store) Templates(subject string) ([]Entry, error) {
 	var out []Entry
 	err := s.view(func(tx *bolt.Tx) error {
-		if err := s.subjectExists(tx, subject); err != nil {
-			return err
-		}
-		return s.eachTemplate(tx, subject, func(e Entry) error {
-			out = append(out, e)
-			return nil
-		})
+		var err error
+		out, err = s.templates(tx, subject)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) templates(tx *bolt.Tx, subject string) ([]Entry, error) {
+	if err := s.subjectExists(tx, subject); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := s.eachTemplate(tx, subject, func(e Entry) error {
+		out = append(out, e)
+		return nil
 	})
 	return out, err
 }

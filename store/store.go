@@ -57,15 +57,16 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
 // ClassFace is the class holding a subject's face templates. Generic record
 // calls refuse it (ErrReservedClass); use AddTemplate and Templates.
-const ClassFace = "face"
+const ClassFace = records.ClassFace
 
 // MaxNameLen is the longest subject, class or record name, in bytes.
-const MaxNameLen = 255
+const MaxNameLen = records.MaxNameLen
 
 var (
 	bucketMeta     = []byte("meta")
