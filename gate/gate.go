@@ -100,10 +100,18 @@ type Gate struct {
 	strictest Policy
 
 	mu sync.Mutex // serialises changes to subjects and credential state
+
+	// damaged lists what New could not load (see Damaged).
+	damaged []error
 }
 
 // New returns a Gate on cfg. With a gallery it loads into it every face
-// template of every subject whose face consent is valid.
+// template of every subject whose face consent is valid. A subject whose
+// records cannot be trusted (records.ErrDamaged: modified, replayed or
+// deleted behind the store's back, or on a damaged page) is left out of
+// the gallery and listed by Damaged, instead of keeping the gate from
+// starting: everyone else's faces, and every card, PIN and QR code whose
+// own records are sound, keep working.
 func New(cfg Config) (*Gate, error) {
 	if cfg.Records == nil {
 		return nil, fmt.Errorf("%w: no record store", ErrConfig)
@@ -157,21 +165,43 @@ func (g *Gate) now() time.Time { return g.cfg.Clock().UTC() }
 
 func (g *Gate) loadGallery() error {
 	subjects, err := g.Subjects()
+	if errors.Is(err, records.ErrDamaged) {
+		g.damaged = append(g.damaged, fmt.Errorf("gate: subject list: %w", err))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	for _, s := range subjects {
-		if err := g.loadFaces(s, "load"); err != nil {
+		err := g.loadFaces(s, "load")
+		if errors.Is(err, records.ErrDamaged) {
+			g.removeFaces(s)
+			g.damaged = append(g.damaged, fmt.Errorf("gate: faces of %q not loaded: %w", s, err))
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// Damaged returns one error per subject whose faces New left out of the
+// gallery because their records could not be trusted (each matches
+// records.ErrDamaged and names the record), or nil. Log it at start-up and
+// run the store's check; the subjects it names still get in by card, PIN
+// or QR code if those records are sound.
+func (g *Gate) Damaged() []error { return g.damaged }
+
 // loadFaces adds subject's stored templates to the gallery if their face
 // consent is valid; verb names the operation in the error of a failed add.
+// A consent that cannot be read because it is damaged is an error (a
+// missing or lapsed one is not).
 func (g *Gate) loadFaces(subject, verb string) error {
-	if g.consentValid(subject, PurposeFace) != nil {
+	if err := g.consentValid(subject, PurposeFace); err != nil {
+		if errors.Is(err, records.ErrDamaged) {
+			return err
+		}
 		return nil
 	}
 	tmpls, err := g.templates(subject)

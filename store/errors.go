@@ -28,7 +28,7 @@ var (
 	ErrNotStore = errors.New("store: not a FaceGate store")
 	// ErrTruncated reports a store file shorter than its own metadata says,
 	// or whose bbolt metadata is damaged. The file is left untouched.
-	ErrTruncated = errors.New("store: file truncated or damaged")
+	ErrTruncated = fmt.Errorf("store: file truncated or damaged%w", damaged{})
 	// ErrVersion reports a store format version this build cannot read.
 	// Stores of format 1 (before the manifest) are refused with it, not
 	// migrated: a format-1 file carries nothing that proves it was not
@@ -67,8 +67,10 @@ func (e *TamperedError) Error() string {
 	return fmt.Sprintf("store: %s failed authentication (modified or moved): %v", e.Record, e.Err)
 }
 
-// Is reports whether target is ErrTampered.
-func (e *TamperedError) Is(target error) bool { return target == ErrTampered }
+// Is reports whether target is ErrTampered or records.ErrDamaged.
+func (e *TamperedError) Is(target error) bool {
+	return target == ErrTampered || target == records.ErrDamaged
+}
 
 // Unwrap returns the underlying cause.
 func (e *TamperedError) Unwrap() error { return e.Err }
@@ -89,8 +91,17 @@ func (e *RolledBackError) Error() string {
 	return fmt.Sprintf("store: %s is not the current state (replayed, added or deleted): %v", e.Record, e.Err)
 }
 
-// Is reports whether target is ErrRolledBack.
-func (e *RolledBackError) Is(target error) bool { return target == ErrRolledBack }
+// Is reports whether target is ErrRolledBack or records.ErrDamaged.
+func (e *RolledBackError) Is(target error) bool {
+	return target == ErrRolledBack || target == records.ErrDamaged
+}
 
 // Unwrap returns the underlying cause.
 func (e *RolledBackError) Unwrap() error { return e.Err }
+
+// damaged lets ErrTruncated match records.ErrDamaged without changing its
+// message.
+type damaged struct{}
+
+func (damaged) Error() string        { return "" }
+func (damaged) Is(target error) bool { return target == records.ErrDamaged }

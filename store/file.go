@@ -111,5 +111,40 @@ func checkFile(path string) error {
 	if need := int64(m.pgid) * ps; size < need || need/ps != int64(m.pgid) {
 		return fmt.Errorf("%w: %s is %d bytes, its metadata needs %d", ErrTruncated, path, size, need)
 	}
+	if m.freelist != ^uint64(0) {
+		if err := checkFreelist(f, m, ps); err != nil {
+			return fmt.Errorf("%w: %s: freelist page %d: %v", ErrTruncated, path, m.freelist, err)
+		}
+	}
+	return nil
+}
+
+// checkFreelist bounds the freelist page bbolt reads when it opens the
+// file: a damaged element count makes bbolt allocate (and walk) as many
+// page IDs as it says — up to 2^64 when the count overflows into the first
+// element — which kills the process with an out-of-memory error no recover
+// can catch. The page must be a freelist whose IDs fit in the page and its
+// overflow, and whose overflow stays below the high-water mark.
+func checkFreelist(f *os.File, m boltMeta, ps int64) error {
+	hdr := make([]byte, boltPageHeader+8)
+	if _, err := f.ReadAt(hdr, int64(m.freelist)*ps); err != nil {
+		return err
+	}
+	le := binary.LittleEndian
+	flags, count, overflow := le.Uint16(hdr[8:]), uint64(le.Uint16(hdr[10:])), uint64(le.Uint32(hdr[12:]))
+	if flags != pageFreelist {
+		return fmt.Errorf("type %#x, want a freelist", flags)
+	}
+	if m.freelist+overflow >= m.pgid {
+		return fmt.Errorf("overflow %d beyond the high-water mark %d", overflow, m.pgid)
+	}
+	room := (uint64(overflow)+1)*uint64(ps) - boltPageHeader
+	if count == 0xffff { // the real count is the first element
+		count = le.Uint64(hdr[boltPageHeader:])
+		room -= 8
+	}
+	if count > room/8 {
+		return fmt.Errorf("%d free page IDs do not fit in %d bytes", count, room)
+	}
 	return nil
 }

@@ -252,7 +252,7 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	if secret.IsZero() {
 		return nil, crypto.ErrNoSecret
 	}
-	if err := checkFile(path); err != nil {
+	if err := preCheck(path); err != nil {
 		return nil, err
 	}
 	// Read-only first: bbolt may write to a file it opens read-write.
@@ -340,12 +340,19 @@ func openGuarded(path string, o *bolt.Options, fn func(*bolt.DB) error) error {
 	})
 	if err != nil {
 		if db == nil && f != nil {
+			// The mapping bbolt may have made stays (it is not reachable
+			// from here), but the lock and the descriptor go.
+			releaseLock(f)
 			f.Close()
 		}
 		return err
 	}
 	return guard(func() error { return fn(db) })
 }
+
+// preCheck is checkFile; tests replace it to reach bbolt with damage
+// checkFile would have refused.
+var preCheck = checkFile
 
 func openErr(path string, err error) error {
 	switch {

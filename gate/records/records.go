@@ -48,6 +48,11 @@ var (
 	// ErrReservedClass reports generic record access to ClassFace, which
 	// holds templates only.
 	ErrReservedClass = errors.New("store: class is reserved for templates")
+	// ErrDamaged is matched (errors.Is) by every error an implementation
+	// returns for a record it cannot trust: modified, replayed, added or
+	// deleted behind its back, or on a damaged page. The gate skips such a
+	// subject (and reports it) instead of refusing everyone.
+	ErrDamaged = errors.New("records: record damaged or tampered with")
 )
 
 // Entry is one stored template with its owner and ID.

@@ -115,7 +115,11 @@ func (s *Store) get(subject, class, name string) ([]byte, error) {
 		return nil, err
 	}
 	n := aead.NonceSize()
-	return aead.Open(nil, sealed[:n], sealed[n:], ad(k, name))
+	pt, err := aead.Open(nil, sealed[:n], sealed[n:], ad(k, name))
+	if err != nil {
+		return nil, fmt.Errorf("%w: record %q/%q/%q: %v", records.ErrDamaged, subject, class, name, err)
+	}
+	return pt, nil
 }
 
 func (s *Store) uPutRecord(subject, class, name string, plaintext []byte) error {
