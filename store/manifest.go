@@ -211,8 +211,9 @@ func (s *Store) putManifest(tx *bolt.Tx, m *manifestMAC, st manifestState) error
 	return tx.Bucket(bucketMeta).Put(keyManifest, v)
 }
 
-// initManifest creates the groups bucket and the manifest of an empty store.
-func (s *Store) initManifest(tx *bolt.Tx, m *manifestMAC) error {
+// initManifest creates the groups bucket and the manifest of an empty
+// store, whose versions start after start.
+func (s *Store) initManifest(tx *bolt.Tx, m *manifestMAC, start uint64) error {
 	gb, err := tx.CreateBucket(bucketGroups)
 	if err != nil {
 		return err
@@ -226,7 +227,7 @@ func (s *Store) initManifest(tx *bolt.Tx, m *manifestMAC) error {
 		g := m.group(id, &zero)
 		root.xor(&g)
 	}
-	return s.putManifest(tx, m, manifestState{version: 0, root: root})
+	return s.putManifest(tx, m, manifestState{version: start, root: root})
 }
 
 func (s *Store) manifestKeyAD() []byte {

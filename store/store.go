@@ -88,6 +88,18 @@ type Options struct {
 	// LockTimeout is how long Open and Create wait for another process to
 	// release the file; zero means one second.
 	LockTimeout time.Duration
+	// Counter, if set, is a monotonic counter outside the file that every
+	// write advances and Open checks, so that a whole older copy of the
+	// file is refused with ErrRolledBack (see Counter). Create starts the
+	// store's versions at the counter's value.
+	Counter Counter
+}
+
+func (o *Options) counter() Counter {
+	if o == nil {
+		return nil
+	}
+	return o.Counter
 }
 
 func (o *Options) kdf() crypto.KDFParams {
@@ -112,6 +124,8 @@ type Store struct {
 	hdr    header
 	kek    *crypto.Key
 	mkey   *crypto.Key // manifest key (see manifest.go)
+	// counter is the rollback counter outside the file, or nil.
+	counter Counter
 	closed bool
 	// bad holds the manifest groups that failed verification at Open;
 	// records in them are refused on reading. Set before the Store is
@@ -185,7 +199,17 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		mkey.Wipe()
 		return nil, fmt.Errorf("store: creating %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, hdr: h, kek: kek, mkey: mkey, transforms: map[transformKey]*template.Transform{}}
+	s := &Store{db: db, path: path, hdr: h, kek: kek, mkey: mkey, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
+	var start uint64
+	if s.counter != nil {
+		if start, err = s.counter.Read(); err != nil {
+			db.Close()
+			kek.Wipe()
+			mkey.Wipe()
+			os.Remove(path)
+			return nil, err
+		}
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
@@ -212,7 +236,7 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		if err := meta.Put(keyManifestKey, w); err != nil {
 			return err
 		}
-		return s.initManifest(tx, newManifestMAC(mkey.Bytes()))
+		return s.initManifest(tx, newManifestMAC(mkey.Bytes()), start)
 	})
 	if err != nil {
 		db.Close()
@@ -291,7 +315,7 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		kek.Wipe()
 		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
 	}
-	s := &Store{path: path, hdr: h, kek: kek, transforms: map[transformKey]*template.Transform{}}
+	s := &Store{path: path, hdr: h, kek: kek, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
 	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout()}, func(db *bolt.DB) error {
 		s.db = db
 		return db.View(func(tx *bolt.Tx) error {
@@ -302,7 +326,10 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 			s.mkey = mk
 			v, err := s.verifyManifest(tx, newManifestMAC(mk.Bytes()))
 			s.bad = v.bad
-			return err
+			if err != nil {
+				return err
+			}
+			return s.checkCounter(v.version)
 		})
 	})
 	if err != nil {
@@ -450,13 +477,17 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	return guard(func() error { return s.db.Update(s.batch(fn)) })
+	var version uint64
+	if err := guard(func() error { return s.db.Update(s.batch(fn, &version)) }); err != nil {
+		return err
+	}
+	return s.advanceCounter(version)
 }
 
 // batch wraps fn into a bbolt update function: it opens a Batch at the
 // next version, runs fn and, if fn succeeds, folds the Batch's changes into
 // the manifest in the same transaction.
-func (s *Store) batch(fn func(*Batch) error) func(*bolt.Tx) error {
+func (s *Store) batch(fn func(*Batch) error, version *uint64) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		m := newManifestMAC(s.mkey.Bytes())
 		st, err := s.readManifest(tx, m)
@@ -469,6 +500,7 @@ func (s *Store) batch(fn func(*Batch) error) func(*bolt.Tx) error {
 		if err := fn(b); err != nil {
 			return err
 		}
+		*version = b.version
 		return b.man.commit(s, tx, st, b.version)
 	}
 }
@@ -482,14 +514,15 @@ func (s *Store) updateScrub(fn func(*Batch) error, commit func()) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	err = guard(func() error { return s.db.Update(s.batch(fn)) })
+	var version uint64
+	err = guard(func() error { return s.db.Update(s.batch(fn, &version)) })
 	if err != nil {
 		return err
 	}
 	if commit != nil {
 		commit()
 	}
-	return s.scrubLocked()
+	return errors.Join(s.scrubLocked(), s.advanceCounter(version))
 }
 
 // Scrub overwrites every free page of the file with zeros, so that no old
