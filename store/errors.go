@@ -29,6 +29,10 @@ var (
 	// ErrTruncated reports a store file shorter than its own metadata says,
 	// or whose bbolt metadata is damaged. The file is left untouched.
 	ErrTruncated = fmt.Errorf("store: file truncated or damaged%w", damaged{})
+	// ErrHeaderTampered reports a store header whose key-derivation
+	// parameters are outside what Create writes (see MaxKDF): it was
+	// forged or damaged. Open returns it before deriving any key.
+	ErrHeaderTampered = fmt.Errorf("store: header tampered (Argon2id parameters outside what the store writes)%w", damaged{})
 	// ErrVersion reports a store format version this build cannot read.
 	// Stores of format 1 (before the manifest) are refused with it, not
 	// migrated: a format-1 file carries nothing that proves it was not

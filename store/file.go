@@ -49,7 +49,15 @@ func parseBoltMeta(b []byte) (boltMeta, bool) {
 // checkFile validates the bbolt layer of an existing file without writing:
 // it must start with a valid bbolt meta page and be at least as long as its
 // newest valid meta page says.
-func checkFile(path string) error {
+//
+// bbolt keeps two meta pages and writes transaction t's to page t%2; when
+// the newest fails its checksum, bbolt silently opens the transaction
+// before it — an acknowledged write lost without a word. checkFile
+// refuses that (a *RolledBackError naming the meta page) unless the
+// damaged page provably held the older transaction, or allowFallback is
+// set (after a crash during a commit, when the lost transaction was never
+// acknowledged).
+func checkFile(path string, allowFallback bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -100,8 +108,14 @@ func checkFile(path string) error {
 		}
 	case ok0:
 		m = m0
+		if err := metaFallback(buf1[:n1], m, 1, allowFallback); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	case ok1:
 		m = m1
+		if err := metaFallback(buf[:n], m, 0, allowFallback); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	default:
 		return fmt.Errorf("%w: %s: both bbolt meta pages are invalid", ErrTruncated, path)
 	}
@@ -147,4 +161,24 @@ func checkFreelist(f *os.File, m boltMeta, ps int64) error {
 		return fmt.Errorf("%d free page IDs do not fit in %d bytes", count, room)
 	}
 	return nil
+}
+
+// metaFallback decides whether bbolt may open valid, the only meta page
+// that passes its checksum, when page bad fails it: only if bad held the
+// transaction before valid's (its raw txid says valid.txid-1 and it sits
+// on that transaction's page), or if allowFallback.
+func metaFallback(bad []byte, valid boltMeta, page int, allowFallback bool) error {
+	if len(bad) < boltPageHeader+boltMetaSize {
+		return fmt.Errorf("%w: bbolt meta page %d is cut off", ErrTruncated, page)
+	}
+	if allowFallback {
+		return nil
+	}
+	if valid.txid > 0 {
+		txid := binary.LittleEndian.Uint64(bad[boltPageHeader+48:])
+		if txid+1 == valid.txid && int(txid%2) == page {
+			return nil
+		}
+	}
+	return &RolledBackError{Record: fmt.Sprintf("bbolt meta page %d", page), Err: fmt.Errorf("it fails its checksum and may have held the newest transaction (after %d); opening would silently fall back to the one before it. After a crash during a commit, open with Options.AllowMetaFallback", valid.txid)}
 }

@@ -33,6 +33,22 @@ const (
 	kindPassphrase = 2
 )
 
+// MaxKDF bounds the Argon2id cost of a store: Create and RotateKEK refuse
+// more, and Open refuses a header asking for more with ErrHeaderTampered
+// before deriving anything, so a forged header cannot make Open spend a
+// gigabyte and a quarter of a minute before saying "wrong passphrase". It
+// is four times the memory and under three times the passes of
+// crypto.DefaultKDFParams.
+var MaxKDF = crypto.KDFParams{Time: 8, MemoryKiB: 256 * 1024, Threads: 16}
+
+func checkKDFBound(p crypto.KDFParams) error {
+	if p.Time > MaxKDF.Time || p.MemoryKiB > MaxKDF.MemoryKiB || p.Threads > MaxKDF.Threads {
+		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d, the store allows at most time=%d memory=%dKiB threads=%d",
+			crypto.ErrKDFParams, p.Time, p.MemoryKiB, p.Threads, MaxKDF.Time, MaxKDF.MemoryKiB, MaxKDF.Threads)
+	}
+	return p.Validate()
+}
+
 type header struct {
 	storeID    [16]byte
 	kind       uint8
@@ -85,8 +101,8 @@ func decodeHeader(b []byte) (header, error) {
 	switch h.kind {
 	case kindRawKey:
 	case kindPassphrase:
-		if err := h.kdf.Validate(); err != nil {
-			return header{}, fmt.Errorf("%w: header: %v", ErrTruncated, err)
+		if err := checkKDFBound(h.kdf); err != nil {
+			return header{}, fmt.Errorf("%w: %v", ErrHeaderTampered, err)
 		}
 	default:
 		return header{}, fmt.Errorf("%w: unknown secret kind %d in header", ErrTruncated, h.kind)

@@ -43,7 +43,9 @@ type Batch struct {
 func (b *Batch) putEntry(bucket []byte, kind byte, key, value []byte) error {
 	bk := b.tx.Bucket(bucket)
 	bk.FillPercent = fillPercent
-	b.man.change(kind, key, bk.Get(key), value)
+	if b.man.m != nil {
+		b.man.change(kind, key, bk.Get(key), value)
+	}
 	return bk.Put(key, value)
 }
 
@@ -55,7 +57,9 @@ func (b *Batch) deleteEntry(bucket []byte, kind byte, key []byte) error {
 	if old == nil {
 		return nil
 	}
-	b.man.change(kind, key, old, nil)
+	if b.man.m != nil {
+		b.man.change(kind, key, old, nil)
+	}
 	b.shreds = true
 	return bk.Delete(key)
 }
@@ -470,8 +474,14 @@ func (s *Store) DeleteTemplate(subject string, id uint64) error {
 	return s.updateScrub(func(b *Batch) error { return b.deleteRecord(subject, ClassFace, templateName(id)) }, nil)
 }
 
-// Subjects returns every subject in the store, in byte order.
+// Subjects returns every subject in the store, in byte order. If Open
+// found manifest groups that fail (see Damage), it returns a
+// *RolledBackError instead: the list could hide a deleted subject or show
+// an added one.
 func (s *Store) Subjects() ([]string, error) {
+	if err := s.checkComplete("subject list"); err != nil {
+		return nil, err
+	}
 	var out []string
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
@@ -645,8 +655,13 @@ func (s *Store) templates(tx *bolt.Tx, subject string) ([]Entry, error) {
 
 // Each calls fn for every template in the store, subject by subject, inside
 // one read transaction, and stops at the first error (from the store or
-// from fn). fn must not write to the store.
+// from fn). fn must not write to the store. Like Subjects, it refuses
+// (*RolledBackError) a store in which Open found failing manifest groups;
+// load subject by subject with Templates to skip just those.
 func (s *Store) Each(fn func(Entry) error) error {
+	if err := s.checkComplete("template list"); err != nil {
+		return err
+	}
 	return s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSubjects).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {

@@ -63,8 +63,8 @@ func TestDamagedFreelistRefused(t *testing.T) {
 // it, not left a half-opened handle holding the lock (ErrLocked).
 func TestFailedOpenReleasesFile(t *testing.T) {
 	path, good, bad := damagedFreelist(t, func(p []byte) { binary.LittleEndian.PutUint16(p[8:], pageLeaf) })
-	defer func(f func(string) error) { preCheck = f }(preCheck)
-	preCheck = func(string) error { return nil }
+	defer func(f func(string, bool) error) { preCheck = f }(preCheck)
+	preCheck = func(string, bool) error { return nil }
 	if err := os.WriteFile(path, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,12 @@ type Options struct {
 	// LockTimeout is how long Open and Create wait for another process to
 	// release the file; zero means one second.
 	LockTimeout time.Duration
+	// AllowMetaFallback lets Open use the file's older bbolt meta page when
+	// the newest one is damaged, losing the last transaction (what bbolt
+	// does by itself). Open refuses such a file otherwise
+	// (ErrRolledBack): set it only after a crash during a commit, when the
+	// transaction lost was never acknowledged.
+	AllowMetaFallback bool
 	// Counter, if set, is a monotonic counter outside the file that every
 	// write advances and Open checks, so that a whole older copy of the
 	// file is refused with ErrRolledBack (see Counter). Create starts the
@@ -131,6 +137,10 @@ type Store struct {
 	// records in them are refused on reading. Set before the Store is
 	// shared, read-only afterwards.
 	bad map[uint16]*groupProblem
+	// stale holds group digests to repair on the next write (see
+	// verification.stale).
+	staleMu sync.Mutex
+	stale   map[uint16]digest
 
 	tmu        sync.Mutex
 	transforms map[transformKey]*template.Transform
@@ -159,7 +169,7 @@ func newHeader(secret crypto.Secret, opts *Options) (header, error) {
 	if secret.IsPassphrase() {
 		h.kind = kindPassphrase
 		h.kdf = opts.kdf()
-		if err := h.kdf.Validate(); err != nil {
+		if err := checkKDFBound(h.kdf); err != nil {
 			return h, err
 		}
 	}
@@ -276,7 +286,7 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	if secret.IsZero() {
 		return nil, crypto.ErrNoSecret
 	}
-	if err := preCheck(path); err != nil {
+	if err := preCheck(path, opts != nil && opts.AllowMetaFallback); err != nil {
 		return nil, err
 	}
 	// Read-only first: bbolt may write to a file it opens read-write.
@@ -324,8 +334,11 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 				return err
 			}
 			s.mkey = mk
+			if manifestOff {
+				return nil
+			}
 			v, err := s.verifyManifest(tx, newManifestMAC(mk.Bytes()))
-			s.bad = v.bad
+			s.bad, s.stale = v.bad, v.stale
 			if err != nil {
 				return err
 			}
@@ -489,6 +502,11 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 // the manifest in the same transaction.
 func (s *Store) batch(fn func(*Batch) error, version *uint64) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
+		if manifestOff {
+			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}, version: 1}
+			defer b.wipe()
+			return fn(b)
+		}
 		m := newManifestMAC(s.mkey.Bytes())
 		st, err := s.readManifest(tx, m)
 		if err != nil {

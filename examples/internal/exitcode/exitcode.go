@@ -76,6 +76,8 @@ var rules = []rule{
 	{store.ErrTampered, Store, "a record failed authentication: the file was modified; restore the store from a backup"},
 	{store.ErrNotStore, Store, "the file is not a FaceGate store: check --store or FACEGATE_STORE (create one with `facegate init`)"},
 	{store.ErrTruncated, Store, "the store file is truncated or damaged: restore it from a backup"},
+	{store.ErrHeaderTampered, Store, "the store header asks for key-derivation work no FaceGate store is made with: the file was forged or damaged; restore it from a backup"},
+	{crypto.ErrWeakPassphrase, BadInput, "choose a passphrase of at least 12 characters with at least 6 different ones, or use a 32-byte key file"},
 	{store.ErrRolledBack, Store, "records were replayed, added or deleted behind the store's back (an older copy put back): run `facegate check`, then re-enroll the flats it names or restore the newest backup"},
 	{store.ErrVersion, Store, "the store was written by another FaceGate release: a format-1 store must be exported with the release that wrote it and re-enrolled; a newer one needs this program upgraded"},
 	{store.ErrExists, Store, "a file already exists there: choose another --store path or remove the old store deliberately"},
