@@ -124,15 +124,15 @@ func (o *Options) lockTimeout() time.Duration {
 
 // Store is an open FaceGate store.
 type Store struct {
-	mu     sync.RWMutex // exclusive for Close and scrubs; shared otherwise
-	db     *bolt.DB
-	path   string
-	hdr    header
-	kek    *crypto.Key
-	mkey   *crypto.Key // manifest key (see manifest.go)
+	mu   sync.RWMutex // exclusive for Close and scrubs; shared otherwise
+	db   *bolt.DB
+	path string
+	hdr  header
+	kek  *crypto.Key
+	mkey *crypto.Key // manifest key (see manifest.go)
 	// counter is the rollback counter outside the file, or nil.
 	counter Counter
-	closed bool
+	closed  bool
 	// bad holds the manifest groups that failed verification at Open;
 	// records in them are refused on reading. Set before the Store is
 	// shared, read-only afterwards.
