@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/facegate/facegate/gate/records"
 )
 
 // The attacks below act on a closed store file the way someone with write
@@ -193,7 +195,11 @@ type attackScenario struct {
 	subjects      []string
 }
 
-func newAttackScenario(t *testing.T) *attackScenario {
+func newAttackScenario(t *testing.T) *attackScenario { return newAttackScenarioN(t, 0) }
+
+// newAttackScenarioN is newAttackScenario with extra flats holding a PIN
+// and a consent each (enough of them give the buckets branch pages).
+func newAttackScenarioN(t *testing.T, extra int) *attackScenario {
 	s, path := newStore(t)
 	sc := &attackScenario{path: path, subjects: []string{"flat-1", "flat-2", "flat-3"}}
 	put := func(subject, class, name, v string) {
@@ -211,9 +217,24 @@ func newAttackScenario(t *testing.T) *attackScenario {
 		}
 	}
 	put("accesslog/2026-12-04", "event", "0900-a", "admitted")
+	err := s.Update(func(b records.Batch) error {
+		for i := range extra {
+			subj := fmt.Sprintf("flat-x%03d", i)
+			for _, n := range []recName{{subj, "credential", "pin"}, {subj, "consent", "entry"}, {"gate/index", "subjects", subj}} {
+				if err := b.PutRecord(n.subject, n.class, n.name, []byte(subj+" "+n.name)); err != nil {
+					return err
+				}
+				sc.names = append(sc.names, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	sc.before = rawSnapshot(t, path)
-	s, err := Open(path, pass("pw"), cheapKDF)
+	s, err = Open(path, pass("pw"), cheapKDF)
 	if err != nil {
 		t.Fatal(err)
 	}

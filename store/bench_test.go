@@ -309,7 +309,7 @@ func BenchmarkManifest(b *testing.B) {
 				i++
 			}
 		})
-		b.Run("admit reads (card index, consent)/"+name, func(b *testing.B) {
+		b.Run("admit reads (one subject's templates)/"+name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				if _, err := s.Templates("resident/" + strconv.Itoa(i%n)); err != nil {

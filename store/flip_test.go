@@ -13,6 +13,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+var flipExtra = flag.Int("flip-flats", 0, "extra flats in the store TestByteFlipsNeverSilent damages (200 give every bucket branch pages)")
+
 var flips = flag.Int("flips", 400, "byte flips TestByteFlipsNeverSilent makes (the issue asks for ≥ 10,000: go test -run TestByteFlipsNeverSilent -flips 10000 ./store)")
 
 // flipState is what a store shows through its API: the records read back,
@@ -44,13 +46,14 @@ func flipState(s *Store, names []recName, subjects []string) (logical, map[strin
 
 // usedPages returns the IDs of the pages of the file at path that hold
 // live data (meta, freelist, branch and leaf pages and their overflow).
-func usedPages(t testing.TB, path string) []int {
+func usedPages(t testing.TB, path string) ([]int, map[string]int) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, PreLoadFreelist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var pages []int
+	types := map[string]int{}
 	db.View(func(tx *bolt.Tx) error {
 		pages = append(pages, 0, 1)
 		n := int(tx.Size() / 4096)
@@ -63,6 +66,7 @@ func usedPages(t testing.TB, path string) []int {
 				id++
 				continue
 			}
+			types[info.Type]++
 			for k := 0; k <= info.OverflowCount; k++ {
 				pages = append(pages, id+k)
 			}
@@ -70,7 +74,7 @@ func usedPages(t testing.TB, path string) []int {
 		}
 		return nil
 	})
-	return pages
+	return pages, types
 }
 
 // TestByteFlipsNeverSilent flips one random byte (random value) of a used
@@ -79,7 +83,7 @@ func usedPages(t testing.TB, path string) []int {
 // typed error on Open or on the read it affects: never change or hide
 // content silently.
 func TestByteFlipsNeverSilent(t *testing.T) {
-	sc := newAttackScenario(t)
+	sc := newAttackScenarioN(t, *flipExtra)
 	s, err := Open(sc.path, pass("pw"), cheapKDF)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +97,7 @@ func TestByteFlipsNeverSilent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := usedPages(t, sc.path)
+	pages, types := usedPages(t, sc.path)
 	r := rand.New(rand.NewPCG(2026, 12))
 	outcomes := map[string]int{}
 	var silent []string
@@ -136,7 +140,7 @@ func TestByteFlipsNeverSilent(t *testing.T) {
 			outcomes["content intact"]++
 		}
 	}
-	t.Logf("%d flips over %d used pages: %v", *flips, len(pages), outcomes)
+	t.Logf("%d flips over %d used pages %v: %v", *flips, len(pages), types, outcomes)
 	slices.Sort(silent)
 	for _, s := range silent {
 		t.Error(s)
