@@ -215,6 +215,10 @@ func (b *Batch) put(subject, class, name string, plaintext []byte) error {
 	if err != nil {
 		return err
 	}
+	if class != ClassFace {
+		plaintext = pad(plaintext)
+		defer crypto.Zero(plaintext)
+	}
 	sealed, err := dk.Seal(plaintext, b.s.recordAD(subject, class, name, b.version))
 	if err != nil {
 		return err
@@ -321,7 +325,13 @@ func (s *Store) openRecord(dk *crypto.Key, subject, class, name string, stored [
 	if err == nil {
 		var pt []byte
 		if pt, err = dk.Open(sealed, s.recordAD(subject, class, name, ver)); err == nil {
-			return pt, nil
+			if class == ClassFace {
+				return pt, nil
+			}
+			var v []byte
+			if v, err = unpad(pt); err == nil {
+				return v, nil
+			}
 		}
 	}
 	return nil, &TamperedError{Record: fmt.Sprintf("record %q/%q/%q", subject, class, name), Err: err}
