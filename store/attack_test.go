@@ -180,7 +180,8 @@ func silentChanges(want, got logical, errs map[string]error) []string {
 // a damaged or tampered file.
 func typedDamage(err error) bool {
 	return errors.Is(err, ErrTampered) || errors.Is(err, ErrRolledBack) || errors.Is(err, ErrTruncated) ||
-		errors.Is(err, ErrNotStore) || errors.Is(err, ErrWrongKey) || errors.Is(err, ErrVersion)
+		errors.Is(err, ErrNotStore) || errors.Is(err, ErrWrongKey) || errors.Is(err, ErrVersion) ||
+		errors.Is(err, ErrHeaderTampered)
 }
 
 // attackScenario writes a store through two states: before (what an
