@@ -126,14 +126,20 @@ func TestTamperedRecordIsNamed(t *testing.T) {
 	}
 }
 
-func TestTamperedHeaderIsWrongKey(t *testing.T) {
+// closedFileHeader closes a new store and returns its file and the offset
+// of its header in it.
+func closedFileHeader(t *testing.T) (path string, file []byte, at int) {
 	s, path := newStore(t)
 	var hb []byte
 	s.db.View(func(tx *bolt.Tx) error { hb = bytes.Clone(tx.Bucket(bucketMeta).Get(keyHeader)); return nil })
 	s.Close()
-	// Flip a salt byte: the key check (bound to the header) fails.
 	b, _ := os.ReadFile(path)
-	i := bytes.Index(b, hb)
+	return path, b, bytes.Index(b, hb)
+}
+
+func TestTamperedHeaderIsWrongKey(t *testing.T) {
+	path, b, i := closedFileHeader(t)
+	// Flip a salt byte: the key check (bound to the header) fails.
 	b[i+30] ^= 1
 	os.WriteFile(path, b, 0o600)
 	if _, err := Open(path, pass("pw"), cheapKDF); !errors.Is(err, ErrWrongKey) {
@@ -613,12 +619,7 @@ func FuzzCheckFile(f *testing.F) {
 // ErrHeaderTampered before deriving anything, and Create refuses such
 // parameters too.
 func TestForgedKDFParamsRefused(t *testing.T) {
-	s, path := newStore(t)
-	var hb []byte
-	s.db.View(func(tx *bolt.Tx) error { hb = bytes.Clone(tx.Bucket(bucketMeta).Get(keyHeader)); return nil })
-	s.Close()
-	b, _ := os.ReadFile(path)
-	i := bytes.Index(b, hb)
+	path, b, i := closedFileHeader(t)
 	p := i + 5 + 16 + 1 + crypto.SaltSize
 	binary.BigEndian.PutUint32(b[p:], 64)
 	binary.BigEndian.PutUint32(b[p+4:], 1<<20)
