@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,6 +10,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -306,24 +306,65 @@ func (s *Store) verifyManifest(tx *bolt.Tx, m *manifestMAC) (verification, error
 	}
 	storedOK := n == manifestGroups && hmac.Equal(root[:], st.root[:])
 	var got [manifestGroups]digest
-	for _, b := range []struct {
+	hwm := uint64(tx.Size() / int64(s.db.Info().PageSize))
+	pr, err := openPages(s.path, s.db.Info().PageSize, hwm)
+	if err != nil {
+		return v, fmt.Errorf("store: %w", err)
+	}
+	defer pr.close()
+	// Two walkers, each with its own MAC and digests (a store has two
+	// cores or more): the subjects and keys buckets, and the records. The
+	// bucket roots are read here, as a bbolt transaction is not for
+	// concurrent use; the walks read only the file's pages.
+	type job struct {
 		kind byte
 		name []byte
-	}{{leafSubject, bucketSubjects}, {leafKey, bucketKeys}, {leafRecord, bucketRecords}} {
-		var prev []byte
-		if err := tx.Bucket(b.name).ForEach(func(k, val []byte) error {
-			// bbolt finds keys by binary search: a key out of order (a
-			// damaged page) hides others from Get while ForEach still sees
-			// them.
-			if prev != nil && bytes.Compare(prev, k) >= 0 {
-				return fmt.Errorf("%w: bucket %s: key %q follows %q: a page is damaged", ErrTruncated, b.name, k, prev)
+		root uint64
+	}
+	var parts [2][]job
+	for i, b := range []job{{leafSubject, bucketSubjects, 0}, {leafKey, bucketKeys, 0}, {leafRecord, bucketRecords, 0}} {
+		b.root = uint64(tx.Bucket(b.name).Root())
+		if b.root == 0 { // inline: small, walked here with bbolt
+			if err := walkInline(tx, b.name, func(k, val []byte) {
+				l := m.leaf(b.kind, k, val)
+				got[groupOf(b.kind, k)].xor(&l)
+			}); err != nil {
+				return v, err
 			}
-			prev = k
-			l := m.leaf(b.kind, k, val)
-			got[groupOf(b.kind, k)].xor(&l)
-			return nil
-		}); err != nil {
-			return v, err
+			continue
+		}
+		parts[i/2] = append(parts[i/2], b)
+	}
+	var (
+		wg    sync.WaitGroup
+		sums  [2][manifestGroups]digest
+		errs  [2]error
+		mkey  = s.mkey.Bytes()
+		walks = func(w int) {
+			defer wg.Done()
+			wm := newManifestMAC(mkey)
+			for _, b := range parts[w] {
+				err := rawWalk(pr, hwm, b.root, func(k, val []byte) {
+					l := wm.leaf(b.kind, k, val)
+					sums[w][groupOf(b.kind, k)].xor(&l)
+				})
+				if err != nil {
+					errs[w] = fmt.Errorf("%w: bucket %s: %v", ErrTruncated, b.name, err)
+					return
+				}
+			}
+		}
+	)
+	wg.Add(2)
+	go walks(1)
+	walks(0)
+	wg.Wait()
+	for w := range sums {
+		if errs[w] != nil {
+			return v, errs[w]
+		}
+		for id := range got {
+			got[id].xor(&sums[w][id])
 		}
 	}
 	// The stored digests only say where a difference is. If the entries

@@ -342,9 +342,6 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 			if err != nil {
 				return err
 			}
-			if err := checkBranches(tx, path, db.Info().PageSize); err != nil {
-				return err
-			}
 			return s.checkCounter(v.version)
 		})
 	})
