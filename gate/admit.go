@@ -202,6 +202,7 @@ var reasons = []struct {
 }{
 	{ErrLockedOut, "PIN locked out"},
 	{ErrReplayed, "QR code already used"},
+	{ErrClockBackwards, "gate clock set back"},
 	{ErrConsentExpired, "consent expired"},
 	{ErrNoConsent, "no consent"},
 	{ErrQRExpired, "QR code expired"},
