@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/facegate/facegate/internal/onnx"
 )
 
 // Options controls a conversion.
@@ -54,9 +56,9 @@ type converter struct {
 	vals   map[string]*value
 	uses   map[string]int
 	opts   Options
-	model  onnxModel
+	model  onnx.Model
 	names  map[string]int
-	inputs []onnxValue
+	inputs []onnx.Value
 }
 
 func baseName(in string) string {
@@ -101,8 +103,8 @@ func Convert(g *Graph, opts Options) ([]byte, error) {
 	c.model.Graph = "tfjs2onnx"
 	c.model.Doc = opts.Doc
 	c.model.Inputs = c.inputs
-	c.model.Outputs = []onnxValue{{Name: out, Dims: dims64(root.shape)}}
-	return c.model.encode(), nil
+	c.model.Outputs = []onnx.Value{{Name: out, Dims: dims64(root.shape)}}
+	return c.model.Encode(), nil
 }
 
 func dims64(s []int) []int64 {
@@ -179,7 +181,7 @@ func (c *converter) lower(n *Node, in []*value) (*value, error) {
 			return nil, fmt.Errorf("%w: more than one input", ErrUnsupported)
 		}
 		shape := []int{1, s[3], s[1], s[2]}
-		c.inputs = append(c.inputs, onnxValue{Name: "input", Dims: dims64(shape)})
+		c.inputs = append(c.inputs, onnx.Value{Name: "input", Dims: dims64(shape)})
 		return &value{op: "input", shape: shape, out: "input"}, nil
 	case "Const":
 		t, ok := c.g.Weights[n.Name]
@@ -531,25 +533,25 @@ func (c *converter) name(base string) string {
 
 func (c *converter) init(base string, dims []int, data []float32) string {
 	name := c.name(base)
-	c.model.Inits = append(c.model.Inits, onnxInit{Name: name, Dims: dims64(dims), Float: append([]float32(nil), data...)})
+	c.model.Inits = append(c.model.Inits, onnx.Init{Name: name, Dims: dims64(dims), Float: append([]float32(nil), data...)})
 	return name
 }
 
-func (c *converter) node(op, base string, inputs []string, attrs ...onnxAttr) string {
+func (c *converter) node(op, base string, inputs []string, attrs ...onnx.Attr) string {
 	out := c.name(base)
-	c.model.Nodes = append(c.model.Nodes, onnxNode{Name: out, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
+	c.model.Nodes = append(c.model.Nodes, onnx.Node{Name: out, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
 	return out
 }
 
-func ints(name string, v ...int) onnxAttr {
-	return onnxAttr{Name: name, Type: attrInts, Ints: dims64(v)}
+func ints(name string, v ...int) onnx.Attr {
+	return onnx.Attr{Name: name, Type: onnx.AttrInts, Ints: dims64(v)}
 }
 
 // clip emits Clip in its opset-10 form (min and max attributes), the only
 // form OpenCV 4.6's importer accepts.
 func (c *converter) clip(base, x string, lo, hi float32) string {
 	return c.node("Clip", base, []string{x},
-		onnxAttr{Name: "max", Type: attrFloat, F: hi}, onnxAttr{Name: "min", Type: attrFloat, F: lo})
+		onnx.Attr{Name: "max", Type: onnx.AttrFloat, F: hi}, onnx.Attr{Name: "min", Type: onnx.AttrFloat, F: lo})
 }
 
 // chanShape is the ONNX broadcast shape of per-channel data for a value of shape s.
@@ -652,7 +654,7 @@ func (c *converter) emitNew(v *value) (string, error) {
 		b := c.init(v.name+"/B", []int{len(v.b)}, v.b)
 		return c.node("Conv", v.name, []string{x, w, b},
 			ints("dilations", 1, 1),
-			onnxAttr{Name: "group", Type: attrInt, I: int64(v.group)},
+			onnx.Attr{Name: "group", Type: onnx.AttrInt, I: int64(v.group)},
 			ints("kernel_shape", v.wshape[2], v.wshape[3]),
 			ints("pads", v.pads[0], v.pads[1], v.pads[2], v.pads[3]),
 			ints("strides", v.stride, v.stride)), nil
@@ -665,7 +667,7 @@ func (c *converter) emitNew(v *value) (string, error) {
 		w := c.init(v.name+"/W", []int{m, len(v.w) / m}, v.w)
 		b := c.init(v.name+"/B", []int{m}, v.b)
 		return c.node("Gemm", v.name, []string{x, w, b},
-			onnxAttr{Name: "transB", Type: attrInt, I: 1}), nil
+			onnx.Attr{Name: "transB", Type: onnx.AttrInt, I: 1}), nil
 	case "pad":
 		x, err := in(0)
 		if err != nil {
@@ -697,13 +699,13 @@ func (c *converter) emitNew(v *value) (string, error) {
 			return "", err
 		}
 		p := c.node("GlobalAveragePool", v.name+"/pool", []string{x})
-		return c.node("Flatten", v.name, []string{p}, onnxAttr{Name: "axis", Type: attrInt, I: 1}), nil
+		return c.node("Flatten", v.name, []string{p}, onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}), nil
 	case "flatten":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		return c.node("Flatten", v.name, []string{x}, onnxAttr{Name: "axis", Type: attrInt, I: 1}), nil
+		return c.node("Flatten", v.name, []string{x}, onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}), nil
 	case "add":
 		if x, slope := matchPReLU(v.in[0], v.in[1]); x != nil {
 			xs, err := c.emit(x)
@@ -729,7 +731,7 @@ func (c *converter) emitNew(v *value) (string, error) {
 				return xs, err
 			}
 			return c.node("LpNormalization", v.name, []string{xs},
-				onnxAttr{Name: "axis", Type: attrInt, I: 1}, onnxAttr{Name: "p", Type: attrInt, I: 2}), nil
+				onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}, onnx.Attr{Name: "p", Type: onnx.AttrInt, I: 2}), nil
 		}
 	case "maxc":
 		// max(min(relu(x), hi), 0) or max(min(x, hi), 0): Clip(x, 0, hi)
