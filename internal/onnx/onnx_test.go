@@ -53,3 +53,27 @@ func TestModelEncoding(t *testing.T) {
 		t.Errorf("suffix % x", b[len(b)-6:])
 	}
 }
+
+func TestBuilderNames(t *testing.T) {
+	var b Builder
+	got := []string{b.Name("a"), b.Name("a"), b.Name("a"), b.Name("x\x00y"), b.Name("bad\xffutf8")}
+	want := []string{"a", "a_1", "a_2", "x_y", "bad_utf8"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("name %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if !b.Taken("a") || b.Taken("b") {
+		t.Error("Taken")
+	}
+	out := b.Clip("c", "a", 0, 6)
+	if out != "c" || len(b.Model.Nodes) != 1 || b.Model.Nodes[0].Op != "Clip" || b.Model.Nodes[0].Outputs[0] != "c" {
+		t.Errorf("Clip added %+v", b.Model.Nodes)
+	}
+	data := []float32{1, 2}
+	b.Init("k", []int{2}, data)
+	data[0] = 9
+	if b.Model.Inits[0].Float[0] != 1 {
+		t.Error("Init does not copy its data")
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/facegate/facegate/internal/onnx"
 	"github.com/facegate/facegate/internal/tflite"
@@ -39,8 +38,7 @@ type converter struct {
 	prod   []int // producing operator of each tensor, −1 for none
 	uses   []int
 	vals   []*value
-	model  onnx.Model
-	names  map[string]int
+	b      onnx.Builder
 	inputs []onnx.Value
 }
 
@@ -56,7 +54,7 @@ func Convert(data []byte, opts Options) ([]byte, error) {
 
 // ConvertModel translates a parsed model.
 func ConvertModel(m *tflite.Model, opts Options) ([]byte, error) {
-	c := &converter{m: m, prod: make([]int, len(m.Tensors)), uses: make([]int, len(m.Tensors)), vals: make([]*value, len(m.Tensors)), names: map[string]int{}}
+	c := &converter{m: m, prod: make([]int, len(m.Tensors)), uses: make([]int, len(m.Tensors)), vals: make([]*value, len(m.Tensors))}
 	for i := range c.prod {
 		c.prod[i] = -1
 	}
@@ -85,7 +83,7 @@ func ConvertModel(m *tflite.Model, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("%w: input %q of type %v and shape %v, want float32 [N,H,W,C]", ErrUnsupported, in.Name, in.Type, s)
 	}
 	c.vals[m.Inputs[0]] = &value{name: "input", shape: []int{1, s[3], s[1], s[2]}}
-	c.inputs = []onnx.Value{{Name: "input", Dims: dims64(c.vals[m.Inputs[0]].shape)}}
+	c.inputs = []onnx.Value{{Name: "input", Dims: onnx.Dims(c.vals[m.Inputs[0]].shape)}}
 	var outs []onnx.Value
 	for _, o := range m.Outputs {
 		v, err := c.get(o, 0)
@@ -96,39 +94,19 @@ func ConvertModel(m *tflite.Model, opts Options) ([]byte, error) {
 			return nil, fmt.Errorf("%w: output %q is a constant or a boolean", ErrUnsupported, m.Tensors[o].Name)
 		}
 		// name the output after the TFLite tensor
-		want := sanitize(m.Tensors[o].Name)
-		if _, taken := c.names[want]; !taken && want != "" {
-			c.names[want] = 1
-			c.model.Nodes = append(c.model.Nodes, onnx.Node{Name: want, Op: "Identity", Inputs: []string{v.name}, Outputs: []string{want}})
-			v = &value{name: want, shape: v.shape}
+		if want := m.Tensors[o].Name; want != "" && v.name != want && !c.b.Taken(want) {
+			v = &value{name: c.b.Node("Identity", want, []string{v.name}), shape: v.shape}
 		}
-		outs = append(outs, onnx.Value{Name: v.name, Dims: dims64(v.shape)})
+		outs = append(outs, onnx.Value{Name: v.name, Dims: onnx.Dims(v.shape)})
 	}
-	c.model.Opset = 10
-	c.model.Producer = "facegate-tflite2onnx"
-	c.model.Version = "1"
-	c.model.Graph = "tflite2onnx"
-	c.model.Doc = opts.Doc
-	c.model.Inputs = c.inputs
-	c.model.Outputs = outs
-	return c.model.Encode(), nil
-}
-
-func sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-func dims64(s []int) []int64 {
-	out := make([]int64, len(s))
-	for i, d := range s {
-		out[i] = int64(d)
-	}
-	return out
+	c.b.Model.Opset = 10
+	c.b.Model.Producer = "facegate-tflite2onnx"
+	c.b.Model.Version = "1"
+	c.b.Model.Graph = "tflite2onnx"
+	c.b.Model.Doc = opts.Doc
+	c.b.Model.Inputs = c.inputs
+	c.b.Model.Outputs = outs
+	return c.b.Model.Encode(), nil
 }
 
 func numel(s []int) int {
@@ -209,57 +187,19 @@ func (c *converter) constant(t *tflite.Tensor) (*value, error) {
 	return &value{konst: f, kdims: t.Shape}, nil
 }
 
-// name returns a unique ONNX name derived from base.
-func (c *converter) name(base string) string {
-	base = sanitize(base)
-	k := c.names[base]
-	c.names[base] = k + 1
-	if k == 0 {
-		return base
-	}
-	return fmt.Sprintf("%s_%d", base, k)
-}
-
-func (c *converter) init(base string, dims []int, data []float32) string {
-	name := c.name(base)
-	c.model.Inits = append(c.model.Inits, onnx.Init{Name: name, Dims: dims64(dims), Float: append([]float32(nil), data...)})
-	return name
-}
-
-func (c *converter) node(op, base string, inputs []string, attrs ...onnx.Attr) string {
-	out := c.name(base)
-	c.model.Nodes = append(c.model.Nodes, onnx.Node{Name: out, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
-	return out
-}
-
-func ints(name string, v ...int) onnx.Attr {
-	return onnx.Attr{Name: name, Type: onnx.AttrInts, Ints: dims64(v)}
-}
-
-func intAttr(name string, v int) onnx.Attr {
-	return onnx.Attr{Name: name, Type: onnx.AttrInt, I: int64(v)}
-}
-
-// clip emits Clip in its opset-10 form (min and max attributes), the only
-// form OpenCV 4.6's importer accepts.
-func (c *converter) clip(base, x string, lo, hi float32) string {
-	return c.node("Clip", base, []string{x},
-		onnx.Attr{Name: "max", Type: onnx.AttrFloat, F: hi}, onnx.Attr{Name: "min", Type: onnx.AttrFloat, F: lo})
-}
-
 // activation appends op's fused activation to x.
 func (c *converter) activation(a tflite.Activation, base, x string) (string, error) {
 	switch a {
 	case tflite.NoActivation:
 		return x, nil
 	case tflite.ActRelu:
-		return c.node("Relu", base+"/relu", []string{x}), nil
+		return c.b.Node("Relu", base+"/relu", []string{x}), nil
 	case tflite.ActRelu6:
-		return c.clip(base+"/relu6", x, 0, 6), nil
+		return c.b.Clip(base+"/relu6", x, 0, 6), nil
 	case tflite.ActReluN1To1:
-		return c.clip(base+"/relu1", x, -1, 1), nil
+		return c.b.Clip(base+"/relu1", x, -1, 1), nil
 	case tflite.ActTanh:
-		return c.node("Tanh", base+"/tanh", []string{x}), nil
+		return c.b.Node("Tanh", base+"/tanh", []string{x}), nil
 	}
 	return "", fmt.Errorf("%w: fused activation %d", ErrUnsupported, a)
 }

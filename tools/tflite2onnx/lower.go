@@ -85,15 +85,15 @@ func (c *converter) lower(op *tflite.Operator, t *tflite.Tensor, depth int) (*va
 		}
 		switch op.Code {
 		case tflite.Relu:
-			return &value{name: c.node("Relu", t.Name, []string{x.name}), shape: x.shape}, nil
+			return &value{name: c.b.Node("Relu", t.Name, []string{x.name}), shape: x.shape}, nil
 		case tflite.Relu6:
-			return &value{name: c.clip(t.Name, x.name, 0, 6), shape: x.shape}, nil
+			return &value{name: c.b.Clip(t.Name, x.name, 0, 6), shape: x.shape}, nil
 		case tflite.Abs:
-			return &value{name: c.node("Abs", t.Name, []string{x.name}), shape: x.shape}, nil
+			return &value{name: c.b.Node("Abs", t.Name, []string{x.name}), shape: x.shape}, nil
 		case tflite.Logistic:
-			return &value{name: c.node("Sigmoid", t.Name, []string{x.name}), shape: x.shape}, nil
+			return &value{name: c.b.Node("Sigmoid", t.Name, []string{x.name}), shape: x.shape}, nil
 		}
-		return &value{name: c.node("LeakyRelu", t.Name, []string{x.name}, onnx.Attr{Name: "alpha", Type: onnx.AttrFloat, F: o.Alpha}), shape: x.shape}, nil
+		return &value{name: c.b.Node("LeakyRelu", t.Name, []string{x.name}, onnx.Attr{Name: "alpha", Type: onnx.AttrFloat, F: o.Alpha}), shape: x.shape}, nil
 	case tflite.Reshape, tflite.Squeeze:
 		return c.reshape(t, in)
 	case tflite.StridedSlice:
@@ -173,8 +173,8 @@ func (c *converter) prelu(op *tflite.Operator, t *tflite.Tensor, depth int) (*va
 			for i, v := range k {
 				slope[i] = 2 * v
 			}
-			s := c.init(t.Name+"/slope", []int{len(slope), 1, 1}, slope)
-			return &value{name: c.node("PRelu", t.Name, []string{xv.name, s}), shape: xv.shape}, nil
+			s := c.b.Init(t.Name+"/slope", []int{len(slope), 1, 1}, slope)
+			return &value{name: c.b.Node("PRelu", t.Name, []string{xv.name, s}), shape: xv.shape}, nil
 		}
 	}
 	return nil, nil
@@ -238,18 +238,18 @@ func (c *converter) binary(code tflite.Op, name string, a, b *value) (*value, er
 		}
 		var kn string
 		if u, ok := uniform(k); ok {
-			kn = c.init(name+"/k", []int{1}, []float32{u})
+			kn = c.b.Init(name+"/k", []int{1}, []float32{u})
 		} else if len(a.shape) == 4 {
-			kn = c.init(name+"/k", []int{1, len(k), 1, 1}, k)
+			kn = c.b.Init(name+"/k", []int{1, len(k), 1, 1}, k)
 		} else {
-			kn = c.init(name+"/k", []int{1, len(k)}, k)
+			kn = c.b.Init(name+"/k", []int{1, len(k)}, k)
 		}
-		return &value{name: c.node(onnxOp, name, []string{a.name, kn}), shape: a.shape}, nil
+		return &value{name: c.b.Node(onnxOp, name, []string{a.name, kn}), shape: a.shape}, nil
 	}
 	if !slices.Equal(a.shape, b.shape) {
 		return nil, fmt.Errorf("%w: %v of shapes %v and %v", ErrUnsupported, code, a.shape, b.shape)
 	}
-	return &value{name: c.node(onnxOp, name, []string{a.name, b.name}), shape: a.shape}, nil
+	return &value{name: c.b.Node(onnxOp, name, []string{a.name, b.name}), shape: a.shape}, nil
 }
 
 // samePads returns ONNX pads (begin, end) and the output size for TFLite
@@ -337,14 +337,14 @@ func (c *converter) conv(op *tflite.Operator, t *tflite.Tensor, in []*value) (*v
 		}
 		copy(bias, in[2].konst)
 	}
-	wn := c.init(t.Name+"/W", wshape[:], wt)
-	bn := c.init(t.Name+"/B", []int{oc}, bias)
-	out := c.node("Conv", t.Name, []string{x.name, wn, bn},
-		ints("dilations", o.DilationH, o.DilationW),
-		intAttr("group", group),
-		ints("kernel_shape", kh, kw),
-		ints("pads", pt, pl, pb, pr),
-		ints("strides", o.StrideH, o.StrideW))
+	wn := c.b.Init(t.Name+"/W", wshape[:], wt)
+	bn := c.b.Init(t.Name+"/B", []int{oc}, bias)
+	out := c.b.Node("Conv", t.Name, []string{x.name, wn, bn},
+		onnx.Ints("dilations", o.DilationH, o.DilationW),
+		onnx.Int("group", group),
+		onnx.Ints("kernel_shape", kh, kw),
+		onnx.Ints("pads", pt, pl, pb, pr),
+		onnx.Ints("strides", o.StrideH, o.StrideW))
 	out, err = c.activation(o.Activation, t.Name, out)
 	return &value{name: out, shape: []int{1, oc, oh, ow}}, err
 }
@@ -367,9 +367,9 @@ func (c *converter) pool(op *tflite.Operator, t *tflite.Tensor, in []*value) (*v
 		return nil, err
 	}
 	attrs := []onnx.Attr{
-		ints("kernel_shape", o.FilterH, o.FilterW),
-		ints("pads", pt, pl, pb, pr),
-		ints("strides", o.StrideH, o.StrideW),
+		onnx.Ints("kernel_shape", o.FilterH, o.FilterW),
+		onnx.Ints("pads", pt, pl, pb, pr),
+		onnx.Ints("strides", o.StrideH, o.StrideW),
 	}
 	onnxOp := "MaxPool"
 	if op.Code == tflite.AveragePool2D {
@@ -377,9 +377,9 @@ func (c *converter) pool(op *tflite.Operator, t *tflite.Tensor, in []*value) (*v
 		// count_include_pad 0, written out (the conversion test checks
 		// OpenCV honours it).
 		onnxOp = "AveragePool"
-		attrs = append([]onnx.Attr{intAttr("count_include_pad", 0)}, attrs...)
+		attrs = append([]onnx.Attr{onnx.Int("count_include_pad", 0)}, attrs...)
 	}
-	out := c.node(onnxOp, t.Name, []string{x.name}, attrs...)
+	out := c.b.Node(onnxOp, t.Name, []string{x.name}, attrs...)
 	out, err = c.activation(o.Activation, t.Name, out)
 	return &value{name: out, shape: []int{1, x.shape[1], oh, ow}}, err
 }
@@ -391,9 +391,9 @@ func (c *converter) flatten(name string, x *value) *value {
 	}
 	src := x.name
 	if len(x.shape) == 4 && (x.shape[2] != 1 || x.shape[3] != 1) {
-		src = c.node("Transpose", name+"/nhwc", []string{src}, ints("perm", 0, 2, 3, 1))
+		src = c.b.Node("Transpose", name+"/nhwc", []string{src}, onnx.Ints("perm", 0, 2, 3, 1))
 	}
-	return &value{name: c.node("Flatten", name, []string{src}, intAttr("axis", 1)), shape: []int{1, numel(x.shape[1:])}}
+	return &value{name: c.b.Node("Flatten", name, []string{src}, onnx.Int("axis", 1)), shape: []int{1, numel(x.shape[1:])}}
 }
 
 func (c *converter) reshape(t *tflite.Tensor, in []*value) (*value, error) {
@@ -452,16 +452,16 @@ func (c *converter) compare(op *tflite.Operator, t *tflite.Tensor, in []*value) 
 	}
 	d := x.name
 	if k.konst[0] != 0 {
-		d = c.node("Add", t.Name+"/diff", []string{d, c.init(t.Name+"/k", []int{1}, []float32{-k.konst[0]})})
+		d = c.b.Node("Add", t.Name+"/diff", []string{d, c.b.Init(t.Name+"/k", []int{1}, []float32{-k.konst[0]})})
 	}
-	f := c.node("Floor", t.Name+"/floor", []string{d})
+	f := c.b.Node("Floor", t.Name+"/floor", []string{d})
 	var s string
 	if op.Code == tflite.GreaterEqual {
-		s = c.node("Add", t.Name+"/shift", []string{f, c.init(t.Name+"/one", []int{1}, []float32{1})})
+		s = c.b.Node("Add", t.Name+"/shift", []string{f, c.b.Init(t.Name+"/one", []int{1}, []float32{1})})
 	} else {
-		s = c.node("Mul", t.Name+"/neg", []string{f, c.init(t.Name+"/minus", []int{1}, []float32{-1})})
+		s = c.b.Node("Mul", t.Name+"/neg", []string{f, c.b.Init(t.Name+"/minus", []int{1}, []float32{-1})})
 	}
-	return &value{name: c.clip(t.Name, s, 0, 1), shape: x.shape, step: true}, nil
+	return &value{name: c.b.Clip(t.Name, s, 0, 1), shape: x.shape, step: true}, nil
 }
 
 func (c *converter) concat(op *tflite.Operator, t *tflite.Tensor, in []*value) (*value, error) {
@@ -497,7 +497,7 @@ func (c *converter) concat(op *tflite.Operator, t *tflite.Tensor, in []*value) (
 		}
 		names = append(names, v.name)
 	}
-	out := c.node("Concat", t.Name, names, intAttr("axis", axis))
+	out := c.b.Node("Concat", t.Name, names, onnx.Int("axis", axis))
 	out, err := c.activation(op.Options.Activation, t.Name, out)
 	return &value{name: out, shape: shape}, err
 }
@@ -522,9 +522,9 @@ func (c *converter) fullyConnected(op *tflite.Operator, t *tflite.Tensor, in []*
 		}
 		copy(bias, in[2].konst)
 	}
-	wn := c.init(t.Name+"/W", []int{m, k}, w.konst)
-	bn := c.init(t.Name+"/B", []int{m}, bias)
-	out := c.node("Gemm", t.Name, []string{x.name, wn, bn}, intAttr("transB", 1))
+	wn := c.b.Init(t.Name+"/W", []int{m, k}, w.konst)
+	bn := c.b.Init(t.Name+"/B", []int{m}, bias)
+	out := c.b.Node("Gemm", t.Name, []string{x.name, wn, bn}, onnx.Int("transB", 1))
 	out, err := c.activation(op.Options.Activation, t.Name, out)
 	return &value{name: out, shape: []int{1, m}}, err
 }

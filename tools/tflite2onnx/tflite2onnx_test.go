@@ -8,62 +8,30 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/facegate/facegate/internal/onnx/onnxtest"
 	"github.com/facegate/facegate/internal/tflite"
 	"github.com/facegate/facegate/internal/tflite/tflitetest"
 )
-
-// pbFields walks one level of protobuf wire format and returns the
-// length-delimited payloads of field f.
-func pbFields(t *testing.T, b []byte, f int) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			t.Fatal("bad varint")
-		}
-		b = b[n:]
-		switch key & 7 {
-		case 0:
-			_, n = binary.Uvarint(b)
-			b = b[n:]
-		case 1:
-			b = b[8:]
-		case 5:
-			b = b[4:]
-		case 2:
-			l, n := binary.Uvarint(b)
-			b = b[n:]
-			if int(key>>3) == f {
-				out = append(out, b[:l])
-			}
-			b = b[l:]
-		default:
-			t.Fatalf("wire type %d", key&7)
-		}
-	}
-	return out
-}
 
 // graph returns the op types and the initializers (name → float data) of
 // an encoded model.
 func graph(t *testing.T, b []byte) (ops []string, inits map[string][]float32) {
 	t.Helper()
-	graphs := pbFields(t, b, 7)
+	graphs := onnxtest.Fields(t, b, 7)
 	if len(graphs) != 1 {
 		t.Fatalf("%d graphs", len(graphs))
 	}
-	for _, n := range pbFields(t, graphs[0], 1) {
-		ops = append(ops, string(pbFields(t, n, 4)[0]))
+	for _, n := range onnxtest.Fields(t, graphs[0], 1) {
+		ops = append(ops, string(onnxtest.Fields(t, n, 4)[0]))
 	}
 	inits = map[string][]float32{}
-	for _, in := range pbFields(t, graphs[0], 5) {
-		raw := pbFields(t, in, 9)[0]
+	for _, in := range onnxtest.Fields(t, graphs[0], 5) {
+		raw := onnxtest.Fields(t, in, 9)[0]
 		v := make([]float32, len(raw)/4)
 		for i := range v {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
-		inits[string(pbFields(t, in, 8)[0])] = v
+		inits[string(onnxtest.Fields(t, in, 8)[0])] = v
 	}
 	return ops, inits
 }
