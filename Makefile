@@ -23,10 +23,14 @@ models: deps
 faceapi: deps
 	scripts/faceapi.sh
 
-# test: every test of the module under the race detector. Missing models or
-# photos fail tests instead of skipping them (FACEGATE_REQUIRE_MODELS=1).
+# test: every test of the module under the race detector, then the TFLite
+# conversion tests, which skip themselves under -race (their pure-Go
+# reference interpreter is single-threaded and minutes per input there).
+# Missing models or photos fail tests instead of skipping them
+# (FACEGATE_REQUIRE_MODELS=1).
 test: setup purego
 	FACEGATE_REQUIRE_MODELS=1 $(GO) test -race -count=1 -timeout 60m ./...
+	FACEGATE_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 20m -run '^(TestTFLiteConversion|TestAntiSpoofConversion)$$' ./facematch/arcface
 
 # PURE lists the packages that must build without cgo, for any GOARCH: all of
 # the library but the three backends that wrap dlib and OpenCV.

@@ -3,5 +3,5 @@
 package arcface
 
 // raceEnabled is true under the race detector, which makes the pure-Go
-// reference interpreter of tflite_test.go about 25 times slower.
+// reference interpreter of tflite_test.go minutes per input.
 const raceEnabled = true

