@@ -38,6 +38,9 @@ type photo struct {
 type extracted struct {
 	desc []float32
 	skip string // why the photo is left out; "" when desc is set
+	// largestOf is the number of faces the photo held when --largest chose
+	// the largest of several, else 0.
+	largestOf int
 }
 
 func runAccuracy(args []string) error {
@@ -51,6 +54,7 @@ func runAccuracy(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the impostor pair sample")
 	maxImp := fs.Int("max-impostors", 2_000_000, "score every impostor pair of a population up to this many, else a seeded sample of this many")
 	workers := fs.Int("workers", 0, "extraction workers (0: the backend's pool, one per CPU)")
+	largest := fs.Bool("largest", false, "use the largest face of a photo with several instead of skipping it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,12 +88,13 @@ func runAccuracy(args []string) error {
 
 	loadStart := report.LoadAverage()
 	start := time.Now()
-	res := extractAll(b, *set, photos)
+	res := extractAll(b, *set, photos, *largest)
 	elapsed := time.Since(start)
 
 	acc := &report.Accuracy{
 		Set: *set, GroupsFile: *groups, Photos: len(photos), Workers: b.workers,
 		ExtractSeconds: elapsed.Seconds(), Seed: *seed, MaxImpostors: *maxImp,
+		Largest: *largest, ByLargest: byLargest(photos, res),
 	}
 	notes, err := evaluate(acc, photos, res, groupOf, b.ex.Model(), *label)
 	if err != nil {
@@ -230,15 +235,27 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 	var scores [][2][]float32
 	for _, s := range scopes {
 		var gen []float32
-		labels.GenuinePairs(s.genuine, func(a, b int) { gen = append(gen, dist(a, b)) })
+		var pairs []metrics.ScoredPair[int] // by identity, for the leave-one-identity-out figures
+		labels.GenuinePairs(s.genuine, func(a, b int) {
+			d := dist(a, b)
+			gen = append(gen, d)
+			pairs = append(pairs, scored(labels, a, b, d))
+		})
 		sample, err := labels.Impostors(s.imps, acc.MaxImpostors, acc.Seed)
 		if err != nil {
 			return nil, err
 		}
 		imp := make([]float32, 0, sample.Len())
-		sample.ForEach(func(a, b int) { imp = append(imp, dist(a, b)) })
+		sample.ForEach(func(a, b int) {
+			d := dist(a, b)
+			imp = append(imp, d)
+			pairs = append(pairs, scored(labels, a, b, d))
+		})
 		if distErr != nil {
 			return nil, distErr
+		}
+		if s.name != "cross-group" {
+			acc.LOIO = append(acc.LOIO, loioLines(s.name, pairs)...)
 		}
 		l := report.Line{
 			Name: s.name, ImpostorTotal: sample.Total, Sampled: sample.Sampled(),
@@ -350,7 +367,7 @@ func listSet(dir string) ([]photo, error) {
 
 // extractAll extracts the single face of every photo with b.workers
 // goroutines, showing a progress bar on stderr. Results are in photo order.
-func extractAll(b *backend, dir string, photos []photo) []extracted {
+func extractAll(b *backend, dir string, photos []photo, largest bool) []extracted {
 	res := make([]extracted, len(photos))
 	bar := progressbar.NewOptions(len(photos),
 		progressbar.OptionSetWriter(os.Stderr),
@@ -368,7 +385,7 @@ func extractAll(b *backend, dir string, photos []photo) []extracted {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res[i] = extractOne(b.ex, filepath.Join(dir, filepath.FromSlash(photos[i].path)))
+				res[i] = extractOne(b.ex, filepath.Join(dir, filepath.FromSlash(photos[i].path)), largest)
 				bar.Add(1)
 			}
 		}()
@@ -382,7 +399,7 @@ func extractAll(b *backend, dir string, photos []photo) []extracted {
 	return res
 }
 
-func extractOne(ex facematch.Extractor, path string) extracted {
+func extractOne(ex facematch.Extractor, path string, largest bool) extracted {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return extracted{skip: "read error: " + err.Error()}
@@ -394,7 +411,7 @@ func extractOne(ex facematch.Extractor, path string) extracted {
 		}
 		return extracted{skip: "extraction error: " + err.Error()}
 	}
-	f, err := facematch.One(faces)
+	f, decided, err := pickFace(faces, largest)
 	var multi *facematch.MultipleFacesError
 	switch {
 	case errors.Is(err, facematch.ErrNoFace):
@@ -403,6 +420,9 @@ func extractOne(ex facematch.Extractor, path string) extracted {
 		return extracted{skip: fmt.Sprintf("several faces (%d)", multi.N)}
 	case err != nil:
 		return extracted{skip: err.Error()}
+	}
+	if decided {
+		return extracted{desc: f.Descriptor, largestOf: len(faces)}
 	}
 	return extracted{desc: f.Descriptor}
 }

@@ -101,26 +101,41 @@ var ErrLOIO = errors.New("metrics: leave-one-identity-out needs genuine and impo
 // decisions of all folds are pooled. policy says how folds with few
 // impostor pairs calibrate. A fold with held-out pairs but no genuine or no
 // impostor pair left to calibrate on is an error wrapping
-// facematch.ErrBadSamples. The input is not modified.
+// facematch.ErrBadSamples, as Calibrate's. The input is not modified.
+//
+// Each fold's threshold is facematch.Calibrate(genuine, impostor,
+// foldFAR).Threshold of the fold's calibration pairs (TestFoldThreshold
+// checks it against Calibrate on every fold), found without a sort per
+// fold: the impostor distances are sorted once, and a fold walks them from
+// the lowest, skipping its own pairs, to the one its target lets through
+// first. On 555,000 pairs and 341 identities that is milliseconds instead
+// of minutes.
 func LeaveOneIdentityOut[ID cmp.Ordered](pairs []ScoredPair[ID], targetFAR float64, policy FoldPolicy) (LOIO[ID], error) {
 	if !(targetFAR > 0 && targetFAR < 1) {
 		return LOIO[ID]{}, ErrTarget
 	}
-	// Sorting the pairs by distance once lets every fold hand Calibrate
-	// impostor distances that are already in order, which its sort then
-	// passes through in linear time.
-	sorted := slices.Clone(pairs)
-	for _, p := range sorted {
+	var imps []ScoredPair[ID]
+	genOf, impOf := map[ID]int{}, map[ID]int{}
+	held := map[ID][]ScoredPair[ID]{}
+	for _, p := range pairs {
 		if math.IsNaN(float64(p.Distance)) || math.IsInf(float64(p.Distance), 0) {
 			return LOIO[ID]{}, ErrNotFinite
 		}
-	}
-	slices.SortStableFunc(sorted, func(p, q ScoredPair[ID]) int { return cmp.Compare(p.Distance, q.Distance) })
-	held := map[ID][]ScoredPair[ID]{}
-	for _, p := range sorted {
+		if p.Distance < 0 {
+			return LOIO[ID]{}, fmt.Errorf("%w: negative distance %v", facematch.ErrBadSamples, p.Distance)
+		}
 		id := min(p.A, p.B)
 		held[id] = append(held[id], p)
+		if p.Genuine() {
+			genOf[p.A]++
+			continue
+		}
+		imps = append(imps, p)
+		impOf[p.A]++
+		impOf[p.B]++
 	}
+	slices.SortStableFunc(imps, func(p, q ScoredPair[ID]) int { return cmp.Compare(p.Distance, q.Distance) })
+	nGen := len(pairs) - len(imps)
 	ids := make([]ID, 0, len(held))
 	for id := range held {
 		ids = append(ids, id)
@@ -128,34 +143,36 @@ func LeaveOneIdentityOut[ID cmp.Ordered](pairs []ScoredPair[ID], targetFAR float
 	slices.Sort(ids)
 
 	r := LOIO[ID]{TargetFAR: targetFAR, Policy: policy}
-	var genuine, impostor []float32
 	for _, id := range ids {
-		genuine, impostor = genuine[:0], impostor[:0]
-		for _, p := range sorted {
-			if p.A == id || p.B == id {
-				continue
-			}
-			if p.Genuine() {
-				genuine = append(genuine, p.Distance)
-			} else {
-				impostor = append(impostor, p.Distance)
-			}
+		gen, m := nGen-genOf[id], len(imps)-impOf[id]
+		if gen == 0 || m == 0 {
+			return LOIO[ID]{}, fmt.Errorf("metrics: fold of identity %v: %w: %d genuine and %d impostor distances, need at least one of each", id, facematch.ErrBadSamples, gen, m)
 		}
 		foldFAR := targetFAR
-		if policy == ZeroFalseAcceptsWhenSmall && float64(len(impostor))*targetFAR < 3 {
+		if policy == ZeroFalseAcceptsWhenSmall && float64(m)*targetFAR < 3 {
 			foldFAR = 0
 			r.ZeroFalseAcceptFolds++
 		}
-		c, err := facematch.Calibrate(genuine, impostor, foldFAR)
-		if err != nil {
-			return LOIO[ID]{}, fmt.Errorf("metrics: fold of identity %v: %w", id, err)
+		// As facematch.Calibrate: a is the largest number of false
+		// accepts with a/m ≤ foldFAR, and the threshold falls just under
+		// the (a+1)-th lowest impostor distance (a < m since foldFAR < 1).
+		a := allowedFalseAccepts(m, foldFAR)
+		var t float32
+		for _, p := range imps {
+			if p.A == id || p.B == id {
+				continue
+			}
+			if a == 0 {
+				t = math.Nextafter32(p.Distance, float32(math.Inf(-1)))
+				break
+			}
+			a--
 		}
-		t := c.Threshold
 		if r.Folds == 0 {
-			r.MinThreshold, r.MaxThreshold, r.MinHeldIn = t, t, len(impostor)
+			r.MinThreshold, r.MaxThreshold, r.MinHeldIn = t, t, m
 		}
 		r.MinThreshold, r.MaxThreshold = min(r.MinThreshold, t), max(r.MaxThreshold, t)
-		r.MinHeldIn = min(r.MinHeldIn, len(impostor))
+		r.MinHeldIn = min(r.MinHeldIn, m)
 		r.Folds++
 		for _, p := range held[id] {
 			ok := p.Distance <= t
@@ -177,4 +194,18 @@ func LeaveOneIdentityOut[ID cmp.Ordered](pairs []ScoredPair[ID], targetFAR float
 		return LOIO[ID]{}, fmt.Errorf("%w: %d genuine and %d impostor pairs decided", ErrLOIO, r.Genuine, r.Impostor)
 	}
 	return r, nil
+}
+
+// allowedFalseAccepts returns facematch.Calibrate's count of false accepts a
+// target allows among m impostor pairs: the largest a with a/m ≤ far,
+// compared as the same float64 ratio Calibrate reports.
+func allowedFalseAccepts(m int, far float64) int {
+	a := int(math.Floor(far * float64(m)))
+	for a > 0 && float64(a)/float64(m) > far {
+		a--
+	}
+	for a < m && float64(a+1)/float64(m) <= far {
+		a++
+	}
+	return a
 }

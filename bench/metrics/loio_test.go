@@ -225,3 +225,87 @@ func TestLeaveOneIdentityOutErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldThreshold checks every fold's threshold against
+// facematch.Calibrate on the fold's calibration pairs, for both policies and
+// several targets, including folds where ties straddle the cut.
+func TestFoldThreshold(t *testing.T) {
+	pairs := synthPairs(12, 3, 0.1, 0.7, 0.4, 1, 5)
+	for i := range pairs {
+		// Coarse distances make ties common.
+		pairs[i].Distance = float32(math.Round(float64(pairs[i].Distance)*40) / 40)
+	}
+	for _, far := range []float64{0.001, 0.01, 0.037, 0.2, 0.5} {
+		for _, policy := range []FoldPolicy{CalibrateAlways, ZeroFalseAcceptsWhenSmall} {
+			r, err := LeaveOneIdentityOut(pairs, far, policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Re-derive each fold's decisions from Calibrate.
+			var gen, imp, dec int
+			for id := range 12 {
+				var g, im []float32
+				for _, p := range pairs {
+					if p.A == id || p.B == id {
+						continue
+					}
+					if p.Genuine() {
+						g = append(g, p.Distance)
+					} else {
+						im = append(im, p.Distance)
+					}
+				}
+				foldFAR := far
+				if policy == ZeroFalseAcceptsWhenSmall && float64(len(im))*far < 3 {
+					foldFAR = 0
+				}
+				c, err := facematch.Calibrate(g, im, foldFAR)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range pairs {
+					if min(p.A, p.B) != id || p.Distance > c.Threshold {
+						continue
+					}
+					if p.Genuine() {
+						gen++
+					} else {
+						imp++
+					}
+				}
+				for _, fa := range r.FalseAccepts {
+					if fa.Fold == id {
+						dec++
+						if fa.Threshold != c.Threshold {
+							t.Errorf("far %g %v fold %d: threshold %v, Calibrate %v", far, policy, id, fa.Threshold, c.Threshold)
+						}
+					}
+				}
+			}
+			if gen != r.GenuineAccepted || imp != r.ImpostorAccepted || dec != imp {
+				t.Errorf("far %g %v: accepted %d genuine, %d impostor; Calibrate's thresholds accept %d, %d", far, policy, r.GenuineAccepted, r.ImpostorAccepted, gen, imp)
+			}
+		}
+	}
+}
+
+func TestAllowedFalseAccepts(t *testing.T) {
+	for m := 1; m <= 3000; m++ {
+		for _, far := range []float64{0, 0.001, 0.01, 0.03, 0.1, 0.3, 0.999} {
+			imp := make([]float32, m)
+			for i := range imp {
+				imp[i] = float32(i + 1)
+			}
+			if m%97 != 0 && m > 50 {
+				continue // every m up to 50, then a sample
+			}
+			c, err := facematch.Calibrate([]float32{0}, imp, far)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := allowedFalseAccepts(m, far); a != c.FalseAccepts {
+				t.Errorf("m %d far %g: %d false accepts allowed, Calibrate allows %d", m, far, a, c.FalseAccepts)
+			}
+		}
+	}
+}
