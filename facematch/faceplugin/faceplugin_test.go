@@ -1,10 +1,10 @@
 package faceplugin_test
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/jpeg"
-	"bytes"
 	"io/fs"
 	"math"
 	"os"
