@@ -18,7 +18,6 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
-	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/idols"
 )
 
@@ -62,25 +61,14 @@ func runAccuracy(args []string) error {
 		fs.Usage()
 		return errors.New("accuracy needs exactly one of --set DIR and --descriptors FILE, and no other arguments")
 	}
-	var groupOf map[string]string
-	if *groups != "" {
-		var err error
-		if groupOf, err = faceset.ReadGroups(*groups); err != nil {
-			return err
-		}
+	groupOf, err := readGroups(*groups)
+	if err != nil {
+		return err
 	}
 	if *descriptors != "" {
 		return accuracyOfDescriptors(*descriptors, *label, groupOf, *seed, *maxImp, c.out, *groups)
 	}
-	photos, err := listSet(*set)
-	if err != nil {
-		return err
-	}
-	if len(photos) == 0 {
-		return fmt.Errorf("no photos in %s (want DIR/<identity>/<photo>)", *set)
-	}
-
-	b, err := openBackend(c.model, c.models, *workers)
+	photos, b, err := openSet(*set, c, *workers)
 	if err != nil {
 		return err
 	}

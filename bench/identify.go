@@ -16,7 +16,6 @@ import (
 	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
-	"github.com/facegate/facegate/internal/faceset"
 )
 
 // Extrapolation target of the identify report: the per-pair FAR that keeps
@@ -53,20 +52,11 @@ func runIdentify(args []string) error {
 	if *trials < 1 {
 		return fmt.Errorf("--trials %d: need at least 1", *trials)
 	}
-	var groupOf map[string]string
-	if *groups != "" {
-		if groupOf, err = faceset.ReadGroups(*groups); err != nil {
-			return err
-		}
-	}
-	photos, err := listSet(*set)
+	groupOf, err := readGroups(*groups)
 	if err != nil {
 		return err
 	}
-	if len(photos) == 0 {
-		return fmt.Errorf("no photos in %s (want DIR/<identity>/<photo>)", *set)
-	}
-	b, err := openBackend(c.model, c.models, *workers)
+	photos, b, err := openSet(*set, c, *workers)
 	if err != nil {
 		return err
 	}
