@@ -79,7 +79,11 @@ func accuracyMarkdown(p func(string, ...any), a *Accuracy) {
 	if a.GroupsFile != "" {
 		p(", groups from `%s`", a.GroupsFile)
 	}
-	p(": %d photos read, %d with exactly one face used (%d identities), %d skipped. ", a.Photos, a.Faces, a.Identities, len(a.Skipped))
+	used := "with exactly one face used, of"
+	if a.Largest {
+		used = "used, one face each (the largest where there were several), of"
+	}
+	p(": %d photos read, %d %s %d identities, %d skipped. ", a.Photos, a.Faces, used, a.Identities, len(a.Skipped))
 	p("Extraction with %d workers took %.1f s.\n\n", a.Workers, a.ExtractSeconds)
 	largestMarkdown(p, a.Largest, a.ByLargest)
 	p("Pairs: every genuine pair (same identity); every impostor pair while a population has at most %d, else a uniform sample of %d drawn with seed %d (the same seed gives the same pairs). ", a.MaxImpostors, a.MaxImpostors, a.Seed)
