@@ -47,9 +47,17 @@ purego:
 demo: setup
 	$(GO) run ./examples/facegate demo
 
-# bench: the benchmark reports (Markdown, PNG plots, JSON) into out/.
+# BENCH_MODEL is the backend of the open-set 1:N runs and of the LFW
+# accuracy run: the all-ONNX pipeline of issue 13.
+BENCH_MODEL ?= faceplugin+fr_feature
+
+# bench: the benchmark reports (Markdown, PNG plots, JSON) into out/. LFW
+# crops often hold background faces, so its runs take each photo's largest.
 bench: setup
 	$(GO) run ./bench accuracy --set ../shared/testdata/faces --groups ../shared/testdata/faces/GROUPS.tsv --out out/bench-accuracy
+	$(GO) run ./bench accuracy --set ../shared/testdata/lfw --groups ../shared/testdata/lfw/GROUPS.tsv --model $(BENCH_MODEL) --largest --out out/bench-accuracy-lfw
+	$(GO) run ./bench identify --set ../shared/testdata/faces --groups ../shared/testdata/faces/GROUPS.tsv --model $(BENCH_MODEL) --out out/bench-identify-faces
+	$(GO) run ./bench identify --set ../shared/testdata/lfw --groups ../shared/testdata/lfw/GROUPS.tsv --model $(BENCH_MODEL) --largest --out out/bench-identify-lfw
 	$(GO) run ./bench accuracy --descriptors ../shared/testdata/dlib-reference/idols.json --label east-asian --out out/bench-reference
 	$(GO) run ./bench speed --out out/bench-speed
 

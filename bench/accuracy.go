@@ -18,7 +18,6 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
-	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/idols"
 )
 
@@ -38,6 +37,9 @@ type photo struct {
 type extracted struct {
 	desc []float32
 	skip string // why the photo is left out; "" when desc is set
+	// largestOf is the number of faces the photo held when --largest chose
+	// the largest of several, else 0.
+	largestOf int
 }
 
 func runAccuracy(args []string) error {
@@ -51,6 +53,7 @@ func runAccuracy(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the impostor pair sample")
 	maxImp := fs.Int("max-impostors", 2_000_000, "score every impostor pair of a population up to this many, else a seeded sample of this many")
 	workers := fs.Int("workers", 0, "extraction workers (0: the backend's pool, one per CPU)")
+	largest := fs.Bool("largest", false, "use the largest face of a photo with several instead of skipping it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,25 +61,14 @@ func runAccuracy(args []string) error {
 		fs.Usage()
 		return errors.New("accuracy needs exactly one of --set DIR and --descriptors FILE, and no other arguments")
 	}
-	var groupOf map[string]string
-	if *groups != "" {
-		var err error
-		if groupOf, err = faceset.ReadGroups(*groups); err != nil {
-			return err
-		}
+	groupOf, err := readGroups(*groups)
+	if err != nil {
+		return err
 	}
 	if *descriptors != "" {
 		return accuracyOfDescriptors(*descriptors, *label, groupOf, *seed, *maxImp, c.out, *groups)
 	}
-	photos, err := listSet(*set)
-	if err != nil {
-		return err
-	}
-	if len(photos) == 0 {
-		return fmt.Errorf("no photos in %s (want DIR/<identity>/<photo>)", *set)
-	}
-
-	b, err := openBackend(c.model, c.models, *workers)
+	photos, b, err := openSet(*set, c, *workers)
 	if err != nil {
 		return err
 	}
@@ -84,12 +76,13 @@ func runAccuracy(args []string) error {
 
 	loadStart := report.LoadAverage()
 	start := time.Now()
-	res := extractAll(b, *set, photos)
+	res := extractAll(b, *set, photos, *largest)
 	elapsed := time.Since(start)
 
 	acc := &report.Accuracy{
 		Set: *set, GroupsFile: *groups, Photos: len(photos), Workers: b.workers,
 		ExtractSeconds: elapsed.Seconds(), Seed: *seed, MaxImpostors: *maxImp,
+		Largest: *largest, ByLargest: byLargest(photos, res),
 	}
 	notes, err := evaluate(acc, photos, res, groupOf, b.ex.Model(), *label)
 	if err != nil {
@@ -230,15 +223,27 @@ func evaluate(acc *report.Accuracy, photos []photo, res []extracted, groupOf map
 	var scores [][2][]float32
 	for _, s := range scopes {
 		var gen []float32
-		labels.GenuinePairs(s.genuine, func(a, b int) { gen = append(gen, dist(a, b)) })
+		var pairs []metrics.ScoredPair[int] // by identity, for the leave-one-identity-out figures
+		labels.GenuinePairs(s.genuine, func(a, b int) {
+			d := dist(a, b)
+			gen = append(gen, d)
+			pairs = append(pairs, scored(labels, a, b, d))
+		})
 		sample, err := labels.Impostors(s.imps, acc.MaxImpostors, acc.Seed)
 		if err != nil {
 			return nil, err
 		}
 		imp := make([]float32, 0, sample.Len())
-		sample.ForEach(func(a, b int) { imp = append(imp, dist(a, b)) })
+		sample.ForEach(func(a, b int) {
+			d := dist(a, b)
+			imp = append(imp, d)
+			pairs = append(pairs, scored(labels, a, b, d))
+		})
 		if distErr != nil {
 			return nil, distErr
+		}
+		if s.name != "cross-group" {
+			acc.LOIO = append(acc.LOIO, loioLines(s.name, pairs)...)
 		}
 		l := report.Line{
 			Name: s.name, ImpostorTotal: sample.Total, Sampled: sample.Sampled(),
@@ -350,7 +355,7 @@ func listSet(dir string) ([]photo, error) {
 
 // extractAll extracts the single face of every photo with b.workers
 // goroutines, showing a progress bar on stderr. Results are in photo order.
-func extractAll(b *backend, dir string, photos []photo) []extracted {
+func extractAll(b *backend, dir string, photos []photo, largest bool) []extracted {
 	res := make([]extracted, len(photos))
 	bar := progressbar.NewOptions(len(photos),
 		progressbar.OptionSetWriter(os.Stderr),
@@ -368,7 +373,7 @@ func extractAll(b *backend, dir string, photos []photo) []extracted {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res[i] = extractOne(b.ex, filepath.Join(dir, filepath.FromSlash(photos[i].path)))
+				res[i] = extractOne(b.ex, filepath.Join(dir, filepath.FromSlash(photos[i].path)), largest)
 				bar.Add(1)
 			}
 		}()
@@ -382,7 +387,7 @@ func extractAll(b *backend, dir string, photos []photo) []extracted {
 	return res
 }
 
-func extractOne(ex facematch.Extractor, path string) extracted {
+func extractOne(ex facematch.Extractor, path string, largest bool) extracted {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return extracted{skip: "read error: " + err.Error()}
@@ -394,7 +399,7 @@ func extractOne(ex facematch.Extractor, path string) extracted {
 		}
 		return extracted{skip: "extraction error: " + err.Error()}
 	}
-	f, err := facematch.One(faces)
+	f, decided, err := pickFace(faces, largest)
 	var multi *facematch.MultipleFacesError
 	switch {
 	case errors.Is(err, facematch.ErrNoFace):
@@ -403,6 +408,9 @@ func extractOne(ex facematch.Extractor, path string) extracted {
 		return extracted{skip: fmt.Sprintf("several faces (%d)", multi.N)}
 	case err != nil:
 		return extracted{skip: err.Error()}
+	}
+	if decided {
+		return extracted{desc: f.Descriptor, largestOf: len(faces)}
 	}
 	return extracted{desc: f.Descriptor}
 }

@@ -144,7 +144,7 @@ func TestEvaluateSampledDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := openBackend("fake", "", 0)
-	res := extractAll(b, set, photos)
+	res := extractAll(b, set, photos, false)
 	run := func(seed uint64) report.Line {
 		acc := &report.Accuracy{MaxImpostors: 50, Seed: seed}
 		if _, err := evaluate(acc, photos, res, nil, fakeModel, "all"); err != nil {

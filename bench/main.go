@@ -7,7 +7,15 @@
 //	go run ./bench accuracy --descriptors FILE [--label NAME] [--out DIR]
 //	go run ./bench speed [--model dlib] [--photo FILE] [--calls N]
 //	                     [--sizes 1000,10000,100000,1000000] [--out DIR]
+//	go run ./bench identify --set DIR [--groups FILE] [--model NAME] [--largest]
+//	                        [--sizes 10,100,0] [--seed N] [--trials N] [--out DIR]
 //	go run ./bench render DIR...
+//
+// identify is open-set 1:N identification as a gate decides it: one photo
+// per identity enrolled in a facematch.Gallery, every other photo searched
+// with Identify at the model's default threshold; FNIR and FPIR per gallery
+// size and group, and the threshold a per-pair FAR of 1e-6 would take,
+// extrapolated from the impostor tail (see identify.go).
 //
 // accuracy extracts every face of DIR/<identity>/<photo>, scores all genuine
 // pairs and all impostor pairs (or a seeded sample when there are more than
@@ -40,6 +48,7 @@ import (
 
 const usage = `usage:
   bench accuracy --set DIR [--groups FILE] [flags]   verification accuracy of a labelled photo set
+  bench identify --set DIR [--groups FILE] [flags]   open-set 1:N identification: FNIR, FPIR per gallery size
   bench speed [flags]                                extraction latency, 1:N search throughput, memory
   bench render DIR...                                rewrite report.md and the plots from DIR/results.json
 Run "bench accuracy -h" or "bench speed -h" for the flags.
@@ -54,6 +63,8 @@ func main() {
 	switch os.Args[1] {
 	case "accuracy":
 		err = runAccuracy(os.Args[2:])
+	case "identify":
+		err = runIdentify(os.Args[2:])
 	case "speed":
 		err = runSpeed(os.Args[2:])
 	case "render":

@@ -39,6 +39,9 @@ func markdown(b *strings.Builder, r *Report, plots []string) {
 	if s := r.Speed; s != nil {
 		speedMarkdown(p, s)
 	}
+	if id := r.Identification; id != nil {
+		identificationMarkdown(p, id)
+	}
 	if len(plots) > 0 {
 		p("## Plots\n\n")
 		for _, name := range plots {
@@ -76,8 +79,13 @@ func accuracyMarkdown(p func(string, ...any), a *Accuracy) {
 	if a.GroupsFile != "" {
 		p(", groups from `%s`", a.GroupsFile)
 	}
-	p(": %d photos read, %d with exactly one face used (%d identities), %d skipped. ", a.Photos, a.Faces, a.Identities, len(a.Skipped))
+	used := "with exactly one face used, of"
+	if a.Largest {
+		used = "used, one face each (the largest where there were several), of"
+	}
+	p(": %d photos read, %d %s %d identities, %d skipped. ", a.Photos, a.Faces, used, a.Identities, len(a.Skipped))
 	p("Extraction with %d workers took %.1f s.\n\n", a.Workers, a.ExtractSeconds)
+	largestMarkdown(p, a.Largest, a.ByLargest)
 	p("Pairs: every genuine pair (same identity); every impostor pair while a population has at most %d, else a uniform sample of %d drawn with seed %d (the same seed gives the same pairs). ", a.MaxImpostors, a.MaxImpostors, a.Seed)
 	p("A pair is accepted when its distance is at or under the threshold. ")
 	p("TAR@FAR takes the highest threshold whose measured FAR is at most the target; a target needs at least ⌈1/FAR⌉ impostor pairs (10,000 for 0.01 %%) before one false accept can even be observed, and is reported as \"not enough pairs\" below that. ")
@@ -138,6 +146,8 @@ func accuracyMarkdown(p func(string, ...any), a *Accuracy) {
 	if listed {
 		p("\n")
 	}
+
+	loioMarkdown(p, a.LOIO)
 
 	p("## Details per population\n\n")
 	for _, l := range a.Lines {

@@ -36,6 +36,8 @@ type Report struct {
 	Accuracy *Accuracy `json:"accuracy,omitempty"`
 	// Speed holds the timings of a speed run.
 	Speed *Speed `json:"speed,omitempty"`
+	// Identification holds the open-set 1:N figures of an identify run.
+	Identification *Identification `json:"identification,omitempty"`
 	// Notes are remarks printed at the end of the report.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -161,6 +163,13 @@ type Accuracy struct {
 	ExtractSeconds float64 `json:"extract_seconds"`
 	// Skipped lists the photos left out and why.
 	Skipped []Skip `json:"skipped"`
+	// Largest reports whether a photo with several faces used its largest
+	// (--largest) instead of being skipped; ByLargest lists the photos
+	// decided that way.
+	Largest   bool   `json:"largest,omitempty"`
+	ByLargest []Skip `json:"by_largest,omitempty"`
+	// LOIO holds the leave-one-identity-out figures of each population.
+	LOIO []LOIOLine `json:"loio,omitempty"`
 	// Seed and MaxImpostors are the impostor sampling parameters.
 	Seed         uint64 `json:"seed"`
 	MaxImpostors int    `json:"max_impostors"`
@@ -366,6 +375,13 @@ func Write(dir string, r *Report) ([]string, error) {
 	var plots []string
 	if r.Accuracy != nil {
 		p, err := accuracyPlots(dir, r.Accuracy)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p...)
+	}
+	if r.Identification != nil {
+		p, err := identificationPlots(dir, r.Identification)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/facematch"
 )
 
@@ -135,7 +136,7 @@ func TestAccuracy(t *testing.T) {
 	dists := map[string]*[2][]float64{} // group -> same, different distances
 	cross := &pairRates{}
 	at06 := map[string]*pairRates{}
-	pairs := map[string][]pair{} // group -> its within-group pairs
+	pairs := map[string][]metrics.ScoredPair[string]{} // group -> its within-group pairs
 	for i := range embs {
 		for j := i + 1; j < len(embs); j++ {
 			a, b := embs[i], embs[j]
@@ -149,7 +150,7 @@ func TestAccuracy(t *testing.T) {
 				groups[a.group], at06[a.group] = &pairRates{}, &pairRates{}
 			}
 			groups[a.group].add(sameID, d, th)
-			pairs[a.group] = append(pairs[a.group], pair{a.identity, b.identity, d})
+			pairs[a.group] = append(pairs[a.group], metrics.ScoredPair[string]{A: a.identity, B: b.identity, Distance: float32(d)})
 			if dists[a.group] == nil {
 				dists[a.group] = &[2][]float64{}
 			}
@@ -238,14 +239,8 @@ func float32s(v []float64) []float32 {
 	return out
 }
 
-// pair is the distance between photos of identities a and b (a == b for a
-// same-person pair).
-type pair struct {
-	a, b string
-	d    float64
-}
-
-// looResult is the pooled outcome of leaveOneIdentityOut.
+// looResult adapts the pooled outcome of metrics.LeaveOneIdentityOut to the
+// pairRates the test logs.
 type looResult struct {
 	pairRates
 	folds                      int
@@ -254,77 +249,33 @@ type looResult struct {
 	falseAccepts []string
 }
 
-// leaveOneIdentityOut cross-validates facematch.Calibrate over identities.
-// For each identity i (in sorted order) the threshold is calibrated for
-// targetFAR on the pairs that involve neither photo of i, then decides the
-// pairs assigned to i. Each pair is decided exactly once: a same-person pair
-// of i in i's fold, and a different-person pair of identities a < b in a's
-// fold (the lower-sorted identity), whose calibration set excludes every
-// pair of a and therefore that pair too. The decisions of all folds are
-// pooled.
-//
-// With sampleAware, a fold whose impostor sample is too small to resolve
-// targetFAR (fewer than 3/targetFAR pairs, the rule of three) calibrates for
-// zero false accepts instead: facematch.Calibrate puts the threshold just
-// under the impostor distance its target lets through, and on ~100 pairs a
-// 1 % target lets the closest one through, which held-out impostors then
-// cross (measured: pooled FAR 4.5 % on "other" without it).
-func leaveOneIdentityOut(pairs []pair, targetFAR float64, sampleAware bool) (looResult, error) {
-	ids := map[string]bool{}
+// leaveOneIdentityOut runs metrics.LeaveOneIdentityOut on a group's pairs:
+// thresholds calibrated (facematch.Calibrate) for targetFAR on the pairs
+// not involving an identity decide that identity's pairs. With sampleAware,
+// a fold too small to resolve targetFAR calibrates for zero false accepts:
+// on ~100 pairs a 1 % target lets the closest impostor through, which
+// held-out impostors then cross (measured: pooled FAR 4.5 % on "other"
+// without it).
+func leaveOneIdentityOut(pairs []metrics.ScoredPair[string], targetFAR float64, sampleAware bool) (looResult, error) {
+	policy := metrics.CalibrateAlways
+	if sampleAware {
+		policy = metrics.ZeroFalseAcceptsWhenSmall
+	}
+	l, err := metrics.LeaveOneIdentityOut(pairs, targetFAR, policy)
+	if err != nil {
+		return looResult{}, err
+	}
+	r := looResult{folds: l.Folds, minThreshold: float64(l.MinThreshold), maxThreshold: float64(l.MaxThreshold)}
+	r.same, r.sameAccepted, r.diff, r.diffAccepted = l.Genuine, l.GenuineAccepted, l.Impostor, l.ImpostorAccepted
 	for _, p := range pairs {
-		ids[p.a], ids[p.b] = true, true
-	}
-	names := make([]string, 0, len(ids))
-	for id := range ids {
-		names = append(names, id)
-	}
-	sort.Strings(names)
-	var r looResult
-	for _, id := range names {
-		var genuine, impostor []float32
-		var held []pair
-		for _, p := range pairs {
-			switch {
-			case p.a != id && p.b != id:
-				if p.a == p.b {
-					genuine = append(genuine, float32(p.d))
-				} else {
-					impostor = append(impostor, float32(p.d))
-				}
-			case min(p.a, p.b) == id:
-				held = append(held, p)
-			}
-		}
-		if len(held) == 0 {
-			continue
-		}
-		foldFAR := targetFAR
-		if sampleAware && float64(len(impostor))*targetFAR < 3 {
-			// Rule of three: with n impostor pairs and no false accept
-			// the 95 % upper bound on FAR is 3/n. A fold with fewer than
-			// 3/targetFAR impostor pairs cannot support any false accept
-			// at the target, so it calibrates for none.
-			foldFAR = 0
-		}
-		c, err := facematch.Calibrate(genuine, impostor, foldFAR)
-		if err != nil {
-			return looResult{}, fmt.Errorf("fold %s: %w", id, err)
-		}
-		th := float64(c.Threshold)
-		if r.folds == 0 || th < r.minThreshold {
-			r.minThreshold = th
-		}
-		r.maxThreshold = max(r.maxThreshold, th)
-		r.folds++
-		for _, p := range held {
-			r.add(p.a == p.b, p.d, th)
-			if p.a != p.b && p.d <= th {
-				r.falseAccepts = append(r.falseAccepts, fmt.Sprintf("%s vs %s at %.3f (fold %s threshold %.3f)", p.a, p.b, p.d, id, th))
-			}
+		if p.Genuine() {
+			r.sameMax = max(r.sameMax, float64(p.Distance))
+		} else if r.diffMin == 0 || float64(p.Distance) < r.diffMin {
+			r.diffMin = float64(p.Distance)
 		}
 	}
-	if r.same == 0 || r.diff == 0 {
-		return looResult{}, fmt.Errorf("%d same-person and %d different-person pairs decided, need both", r.same, r.diff)
+	for _, fa := range l.FalseAccepts {
+		r.falseAccepts = append(r.falseAccepts, fmt.Sprintf("%s vs %s at %.3f (fold %s threshold %.3f)", fa.Pair.A, fa.Pair.B, fa.Pair.Distance, fa.Fold, fa.Threshold))
 	}
 	return r, nil
 }
