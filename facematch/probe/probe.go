@@ -1,4 +1,14 @@
-package site
+// Package probe turns a camera frame or an encoded photo into a checked
+// face probe, the input of every face decision: decode once, find the face
+// and its 68 landmarks, measure its quality (facematch/quality), score it
+// with the passive presentation-attack check (facematch/antispoof), and
+// compute its descriptor. It also holds the library's one registry of face
+// backends (a front end × an embedder) and the liveness rule that turns a
+// sequence of probes into the gate's liveness verdict (Sequence).
+//
+// Every pixel buffer the package makes (the decoded photo, the image
+// handed to the front end) is zeroed before it is released.
+package probe
 
 import (
 	"errors"
@@ -6,11 +16,12 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/antispoof"
 	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/quality"
 )
 
-// Probe is one face found in a photo or frame with what the quality gate
+// Probe is one face found in a photo or frame with what the checks
 // measured.
 type Probe struct {
 	// Face is the face with its landmarks and descriptor.
@@ -21,54 +32,70 @@ type Probe struct {
 	// how far sharpness and face size are above the gate's minimums, each
 	// counted full at twice the minimum.
 	Score float32
+	// Passive is the passive check's bona fide score in [0, 1], or -1 when
+	// the pipeline has no passive check.
+	Passive float64
 }
 
-// PhotoProbe extracts the single face of an encoded photo (JPEG or PNG)
-// and checks it against the quality gate q. The photo is decoded in memory
-// only; its pixel buffer is zeroed before it is released. Errors: those of
-// the extractor (facematch.ErrDecode), and a *quality.Rejection (which
-// matches quality.NoFace, quality.MultipleFaces, quality.Blurred, ...).
-func (b *Backend) PhotoProbe(data []byte, q quality.Config) (Probe, error) {
-	faces, err := b.Extract(data)
-	if err != nil {
-		return Probe{}, err
-	}
+// Pipeline makes probes with a backend, a quality gate and an optional
+// passive check.
+type Pipeline struct {
+	// Backend finds faces and computes descriptors. Required.
+	Backend *Backend
+	// Quality is the quality gate (quality.Enrollment, quality.Verification).
+	Quality quality.Config
+	// Passive is the passive presentation-attack check; nil skips it.
+	Passive *antispoof.Net
+}
+
+// Photo extracts the single face of an encoded photo (JPEG or PNG): the
+// photo is decoded once, in memory, and its pixels are zeroed before they
+// are released. Errors: facematch.ErrDecode for undecodable data, a
+// *quality.Rejection (which matches quality.NoFace, quality.MultipleFaces,
+// quality.Blurred, ...), and those of the backend.
+func (p *Pipeline) Photo(data []byte) (Probe, error) {
 	frame, err := capture.Decode(data)
 	if err != nil {
 		return Probe{}, err
 	}
 	defer frame.Close() // zeroes the pixels
-	return check(frame, faces, q)
+	return p.Frame(frame)
 }
 
-// FrameProbe is PhotoProbe for a camera frame (8-bit BGR). The frame is
-// not modified; the caller closes it.
-func (b *Backend) FrameProbe(frame *capture.Frame, q quality.Config) (Probe, error) {
+// Frame is Photo for a camera frame (8-bit BGR). The frame is not
+// modified; the caller closes it.
+func (p *Pipeline) Frame(frame *capture.Frame) (Probe, error) {
+	if p.Backend == nil {
+		return Probe{}, errors.New("probe: pipeline has no backend")
+	}
 	img, err := capture.Image(frame.Mat)
 	if err != nil {
 		return Probe{}, err
 	}
-	faces, err := b.ExtractImage(img)
+	faces, err := p.Backend.ExtractImage(img)
 	capture.Wipe(img)
 	if err != nil {
 		return Probe{}, err
 	}
-	return check(frame, faces, q)
-}
-
-func check(frame *capture.Frame, faces []facematch.Face, q quality.Config) (Probe, error) {
 	m, err := capture.Measure(frame.Mat, faces)
 	if err != nil {
 		return Probe{Measurement: m}, err
 	}
-	if err := q.Check(m); err != nil {
+	if err := p.Quality.Check(m); err != nil {
 		return Probe{Measurement: m}, err
 	}
 	f, err := facematch.One(faces)
 	if err != nil {
 		return Probe{Measurement: m}, err
 	}
-	return Probe{Face: f, Measurement: m, Score: score(m, q)}, nil
+	pr := Probe{Face: f, Measurement: m, Score: score(m, p.Quality), Passive: -1}
+	if p.Passive != nil {
+		if pr.Passive, err = p.Passive.Score(frame.Mat, f.Box); err != nil {
+			clear(f.Descriptor)
+			return Probe{Measurement: m}, err
+		}
+	}
+	return pr, nil
 }
 
 func score(m quality.Measurement, q quality.Config) float32 {
