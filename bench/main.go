@@ -7,6 +7,7 @@
 //	go run ./bench accuracy --descriptors FILE [--label NAME] [--out DIR]
 //	go run ./bench speed [--model dlib] [--photo FILE] [--calls N]
 //	                     [--sizes 1000,10000,100000,1000000] [--out DIR]
+//	go run ./bench pad --set DIR [--bonafide DIR,...] [--threshold T] [--out DIR]
 //	go run ./bench render DIR...
 //
 // accuracy extracts every face of DIR/<identity>/<photo>, scores all genuine
@@ -41,6 +42,7 @@ import (
 const usage = `usage:
   bench accuracy --set DIR [--groups FILE] [flags]   verification accuracy of a labelled photo set
   bench speed [flags]                                extraction latency, 1:N search throughput, memory
+  bench pad --set DIR [--bonafide DIR,...] [flags]   presentation-attack detection (ISO/IEC 30107-3)
   bench render DIR...                                rewrite report.md and the plots from DIR/results.json
 Run "bench accuracy -h" or "bench speed -h" for the flags.
 `
@@ -56,6 +58,8 @@ func main() {
 		err = runAccuracy(os.Args[2:])
 	case "speed":
 		err = runSpeed(os.Args[2:])
+	case "pad":
+		err = runPad(os.Args[2:])
 	case "render":
 		err = runRender(os.Args[2:])
 	case "-h", "-help", "--help", "help":

@@ -39,6 +39,9 @@ func markdown(b *strings.Builder, r *Report, plots []string) {
 	if s := r.Speed; s != nil {
 		speedMarkdown(p, s)
 	}
+	if d := r.Pad; d != nil {
+		padMarkdown(p, d)
+	}
 	if len(plots) > 0 {
 		p("## Plots\n\n")
 		for _, name := range plots {

@@ -36,6 +36,8 @@ type Report struct {
 	Accuracy *Accuracy `json:"accuracy,omitempty"`
 	// Speed holds the timings of a speed run.
 	Speed *Speed `json:"speed,omitempty"`
+	// Pad holds the presentation-attack figures of a pad run.
+	Pad *Pad `json:"pad,omitempty"`
 	// Notes are remarks printed at the end of the report.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -366,6 +368,13 @@ func Write(dir string, r *Report) ([]string, error) {
 	var plots []string
 	if r.Accuracy != nil {
 		p, err := accuracyPlots(dir, r.Accuracy)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p...)
+	}
+	if r.Pad != nil {
+		p, err := padPlots(dir, r.Pad)
 		if err != nil {
 			return nil, err
 		}
