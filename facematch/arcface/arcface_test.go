@@ -155,7 +155,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := Open(dir, tt.spec, tt.lm)
+			e, err := Open(dir, tt.spec, tt.lm, Config{})
 			if err == nil {
 				e.Close()
 				t.Fatal("Open succeeded")
@@ -196,7 +196,7 @@ func TestExtract(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{tt.faces})
+			e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{tt.faces}, Config{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +230,7 @@ func TestExtract(t *testing.T) {
 func TestExtractErrors(t *testing.T) {
 	testenv.Model(t, MobileFace.File)
 	_, lm := synthetic()
-	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}})
+	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func FuzzExtract(f *testing.F) {
 	}
 	f.Add(photo.Bytes())
 	f.Add(photo.Bytes()[:photo.Len()/2])
-	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}})
+	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}}, Config{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func BenchmarkExtract(b *testing.B) {
 	})
 	for _, s := range Specs {
 		testenv.Model(b, s.File)
-		e, err := Open(testenv.ModelDir(), s, dl)
+		e, err := Open(testenv.ModelDir(), s, dl, Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func BenchmarkEmbed(b *testing.B) {
 	samples, dl := faceSet(b)
 	for _, s := range Specs {
 		testenv.Model(b, s.File)
-		e, err := Open(testenv.ModelDir(), s, dl)
+		e, err := Open(testenv.ModelDir(), s, dl, Config{})
 		if err != nil {
 			b.Fatal(err)
 		}

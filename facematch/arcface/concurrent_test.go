@@ -15,7 +15,7 @@ import (
 func TestConcurrent(t *testing.T) {
 	testenv.Model(t, MobileFace.File)
 	img, lm := synthetic()
-	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}})
+	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSubImage(t *testing.T) {
 		copy(big.Pix[y*big.Stride:], img.Pix[y*img.Stride:(y+1)*img.Stride])
 	}
 	sub := big.SubImage(image.Rect(0, 0, 200, 200))
-	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}})
+	e, err := Open(testenv.ModelDir(), MobileFace, fakeLandmarker{[]facematch.Face{{Landmarks: lm}}}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

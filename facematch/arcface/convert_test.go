@@ -67,12 +67,12 @@ func tfjsref(t *testing.T) (node, script string) {
 func TestConversion(t *testing.T) {
 	node, script := tfjsref(t)
 	samples, dl := faceSet(t)
-	for _, s := range Specs {
+	for _, s := range HumanModels {
 		t.Run(s.Name, func(t *testing.T) {
 			ref := tfjsModel[s.Name]
 			mj := testenv.Model(t, ref.json)
 			testenv.Model(t, s.File)
-			e, err := Open(testenv.ModelDir(), s, dl)
+			e, err := Open(testenv.ModelDir(), s, dl, Config{})
 			if err != nil {
 				t.Fatal(err)
 			}

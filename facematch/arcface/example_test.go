@@ -19,7 +19,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	defer lm.Close()
-	ext, err := arcface.Open(dir, arcface.FaceRes, lm)
+	ext, err := arcface.Open(dir, arcface.FaceRes, lm, arcface.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func variants() []Spec {
 	}
 	preps["faceres-deep"] = preps["faceres"]
 	var out []Spec
-	for _, s := range Specs {
+	for _, s := range HumanModels {
 		for _, p := range preps[s.Name] {
 			for _, z := range []float32{1, 1.25, 1.6} {
 				v := s
@@ -176,7 +176,7 @@ func descriptors(t testing.TB, samples []sample, dl *dlib.Extractor, s Spec) [][
 		return d
 	}
 	testenv.Model(t, s.File)
-	e, err := Open(testenv.ModelDir(), s, dl)
+	e, err := Open(testenv.ModelDir(), s, dl, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestMeasure(t *testing.T) {
 		desc[i] = samples[i].face.Descriptor
 	}
 	row(dl.Model().ID, evaluate(t, samples, desc, facematch.Euclidean))
-	specs := Specs
+	specs := HumanModels
 	if os.Getenv("FACEGATE_ARCFACE_SWEEP") == "1" {
 		specs = variants()
 	}

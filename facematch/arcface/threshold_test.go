@@ -37,7 +37,7 @@ func thresholdAtFAR(impostor []float32, far float64) float32 {
 // on East-Asian impostors (facematch/dlib.Threshold).
 func TestThreshold(t *testing.T) {
 	samples, dl := faceSet(t)
-	for _, s := range Specs {
+	for _, s := range HumanModels {
 		t.Run(s.Name, func(t *testing.T) {
 			desc := descriptors(t, samples, dl, s)
 			imp := map[string][]float32{}

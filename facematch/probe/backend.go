@@ -9,6 +9,7 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/faceplugin"
 )
 
 // DefaultBackend is the face backend of a new store and of bench. It is
@@ -28,9 +29,10 @@ var ErrUnknownBackend = errors.New("probe: unknown face backend")
 
 // A backend is a front end (which finds faces and their 68 landmarks) and
 // an embedder (which turns an aligned face into a descriptor). Its name is
-// the embedder's name when the front end is dlib ("dlib",
-// "arcface-faceres": the names stores have always recorded) and
-// "<front end>+<embedder>" otherwise.
+// "dlib" for dlib's own descriptors, "arcface-<network>" for an
+// ArcFace-class network on dlib's front end (the names stores have always
+// recorded), and "<front end>+<network>" on any other front end
+// ("faceplugin+fr_feature").
 
 // FrontEnd finds faces and their 68 iBUG landmarks.
 type FrontEnd struct {
@@ -73,14 +75,20 @@ var FrontEnds = []FrontEnd{
 			return dlib.Open(dir, dlib.Config{Workers: workers})
 		},
 	},
+	{
+		Name: "faceplugin", Files: faceplugin.ModelFiles,
+		Open: func(dir string, workers int) (Landmarker, error) {
+			return faceplugin.Open(dir, faceplugin.Config{Workers: workers})
+		},
+	},
 }
 
 // Embedders returns the ArcFace-class embedders, one per arcface.Specs
-// entry, named "arcface-<network>".
+// entry, named by the network.
 func Embedders() []Embedder {
 	var e []Embedder
 	for _, s := range arcface.Specs {
-		e = append(e, Embedder{Name: "arcface-" + s.Name, Spec: &s})
+		e = append(e, Embedder{Name: s.Name, Spec: &s})
 	}
 	return e
 }
@@ -100,8 +108,11 @@ func Names() []string {
 }
 
 func name(fe FrontEnd, e Embedder) string {
-	if fe.Name == FrontEnds[0].Name {
+	switch {
+	case e.Spec == nil:
 		return e.Name
+	case fe.Name == "dlib":
+		return "arcface-" + e.Name
 	}
 	return fe.Name + "+" + e.Name
 }
@@ -152,6 +163,8 @@ type Backend struct {
 	// Workers is the front end's pool size.
 	Workers int
 
+	matFrontEnd bool // the front end finds faces in a gocv.Mat
+
 	closers []func() error
 }
 
@@ -167,6 +180,7 @@ func Open(n, dir string, workers int) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{Name: n, FrontEnd: fe.Name, Embedder: e.Name, Workers: workers, closers: []func() error{lm.Close}}
+	_, b.matFrontEnd = lm.(arcface.MatLandmarker)
 	if w, ok := lm.(interface{ Workers() int }); ok {
 		b.Workers = w.Workers()
 	}
@@ -179,7 +193,7 @@ func Open(n, dir string, workers int) (*Backend, error) {
 		b.Extractor = ex
 		return b, nil
 	}
-	a, err := arcface.Open(dir, *e.Spec, lm)
+	a, err := arcface.Open(dir, *e.Spec, lm, arcface.Config{Workers: workers})
 	if err != nil {
 		lm.Close()
 		return nil, err

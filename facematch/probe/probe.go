@@ -17,6 +17,7 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
+	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/quality"
 )
@@ -68,12 +69,7 @@ func (p *Pipeline) Frame(frame *capture.Frame) (Probe, error) {
 	if p.Backend == nil {
 		return Probe{}, errors.New("probe: pipeline has no backend")
 	}
-	img, err := capture.Image(frame.Mat)
-	if err != nil {
-		return Probe{}, err
-	}
-	faces, err := p.Backend.ExtractImage(img)
-	capture.Wipe(img)
+	faces, err := p.Backend.find(frame)
 	if err != nil {
 		return Probe{}, err
 	}
@@ -96,6 +92,26 @@ func (p *Pipeline) Frame(frame *capture.Frame) (Probe, error) {
 		}
 	}
 	return pr, nil
+}
+
+// find returns the faces of the frame with descriptors. An ArcFace-class
+// backend takes the frame's pixels as they are (with a front end that
+// reads them too, such as faceplugin, nothing is converted); dlib gets a
+// Go image, which it encodes for go-face, zeroed afterwards.
+func (b *Backend) find(frame *capture.Frame) ([]facematch.Face, error) {
+	a, isArc := b.Extractor.(*arcface.Extractor)
+	if isArc && b.matFrontEnd {
+		return a.FindAndEmbed(frame.Mat, nil)
+	}
+	img, err := capture.Image(frame.Mat)
+	if err != nil {
+		return nil, err
+	}
+	defer capture.Wipe(img)
+	if isArc {
+		return a.FindAndEmbed(frame.Mat, img)
+	}
+	return b.ExtractImage(img)
 }
 
 func score(m quality.Measurement, q quality.Config) float32 {

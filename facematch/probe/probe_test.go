@@ -8,6 +8,7 @@ import (
 
 	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/faceplugin"
 	"github.com/facegate/facegate/facematch/quality"
 )
 
@@ -41,6 +42,8 @@ func TestFiles(t *testing.T) {
 		{"arcface-faceres", append(slices.Clone(dlib.ModelFiles), arcface.FaceRes.File)},
 		{"arcface-mobileface", append(slices.Clone(dlib.ModelFiles), arcface.MobileFace.File)},
 		{"arcface-faceres-deep", append(slices.Clone(dlib.ModelFiles), arcface.FaceResDeep.File)},
+		{"faceplugin+fr_feature", append(slices.Clone(faceplugin.ModelFiles), arcface.FRFeature.File)},
+		{"faceplugin+dlib", nil},      // dlib's descriptors need dlib's front end
 		{"dlib+arcface-faceres", nil}, // the dlib front end takes no prefix
 		{"arcface-nonesuch", nil},
 		{"", nil},
