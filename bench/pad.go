@@ -20,6 +20,7 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
 	"github.com/facegate/facegate/facematch/capture"
+	faceprobe "github.com/facegate/facegate/facematch/probe"
 )
 
 // padTarget is the ISO/IEC 30107-3 operating point the issue asks for:
@@ -48,6 +49,10 @@ func runPad(args []string) error {
 	fs := flag.NewFlagSet("pad", flag.ContinueOnError)
 	var c common
 	c.register(fs, "pad")
+	// The library's default pipeline unless --model says otherwise.
+	if err := fs.Set("model", faceprobe.DefaultBackend); err != nil {
+		return err
+	}
 	set := fs.String("set", "", "PAD set laid out like ../shared/testdata/pad, with its MANIFEST.tsv")
 	bonafide := fs.String("bonafide", "", "comma-separated photo directories whose every image is bona fide (BPCER only), e.g. ../shared/testdata/faces,../shared/testdata/lfw")
 	threshold := fs.Float64("threshold", math.NaN(), "operating point: bona fide score at or over which a face passes (default: the network's Spec.Threshold)")
@@ -73,13 +78,7 @@ func runPad(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *limit > 1 {
-		var s []padImage
-		for i := 0; i < len(images); i += *limit {
-			s = append(s, images[i])
-		}
-		images = s
-	}
+	images = everyNth(images, *limit)
 	var extra []padImage
 	for _, d := range strings.Split(*bonafide, ",") {
 		if d == "" {
@@ -89,14 +88,7 @@ func runPad(args []string) error {
 		if err != nil {
 			return err
 		}
-		if *limit > 1 {
-			var s []padImage
-			for i := 0; i < len(ps); i += *limit {
-				s = append(s, ps[i])
-			}
-			ps = s
-		}
-		extra = append(extra, ps...)
+		extra = append(extra, everyNth(ps, *limit)...)
 	}
 
 	b, err := openBackend(c.model, c.models, *workers)
@@ -133,6 +125,18 @@ func runPad(args []string) error {
 	r.Pad = p
 	r.Notes = padNotes(p)
 	return write(c.out, r)
+}
+
+// everyNth returns every n-th image from the first (all for n ≤ 1).
+func everyNth(images []padImage, n int) []padImage {
+	if n <= 1 {
+		return images
+	}
+	var s []padImage
+	for i := 0; i < len(images); i += n {
+		s = append(s, images[i])
+	}
+	return s
 }
 
 // readPadManifest reads DIR/MANIFEST.tsv: path, label (bonafide|attack),

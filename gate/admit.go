@@ -207,6 +207,10 @@ func (g *Gate) decide(a Attempt, presented Factors, valid []claim, errs []error,
 	if !pol.Accepts(f) {
 		d.Err = errors.Join(append([]error{fmt.Errorf("%w: %v is not enough under %v", ErrNotEnoughFactors, f, pol)}, errs...)...)
 		d.Reason = "not enough factors for this door"
+		// A face refused for liveness is why there are not enough: say so.
+		if r := reason(errs); r == "liveness check failed" || r == "liveness not checked" {
+			d.Reason = r
+		}
 		return d
 	}
 	d.Admit, d.Method, d.Reason = true, f, "admitted by "+f.String()

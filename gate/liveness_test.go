@@ -59,6 +59,9 @@ func TestLivenessPolicy(t *testing.T) {
 			if d.Liveness != tc.liveness {
 				t.Fatalf("decision liveness %v, want %v", d.Liveness, tc.liveness)
 			}
+			if want := map[error]string{ErrNotLive: "liveness check failed", ErrLivenessUnchecked: "liveness not checked"}[tc.want.err]; want != "" && d.Reason != want {
+				t.Fatalf("reason %q, want %q", d.Reason, want)
+			}
 			if tc.want.err != nil && d.Distance != 0 {
 				t.Fatalf("a face without liveness was matched (distance %v)", d.Distance)
 			}

@@ -87,6 +87,7 @@ type line struct {
 	Reason   string
 	Source   string
 	Distance *float32
+	Liveness string
 }
 
 // runGate runs the binary and returns its decision lines.
@@ -239,7 +240,7 @@ func TestGateLoop(t *testing.T) {
 			still = append(still, filepath.Join(faces, "obama", "5.jpg"))
 		}
 		got := runGate(t, bin, env, "", "--dir", frameDir(t, still...), "--liveness", "motion", "--frames", "10")
-		if len(got) != 1 || got[0].Admit || !strings.Contains(got[0].Reason, "not live") {
+		if len(got) != 1 || got[0].Admit || got[0].Reason != "liveness check failed" || !strings.HasPrefix(got[0].Liveness, "motion not-live: motion ") {
 			t.Fatalf("a still photo replayed as 10 frames: %+v, want one liveness denial", got)
 		}
 	})

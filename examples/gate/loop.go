@@ -184,7 +184,7 @@ func (l *loop) line(ln readerLine) {
 	a := ln.attempt
 	a.Door = l.o.door
 	alone := (a.Card != nil) != (a.PIN != "") && a.QR == ""
-	if l.o.policy == gate.FaceAndCardOrPIN && alone {
+	if l.o.policy&^gate.FaceWithoutLiveness == gate.FaceAndCardOrPIN && alone {
 		if l.pending != nil {
 			l.decidePending("replaced by another reader")
 		}
