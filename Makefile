@@ -31,7 +31,7 @@ test: setup purego
 # PURE lists the packages that must build without cgo, for any GOARCH: all of
 # the library but the three backends that wrap dlib and OpenCV.
 PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
-	./crypto ./store ./gate/... ./bench/metrics ./internal/faceset ./tools/tfjs2onnx
+	./crypto ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./tools/tfjs2onnx
 
 # purego: the pure packages cross-compile (arm64 gate boards) and the matching
 # engine passes its tests on the portable kernels alone.

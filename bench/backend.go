@@ -32,6 +32,11 @@ func (b *backend) close() error {
 	return errors.Join(errs...)
 }
 
+// defaultModel is the default --model: the library's default backend
+// (facematch/probe.DefaultBackend), chosen by measurement as
+// docs/arcface.md records.
+const defaultModel = faceprobe.DefaultBackend
+
 // backends maps a --model name to its opener: every backend of the
 // library's registry (facematch/probe), and fakes that tests add.
 var backends = map[string]func(dir string, workers int) (*backend, error){}

@@ -86,7 +86,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, kind string) {
-	fs.StringVar(&c.model, "model", "dlib", "embedding backend: "+strings.Join(backendNames(), ", "))
+	fs.StringVar(&c.model, "model", defaultModel, "embedding backend: "+strings.Join(backendNames(), ", "))
 	fs.StringVar(&c.models, "models", defaultModelDir(), "model directory (make models)")
 	fs.StringVar(&c.out, "out", filepath.Join("out", "bench-"+kind), "output directory")
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
 	"github.com/facegate/facegate/facematch/capture"
-	faceprobe "github.com/facegate/facegate/facematch/probe"
 )
 
 // padTarget is the ISO/IEC 30107-3 operating point the issue asks for:
@@ -49,10 +48,6 @@ func runPad(args []string) error {
 	fs := flag.NewFlagSet("pad", flag.ContinueOnError)
 	var c common
 	c.register(fs, "pad")
-	// The library's default pipeline unless --model says otherwise.
-	if err := fs.Set("model", faceprobe.DefaultBackend); err != nil {
-		return err
-	}
 	set := fs.String("set", "", "PAD set laid out like ../shared/testdata/pad, with its MANIFEST.tsv")
 	bonafide := fs.String("bonafide", "", "comma-separated photo directories whose every image is bona fide (BPCER only), e.g. ../shared/testdata/faces,../shared/testdata/lfw")
 	threshold := fs.Float64("threshold", math.NaN(), "operating point: bona fide score at or over which a face passes (default: the network's Spec.Threshold)")

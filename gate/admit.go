@@ -264,6 +264,9 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	}
 	matches, err := g.cfg.Faces.Identify(g.embedding(probe), 1)
 	clear(probe)
+	if errors.Is(err, ErrNoFace) {
+		return "", 0, err // the gallery is switched off (a stale compound gate)
+	}
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}

@@ -28,8 +28,16 @@ type Gallery interface {
 	// Identify returns up to k subjects within the match threshold of the
 	// protected probe, closest first.
 	Identify(e facematch.Embedding, k int) ([]facematch.Match, error)
-	// Verify compares the protected probe with id's templates and returns
-	// the smallest distance and whether it is within the threshold.
+}
+
+// A Verifier is a Gallery that also compares a protected probe with one
+// subject's templates (1:1), as *facematch.Gallery does; Gate.Verify
+// needs one.
+type Verifier interface {
+	Gallery
+	// Verify returns the smallest distance between e and id's templates
+	// and whether it is within the threshold (facematch.ErrUnknownID when
+	// id has none).
 	Verify(id string, e facematch.Embedding) (float32, bool, error)
 }
 

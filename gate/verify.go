@@ -13,11 +13,13 @@ import (
 // subject's face consent first: a subject who never consented, or whose
 // consent was withdrawn or expired, gives ErrNoConsent or
 // ErrConsentExpired; one with consent but no templates ErrNoFace; an
-// unregistered subject ErrUnknownSubject. Verify decides nothing at a door
+// unregistered subject ErrUnknownSubject; a gate without a gallery, or
+// one whose gallery is no Verifier, ErrNoFace. Verify decides nothing at a door
 // and logs nothing: doors use Admit.
 func (g *Gate) Verify(subject string, descriptor []float32) (float32, bool, error) {
-	if g.cfg.Faces == nil {
-		return 0, false, fmt.Errorf("%w: the gate has no gallery", ErrNoFace)
+	v, ok := g.cfg.Faces.(Verifier)
+	if !ok {
+		return 0, false, fmt.Errorf("%w: the gate's gallery cannot verify 1:1", ErrNoFace)
 	}
 	if err := g.exists(subject); err != nil {
 		return 0, false, err
@@ -30,7 +32,7 @@ func (g *Gate) Verify(subject string, descriptor []float32) (float32, bool, erro
 		return 0, false, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	defer clear(probe)
-	d, ok, err := g.cfg.Faces.Verify(subject, g.embedding(probe))
+	d, ok, err := v.Verify(subject, g.embedding(probe))
 	switch {
 	case errors.Is(err, facematch.ErrUnknownID):
 		return 0, false, fmt.Errorf("%w: %q has none", ErrNoFace, subject)

@@ -341,3 +341,72 @@ func TestDepsNonRoot(t *testing.T) {
 		}
 	})
 }
+
+// TestFacepluginModelsRepair runs faceplugin-models.sh on a model directory
+// where one network is damaged and one missing, with the pinned npm tarball
+// already in the build cache: it must restore both from the tarball (and
+// only those two), and a second run must print nothing and change nothing.
+func TestFacepluginModelsRepair(t *testing.T) {
+	const tgz = "faceplugin-face-recognition-js-0.0.1.tgz"
+	src := filepath.Join(testenv.Root(), "build", "npm", tgz)
+	if d := os.Getenv("FACEGATE_BUILD"); d != "" {
+		src = filepath.Join(d, "npm", tgz)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		if testenv.Required() {
+			t.Fatalf("the pinned tarball is not in the build cache (run `make setup`): %v", err)
+		}
+		t.Skipf("skipped: %v (run `make setup`)", err)
+	}
+	build := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(build, "npm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(build, "npm", tgz), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models := t.TempDir()
+	files := []string{"fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx", "fr_liveness.onnx", "fr_eye.onnx", "fr_pose.onnx"}
+	for _, f := range files[2:] {
+		b, err := os.ReadFile(testenv.Model(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(models, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(models, files[0]), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept := snapshot(t, models)
+	env := []string{"FACEGATE_MODELS=" + models, "FACEGATE_BUILD=" + build}
+	stderr, status := run(t, nil, env, "faceplugin-models.sh")
+	if status != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", status, stderr)
+	}
+	if got := lines(stderr); len(got) != 2 || !strings.Contains(got[0], files[0]) || !strings.Contains(got[1], files[1]) {
+		t.Errorf("stderr %q, want one line each for %s and %s", got, files[0], files[1])
+	}
+	after := snapshot(t, models)
+	for _, f := range files[2:] {
+		if !reflect.DeepEqual(after[f], kept[f]) {
+			t.Errorf("%s was rewritten though its checksum was right", f)
+		}
+	}
+	for _, f := range files {
+		want, _ := os.ReadFile(testenv.Model(t, f))
+		got, _ := os.ReadFile(filepath.Join(models, f))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the pinned file after the repair", f)
+		}
+	}
+	stderr, status = run(t, nil, env, "faceplugin-models.sh")
+	if status != 0 || stderr != "" {
+		t.Errorf("second run: exit status %d, stderr %q; want 0 and nothing", status, stderr)
+	}
+	if again := snapshot(t, models); !reflect.DeepEqual(again, after) {
+		t.Error("second run changed the model directory")
+	}
+}

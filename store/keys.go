@@ -78,6 +78,20 @@ func (s *Store) dropTransforms() {
 // working but no longer match the stored templates: fetch them again and
 // reload galleries.
 func (s *Store) RekeyTransform() error {
+	newSec, err := crypto.NewKey()
+	if err != nil {
+		return err
+	}
+	defer newSec.Wipe()
+	return s.RekeyTransformTo(newSec)
+}
+
+// RekeyTransformTo is [Store.RekeyTransform] to a given transform secret
+// instead of a random one. Stores whose templates must match each other's
+// (the gates of one compound, kept in step by package compound) derive the
+// same secret from a key they share; the caller keeps and wipes newSec.
+// Re-keying to the secret already in use leaves every template as it was.
+func (s *Store) RekeyTransformTo(newSec *crypto.Key) error {
 	var newHdr header
 	err := s.updateScrub(func(b *Batch) error {
 		oldSec, err := s.transformSecret(b.tx, s.kek, s.hdr.generation)
@@ -85,11 +99,6 @@ func (s *Store) RekeyTransform() error {
 			return err
 		}
 		defer oldSec.Wipe()
-		newSec, err := crypto.NewKey()
-		if err != nil {
-			return err
-		}
-		defer newSec.Wipe()
 		type md struct {
 			model string
 			dim   int

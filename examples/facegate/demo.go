@@ -70,7 +70,7 @@ type groupStats struct {
 func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	faces := fs.String("faces", defaultFaces(), "photo set: one directory per identity, and GROUPS.tsv")
 	all := fs.Bool("all", false, "print every impostor claim (default: genuine claims, accepted impostors and each photo's closest impostor claim)")
-	backend := fs.String("model", probe.DefaultBackend, "face backend: dlib or arcface-<network>")
+	backend := fs.String("model", probe.DefaultBackend, "face backend: "+strings.Join(probe.Names(), ", "))
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -310,6 +310,9 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	tw.Flush()
 	logf("Few photos per group: each rate above is a handful of trials, not a measurement; `make bench` reports the accuracy study.\n")
 	switch {
+	case *backend == "faceplugin+fr_feature":
+		logf("The %s threshold (cosine distance) bounds false accepts within each group at 0.1%% of the LFW set\n", *backend)
+		logf("and at 1%% of these photos (the East-Asian group of these photos binds; facematch/arcface FRFeature).\n")
 	case strings.HasPrefix(*backend, "arcface-"):
 		// Spec.Threshold is calibrated on the shared set itself
 		// (docs/arcface.md, "Thresholds"): say so, since that set is

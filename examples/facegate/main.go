@@ -10,7 +10,7 @@
 //
 // Commands: init, consent (record, show, withdraw), enroll, verify,
 // identify, credential (card, pin, qr, remove), delete, list, export,
-// rekey, audit, admit, demo. Every command takes --help and --json.
+// rekey, audit, admit, compound (init, hub, lag), demo. Every command takes --help and --json.
 //
 // The store is named by --store or FACEGATE_STORE. Its secret never comes
 // from a command-line value: --key-file FILE (32 raw bytes or 64 hex
@@ -77,6 +77,7 @@ func init() {
 		{"rekey", "[--transform]", "rotate the store key, or renew the template transform", (*app).cmdRekey},
 		{"audit", "[--id ID]", "show the access log still held (within the retention window)", (*app).cmdAudit},
 		{"admit", "[--photo P] [--card HEX] [--pin --id ID] [--qr CODE]", "simulate a gate attempt with any mix of factors", (*app).cmdAdmit},
+		{"compound", "init|hub|lag --dir DIR", "a compound of gates: provision keys, run the office hub (NATS JetStream), show each gate's lag", (*app).cmdCompound},
 		{"demo", "", "enroll and verify the shared test photos in a temporary store, with per-group rates", (*app).cmdDemo},
 	}
 }

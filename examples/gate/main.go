@@ -11,6 +11,12 @@
 //
 //	gate --store FILE (--camera N | --video FILE | --dir DIR) [flags] < reader-lines
 //
+// With --hub URL --compound DIR --gate-id ID the gate is one of a
+// compound's gates: a sync agent applies the office's changes to its store
+// and gallery, it matches faces only while in step with the office, and
+// its screen line says when it is not (cards, PINs and QR codes still
+// work).
+//
 // Reader lines (one attempt each; blank lines and # comments are ignored):
 //
 //	card 04a1b2c3            a card UID, hex
@@ -65,6 +71,7 @@ type options struct {
 	pairWindow             time.Duration
 	cooldown               time.Duration
 	showSubject, json      bool
+	hub, compound, gateID  string
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -80,12 +87,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	s, err := site.Open(site.Config{Store: o.store, Models: o.models, Faces: true, Passive: o.rule.Passive, Policy: o.policy}, sec)
+	cfg := site.Config{Store: o.store, Models: o.models, Faces: true, Passive: o.rule.Passive, Policy: o.policy}
+	var cg *compoundGate
+	if o.hub != "" {
+		if cg, err = newCompoundGate(o.compound, o.gateID, o.hub); err != nil {
+			sec.Wipe()
+			return fail(stderr, err)
+		}
+		cg.configure(&cfg)
+		stderr = &syncWriter{w: stderr}
+	}
+	s, err := site.Open(cfg, sec)
 	sec.Wipe()
 	if err != nil {
 		return fail(stderr, err)
 	}
 	defer s.Close()
+	if cg != nil {
+		stop, err := cg.start(s, stderr)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		defer stop()
+	}
 	src, err := openSource(o)
 	if err != nil {
 		return fail(stderr, err)
@@ -124,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.cooldown, "cooldown", 0, "frame time skipped after a face decision (default 2s for a camera, 0 otherwise)")
 	fs.BoolVar(&o.showSubject, "show-subject", false, "print the subject ID in decision lines (a door console shows none by default)")
 	fs.BoolVar(&o.json, "json", false, "print decision lines as JSON")
+	fs.StringVar(&o.hub, "hub", "", "URL of the compound's office hub: keep this gate in step with the office (needs --compound and --gate-id)")
+	fs.StringVar(&o.compound, "compound", "", "directory holding access.json, compound.key and <gate-id>.nk, provisioned by `facegate compound init`")
+	fs.StringVar(&o.gateID, "gate-id", "", "this gate's ID in the compound")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: gate --store FILE (--camera N | --video FILE | --dir DIR) [flags] < reader-lines\n\n"+
 			"Reader lines on standard input: `card HEX`, `pin PIN id SUBJECT`, `card HEX pin PIN`, `qr CODE`.\n\nFlags:\n")

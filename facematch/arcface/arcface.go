@@ -69,6 +69,11 @@ type Config struct {
 	// Workers is the number of faces embedded at once, each by its own
 	// copy of the network. Zero means runtime.NumCPU().
 	Workers int
+	// OpenCVThreads is passed to SetOpenCVThreads by Open: zero means 1
+	// (the pool supplies the parallelism, and OpenCV's own threads would
+	// compete with it for the cores), a negative value leaves OpenCV as it
+	// is. The setting is process-wide, as dlib's Config.BLASThreads is.
+	OpenCVThreads int
 }
 
 // Spec describes one converted network and how its input is prepared.
@@ -230,6 +235,12 @@ func Open(dir string, spec Spec, lm Landmarker, cfg Config) (*Extractor, error) 
 	n := cfg.Workers
 	if n == 0 {
 		n = runtime.NumCPU()
+	}
+	switch {
+	case cfg.OpenCVThreads == 0:
+		SetOpenCVThreads(1)
+	case cfg.OpenCVThreads > 0:
+		SetOpenCVThreads(cfg.OpenCVThreads)
 	}
 	path := filepath.Join(dir, spec.File)
 	f, err := os.Open(path)

@@ -108,6 +108,22 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// TestOneFacePerPortrait finds exactly one face in every photo of the
+// shared colour set, each of which shows one person.
+func TestOneFacePerPortrait(t *testing.T) {
+	d := detector(t)
+	files, _ := filepath.Glob(filepath.Join(testenv.Faces(t), "*", "*.jp*g"))
+	if len(files) < 40 {
+		t.Fatalf("%d photos in the shared set, want 41", len(files))
+	}
+	for _, f := range files {
+		faces, err := d.Extract(readFile(t, f))
+		if err != nil || len(faces) != 1 {
+			t.Errorf("%s: %d faces, %v; want one", f, len(faces), err)
+		}
+	}
+}
+
 // TestGroupPhotos counts the faces of the shared group photos. The counts
 // were checked by eye on the photos: obama_and_biden.jpg shows a third,
 // partly hidden face (a child at the lower right) that dlib's HOG
@@ -189,7 +205,7 @@ func TestAgreesWithDlib(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dl.Close()
-	files, _ := filepath.Glob(filepath.Join(testenv.Faces(t), "*", "*.jpg"))
+	files, _ := filepath.Glob(filepath.Join(testenv.Faces(t), "*", "*.jp*g"))
 	sort.Strings(files)
 	var n, missed, extra int
 	var sumAll, sumFive, worst float64

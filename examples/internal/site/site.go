@@ -48,7 +48,8 @@ const (
 
 // Settings are the deployment choices fixed when the store is created.
 type Settings struct {
-	// Backend is the face backend: "dlib" or "arcface-<network>".
+	// Backend is the face backend: "dlib", "arcface-<network>" or
+	// "faceplugin+<network>" (site.Backends).
 	Backend string `json:"backend"`
 	// Created is when the store was created.
 	Created time.Time `json:"created"`
@@ -74,6 +75,12 @@ type Config struct {
 	Clock func() time.Time
 	// Retention is the access log's retention window; 0 means the default.
 	Retention time.Duration
+	// Keys, if set, replace the operator keys kept in the store: a gate of
+	// a compound uses the compound's (compound.Key.GateKeys).
+	Keys *gate.Keys
+	// WrapFaces, if set, wraps the gallery before the gate gets it (a
+	// compound gate's compound.NewGallery switch).
+	WrapFaces func(gate.Gallery) gate.Gallery
 }
 
 // Site is an opened deployment.
@@ -179,6 +186,9 @@ func (s *Site) open(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Keys != nil {
+		s.Keys = *cfg.Keys
+	}
 	s.Log, err = accesslog.New(s.Store, accesslog.Options{Clock: cfg.Clock, Retention: cfg.Retention})
 	if err != nil {
 		return err
@@ -203,6 +213,9 @@ func (s *Site) open(cfg Config) error {
 			return err
 		}
 		gcfg.Faces, gcfg.Model = s.Gallery, m
+		if cfg.WrapFaces != nil {
+			gcfg.Faces = cfg.WrapFaces(s.Gallery)
+		}
 	}
 	s.Gate, err = gate.New(gcfg)
 	return err
