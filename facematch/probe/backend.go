@@ -164,7 +164,7 @@ type Backend struct {
 	// Workers is the front end's pool size.
 	Workers int
 
-	matFrontEnd bool // the front end finds faces in a gocv.Mat
+	mat arcface.MatLandmarker // the front end, when it decodes and finds faces in a gocv.Mat
 
 	closers []func() error
 }
@@ -181,7 +181,7 @@ func Open(n, dir string, workers int) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{Name: n, FrontEnd: fe.Name, Embedder: e.Name, Workers: workers, closers: []func() error{lm.Close}}
-	_, b.matFrontEnd = lm.(arcface.MatLandmarker)
+	b.mat, _ = lm.(arcface.MatLandmarker)
 	if w, ok := lm.(interface{ Workers() int }); ok {
 		b.Workers = w.Workers()
 	}

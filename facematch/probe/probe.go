@@ -55,7 +55,10 @@ type Pipeline struct {
 // *quality.Rejection (which matches quality.NoFace, quality.MultipleFaces,
 // quality.Blurred, ...), and those of the backend.
 func (p *Pipeline) Photo(data []byte) (Probe, error) {
-	frame, err := capture.Decode(data)
+	if p.Backend == nil {
+		return Probe{}, errors.New("probe: pipeline has no backend")
+	}
+	frame, err := p.Backend.decode(data)
 	if err != nil {
 		return Probe{}, err
 	}
@@ -94,13 +97,27 @@ func (p *Pipeline) Frame(frame *capture.Frame) (Probe, error) {
 	return pr, nil
 }
 
+// decode decodes a photo as the backend's front end does: a front end that
+// decodes itself (faceplugin: pixel limit, EXIF orientation ignored as
+// dlib ignores it) does it; otherwise capture.Decode.
+func (b *Backend) decode(data []byte) (*capture.Frame, error) {
+	if b.mat == nil {
+		return capture.Decode(data)
+	}
+	m, err := b.mat.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return &capture.Frame{Mat: m}, nil
+}
+
 // find returns the faces of the frame with descriptors. An ArcFace-class
 // backend takes the frame's pixels as they are (with a front end that
 // reads them too, such as faceplugin, nothing is converted); dlib gets a
 // Go image, which it encodes for go-face, zeroed afterwards.
 func (b *Backend) find(frame *capture.Frame) ([]facematch.Face, error) {
 	a, isArc := b.Extractor.(*arcface.Extractor)
-	if isArc && b.matFrontEnd {
+	if isArc && b.mat != nil {
 		return a.FindAndEmbed(frame.Mat, nil)
 	}
 	img, err := capture.Image(frame.Mat)
