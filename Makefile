@@ -23,15 +23,20 @@ models: deps
 faceapi: deps
 	scripts/faceapi.sh
 
-# test: every test of the module under the race detector. Missing models or
-# photos fail tests instead of skipping them (FACEGATE_REQUIRE_MODELS=1).
+# test: every test of the module under the race detector, then the TFLite
+# conversion tests, which skip themselves under -race (their pure-Go
+# reference interpreter is single-threaded and minutes per input there).
+# Missing models or photos fail tests instead of skipping them
+# (FACEGATE_REQUIRE_MODELS=1).
 test: setup purego
 	FACEGATE_REQUIRE_MODELS=1 $(GO) test -race -count=1 -timeout 60m ./...
+	FACEGATE_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 20m -run '^(TestTFLiteConversion|TestAntiSpoofConversion)$$' ./facematch/arcface
 
 # PURE lists the packages that must build without cgo, for any GOARCH: all of
 # the library but the three backends that wrap dlib and OpenCV.
 PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
-	./crypto ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./tools/tfjs2onnx
+	./crypto ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./internal/onnx/... \
+	./internal/tflite/... ./internal/tfliteref ./tools/tfjs2onnx ./tools/tflite2onnx
 
 # purego: the pure packages cross-compile (arm64 gate boards) and the matching
 # engine passes its tests on the portable kernels alone.

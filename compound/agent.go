@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/template"
 )
@@ -547,7 +548,7 @@ func (a *Agent) templateFloor(subject string) (uint64, error) {
 // the store already holds (a change applied before a crash lost its
 // acknowledgement... but not its state; see commit) is skipped; one that
 // gets another ID than the office's means the stores diverged.
-func (a *Agent) putOps(b *store.Batch, ops []Op, floor map[string]uint64) error {
+func (a *Agent) putOps(b records.Batch, ops []Op, floor map[string]uint64) error {
 	for _, op := range ops {
 		switch op.Type {
 		case OpPut:
@@ -602,7 +603,7 @@ func (a *Agent) commit(group []item) error {
 	st := a.st
 	a.mu.Unlock()
 	st.Last = group[len(group)-1].seq
-	err = a.cfg.Store.Update(func(b *store.Batch) error {
+	err = a.cfg.Store.Update(func(b records.Batch) error {
 		for _, it := range group {
 			if err := a.putOps(b, it.c.Ops, floor); err != nil {
 				return err
@@ -644,7 +645,7 @@ func (a *Agent) applyOne(it item) error {
 			j++
 		}
 		if j > i {
-			if err := st.Update(func(b *store.Batch) error { return a.putOps(b, c.Ops[i:j], floor) }); err != nil {
+			if err := st.Update(func(b records.Batch) error { return a.putOps(b, c.Ops[i:j], floor) }); err != nil {
 				if errors.Is(err, ErrFormat) || errors.Is(err, ErrDiverged) {
 					a.reject(it.m, it.seq, fmt.Errorf("change at sequence %d: %w", it.seq, err))
 					return nil

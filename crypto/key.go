@@ -185,6 +185,8 @@ const (
 	KindRecord
 	// KindTransform is the template transform secret wrapped under the KEK.
 	KindTransform
+	// KindManifest is the store's manifest key wrapped under the KEK.
+	KindManifest
 )
 
 // AD builds associated data binding a sealed value to its place: the kind,
@@ -201,4 +203,14 @@ func AD(kind Kind, storeID []byte, subject, class, name string) []byte {
 		b = append(b, f...)
 	}
 	return b
+}
+
+// VersionedAD is [AD] with one more field: the version the store gave the
+// value when it wrote it. A value sealed under one version does not open
+// under another, so an older copy of a record put back in its place fails
+// authentication against the version its store expects.
+func VersionedAD(kind Kind, storeID []byte, subject, class, name string, version uint64) []byte {
+	b := AD(kind, storeID, subject, class, name)
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, version)
 }

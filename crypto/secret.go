@@ -30,7 +30,18 @@ var (
 	ErrKeyEncoding = errors.New("crypto: key is neither 32 raw bytes nor 64 hex digits")
 	// ErrKDFParams reports Argon2id parameters outside the accepted range.
 	ErrKDFParams = errors.New("crypto: Argon2id parameters out of range")
+	// ErrWeakPassphrase reports a new passphrase below MinPassphraseLen
+	// characters or made of too few different characters.
+	ErrWeakPassphrase = errors.New("crypto: passphrase too weak")
 )
+
+// MinPassphraseLen is the fewest characters CheckStrength accepts in a new
+// passphrase. Argon2id makes each guess cost a gate about a second of work
+// on 64 MiB; it cannot make a short passphrase long.
+const MinPassphraseLen = 12
+
+// minDistinct is the fewest different characters CheckStrength accepts.
+const minDistinct = 6
 
 // Secret is what unlocks a store: a passphrase or a raw 32-byte key. Make one
 // with [Passphrase], [RawKey], [ReadKeyFile] or [SecretFromEnv]; the zero
@@ -109,6 +120,30 @@ func parseKey(b []byte) (Secret, error) {
 
 // IsPassphrase reports whether s is a passphrase (rather than a raw key).
 func (s Secret) IsPassphrase() bool { return len(s.passphrase) > 0 }
+
+// CheckStrength returns ErrWeakPassphrase for a passphrase shorter than
+// MinPassphraseLen characters or made of fewer than 6 different ones
+// ("aaaaaaaaaaaa", "121212121212"). It is a floor for new stores, not a
+// measure of entropy: a passphrase that passes can still be guessable. A
+// raw key always passes.
+func (s Secret) CheckStrength() error {
+	if !s.IsPassphrase() {
+		return nil
+	}
+	distinct := map[rune]bool{}
+	n := 0
+	for _, r := range string(s.passphrase) {
+		distinct[r] = true
+		n++
+	}
+	if n < MinPassphraseLen {
+		return fmt.Errorf("%w: %d characters, want at least %d", ErrWeakPassphrase, n, MinPassphraseLen)
+	}
+	if len(distinct) < minDistinct {
+		return fmt.Errorf("%w: only %d different characters, want at least %d", ErrWeakPassphrase, len(distinct), minDistinct)
+	}
+	return nil
+}
 
 // IsZero reports whether s holds neither a passphrase nor a key.
 func (s Secret) IsZero() bool { return len(s.passphrase) == 0 && len(s.key) == 0 }

@@ -155,3 +155,26 @@ func TestSecretWipe(t *testing.T) {
 		t.Error("Wipe left the passphrase")
 	}
 }
+
+func TestCheckStrength(t *testing.T) {
+	for _, tt := range []struct {
+		p    string
+		weak bool
+	}{
+		{"pw", true},
+		{"aaaaaaaaaaaaaaaa", true},
+		{"121212121212", true},
+		{"correct horse", false},
+		{"九龙城寨的门禁系统口令", true}, // 11 characters
+		{"九龙城寨的门禁系统口令吧", false},
+	} {
+		err := Passphrase([]byte(tt.p)).CheckStrength()
+		if got := errors.Is(err, ErrWeakPassphrase); got != tt.weak {
+			t.Errorf("%q: %v, want weak=%v", tt.p, err, tt.weak)
+		}
+	}
+	k, _ := RawKey(make([]byte, KeySize))
+	if err := k.CheckStrength(); err != nil {
+		t.Errorf("raw key: %v", err)
+	}
+}

@@ -227,6 +227,7 @@ var reasons = []struct {
 	{ErrNotLive, "liveness check failed"},
 	{ErrLivenessUnchecked, "liveness not checked"},
 	{ErrReplayed, "QR code already used"},
+	{ErrClockBackwards, "gate clock set back"},
 	{ErrConsentExpired, "consent expired"},
 	{ErrNoConsent, "no consent"},
 	{ErrQRExpired, "QR code expired"},

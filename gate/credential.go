@@ -18,9 +18,11 @@ import (
 // KeySize is the size of each operator key in Keys.
 const KeySize = 32
 
-// Keys are the operator's secrets for credentials and receipts. They are
-// held apart from the store: the card MACs and QR handles in the store are
-// useless without them.
+// Keys are the operator's secrets for credentials and receipts. Held apart
+// from the store, they make the card MACs and QR handles in it useless to
+// whoever holds the store's KEK. Sealed inside the store instead (as the
+// example programs do, for one secret less to manage), they are exactly as
+// safe as the store's KEK and no safer.
 type Keys struct {
 	// Card keys the MAC under which card UIDs are stored.
 	Card []byte

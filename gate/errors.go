@@ -52,6 +52,11 @@ var (
 	ErrQRExpired = errors.New("gate: QR code expired")
 	// ErrReplayed is returned for a QR code that was already accepted once.
 	ErrReplayed = errors.New("gate: QR code already used")
+	// ErrClockBackwards is returned for a QR code presented while the
+	// gate's clock is behind the newest QR use it recorded: a clock set back
+	// could bring used codes back to life, so QR codes are refused until the
+	// clock is right again (cards, PINs and faces keep working).
+	ErrClockBackwards = errors.New("gate: clock is behind the newest recorded QR use")
 	// ErrConflict is returned when the factors of one attempt name
 	// different subjects.
 	ErrConflict = errors.New("gate: factors belong to different subjects")

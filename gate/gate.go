@@ -117,10 +117,18 @@ type Gate struct {
 	// probe does not read the store.
 	trMu sync.RWMutex
 	tr   *template.Transform
+
+	// damaged lists what New could not load (see Damaged).
+	damaged []error
 }
 
 // New returns a Gate on cfg. With a gallery it loads into it every face
-// template of every subject whose face consent is valid.
+// template of every subject whose face consent is valid. A subject whose
+// records cannot be trusted (records.ErrDamaged: modified, replayed or
+// deleted behind the store's back, or on a damaged page) is left out of
+// the gallery and listed by Damaged, instead of keeping the gate from
+// starting: everyone else's faces, and every card, PIN and QR code whose
+// own records are sound, keep working.
 func New(cfg Config) (*Gate, error) {
 	if cfg.Records == nil {
 		return nil, fmt.Errorf("%w: no record store", ErrConfig)
@@ -197,21 +205,43 @@ func (g *Gate) now() time.Time { return g.cfg.Clock().UTC() }
 
 func (g *Gate) loadGallery() error {
 	subjects, err := g.Subjects()
+	if errors.Is(err, records.ErrDamaged) {
+		g.damaged = append(g.damaged, fmt.Errorf("gate: subject list: %w", err))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	for _, s := range subjects {
-		if err := g.loadFaces(s, "load"); err != nil {
+		err := g.loadFaces(s, "load")
+		if errors.Is(err, records.ErrDamaged) {
+			g.removeFaces(s)
+			g.damaged = append(g.damaged, fmt.Errorf("gate: faces of %q not loaded: %w", s, err))
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// Damaged returns one error per subject whose faces New left out of the
+// gallery because their records could not be trusted (each matches
+// records.ErrDamaged and names the record), or nil. Log it at start-up and
+// run the store's check; the subjects it names still get in by card, PIN
+// or QR code if those records are sound.
+func (g *Gate) Damaged() []error { return g.damaged }
+
 // loadFaces adds subject's stored templates to the gallery if their face
 // consent is valid; verb names the operation in the error of a failed add.
+// A consent that cannot be read because it is damaged is an error (a
+// missing or lapsed one is not).
 func (g *Gate) loadFaces(subject, verb string) error {
-	if g.consentValid(subject, PurposeFace) != nil {
+	if err := g.consentValid(subject, PurposeFace); err != nil {
+		if errors.Is(err, records.ErrDamaged) {
+			return err
+		}
 		return nil
 	}
 	tmpls, err := g.templates(subject)
@@ -290,10 +320,14 @@ func (g *Gate) Register(subject string, entry Consent) error {
 	} else if !errors.Is(err, ErrUnknownSubject) {
 		return err
 	}
-	if err := g.putConsent(subject, entry); err != nil {
-		return err
-	}
-	return g.cfg.Records.PutRecord(indexSubject, subjectsClass, subject, nil)
+	// One transaction: a crash leaves the subject registered with its
+	// consent, or not at all.
+	return g.cfg.Records.Update(func(b records.Batch) error {
+		if err := g.putConsent(b, subject, entry); err != nil {
+			return err
+		}
+		return b.PutRecord(indexSubject, subjectsClass, subject, nil)
+	})
 }
 
 // GiveConsent records (or renews) a consent of a registered subject.
@@ -304,7 +338,7 @@ func (g *Gate) GiveConsent(subject string, c Consent) error {
 	if err := g.exists(subject); err != nil {
 		return err
 	}
-	if err := g.putConsent(subject, c); err != nil {
+	if err := g.cfg.Records.Update(func(b records.Batch) error { return g.putConsent(b, subject, c) }); err != nil {
 		return err
 	}
 	if c.Purpose == PurposeFace && g.cfg.Faces != nil {
@@ -325,7 +359,9 @@ func (g *Gate) GiveConsent(subject string, c Consent) error {
 	return nil
 }
 
-func (g *Gate) putConsent(subject string, c Consent) error {
+// putConsent writes a consent record, moving the one it replaces to the
+// history, in the batch b.
+func (g *Gate) putConsent(b records.Batch, subject string, c Consent) error {
 	now := g.now()
 	if c.Given.IsZero() {
 		c.Given = now
@@ -340,20 +376,20 @@ func (g *Gate) putConsent(subject string, c Consent) error {
 	}
 	// The consent being replaced moves to the history, so the operator can
 	// show which consent covered any past processing.
-	old, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, string(c.Purpose))
+	old, err := b.GetRecord(subject, records.ClassConsent, string(c.Purpose))
 	switch {
 	case err == nil:
 		prev, err := DecodeConsent(old)
 		if err != nil {
 			return err
 		}
-		if err := g.cfg.Records.PutRecord(subject, records.ClassConsent, historyName(prev), old); err != nil {
+		if err := b.PutRecord(subject, records.ClassConsent, historyName(prev), old); err != nil {
 			return err
 		}
 	case !records.NotFound(err):
 		return err
 	}
-	return g.cfg.Records.PutRecord(subject, records.ClassConsent, string(c.Purpose), data)
+	return b.PutRecord(subject, records.ClassConsent, string(c.Purpose), data)
 }
 
 // historyPrefix starts the names of replaced consent records.
@@ -643,26 +679,35 @@ func (g *Gate) Withdraw(subject string, purpose Purpose) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if c.Withdrawn.IsZero() {
-		c.Withdrawn = now
-		data, err := json.Marshal(c)
-		if err != nil {
-			return Receipt{}, err
-		}
-		// First the consent, so nothing matches or enrolls from here on.
-		if err := g.cfg.Records.PutRecord(subject, records.ClassConsent, string(PurposeFace), data); err != nil {
-			return Receipt{}, err
-		}
-	}
 	names, err := g.templates(subject)
 	if err != nil {
 		return Receipt{}, err
 	}
+	// Out of the gallery first, so nothing matches from here on; then the
+	// consent marked withdrawn and the templates shredded in one
+	// transaction, so a crash cannot leave one without the other.
 	if err := g.removeFaces(subject); err != nil {
 		return Receipt{}, err
 	}
-	if err := g.cfg.Records.ShredClass(subject, records.ClassFace); err != nil && !records.NotFound(err) {
-		return Receipt{}, fmt.Errorf("gate: shred face templates of %q: %w", subject, err)
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		if c.Withdrawn.IsZero() {
+			c.Withdrawn = now
+			data, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			if err := b.PutRecord(subject, records.ClassConsent, string(PurposeFace), data); err != nil {
+				return err
+			}
+		}
+		if err := b.ShredClass(subject, records.ClassFace); err != nil && !records.NotFound(err) {
+			return fmt.Errorf("gate: shred face templates of %q: %w", subject, err)
+		}
+		return nil
+	})
+	if err != nil {
+		g.reloadFaces(subject)
+		return Receipt{}, err
 	}
 	return g.receipt(subject, PurposeFace, len(names), []string{
 		fmt.Sprintf("face templates: %d (data key destroyed)", len(names)),
@@ -695,26 +740,33 @@ func (g *Gate) Erase(subject string) (Receipt, error) {
 	if err := g.removeFaces(subject); err != nil {
 		return Receipt{}, err
 	}
-	deleted := []string{fmt.Sprintf("face templates: %d", len(names)), "consent records"}
-	if data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName); err == nil {
-		if r, err := decodeCardRecord(data); err == nil {
-			if err := g.cfg.Records.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
-				return Receipt{}, err
+	var deleted []string
+	// One transaction: a crash leaves the subject whole or gone, never an
+	// index entry pointing at shredded data.
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		deleted = []string{fmt.Sprintf("face templates: %d", len(names)), "consent records"}
+		if data, err := b.GetRecord(subject, records.ClassCredential, cardName); err == nil {
+			if r, err := decodeCardRecord(data); err == nil {
+				if err := b.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+					return err
+				}
 			}
+			deleted = append(deleted, "card")
 		}
-		deleted = append(deleted, "card")
-	}
-	if _, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, pinName); err == nil {
-		deleted = append(deleted, "PIN")
-	}
-	h := qrHandleOf(g.cfg.Keys.QR, subject)
-	if err := g.cfg.Records.DeleteRecord(indexSubject, qrIndexClass, hex.EncodeToString(h[:])); err != nil && !records.NotFound(err) {
-		return Receipt{}, err
-	}
-	if err := g.cfg.Records.DeleteSubject(subject); err != nil && !records.NotFound(err) {
-		return Receipt{}, fmt.Errorf("gate: shred %q: %w", subject, err)
-	}
-	if err := g.cfg.Records.DeleteRecord(indexSubject, subjectsClass, subject); err != nil {
+		if _, err := b.GetRecord(subject, records.ClassCredential, pinName); err == nil {
+			deleted = append(deleted, "PIN")
+		}
+		h := qrHandleOf(g.cfg.Keys.QR, subject)
+		if err := b.DeleteRecord(indexSubject, qrIndexClass, hex.EncodeToString(h[:])); err != nil && !records.NotFound(err) {
+			return err
+		}
+		if err := b.DeleteSubject(subject); err != nil && !records.NotFound(err) {
+			return fmt.Errorf("gate: shred %q: %w", subject, err)
+		}
+		return b.DeleteRecord(indexSubject, subjectsClass, subject)
+	})
+	if err != nil {
+		g.reloadFaces(subject)
 		return Receipt{}, err
 	}
 	return g.receipt(subject, PurposeEntry, len(names), append(deleted, "subject (all data keys destroyed)")), nil

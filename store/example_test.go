@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/template"
 )
@@ -87,7 +88,7 @@ func ExampleStore_Update() {
 	defer s.Close()
 	tr, _ := s.Transform("dlib-resnet-v1", 3)
 	// One transaction and one fsync for many enrollments.
-	err = s.Update(func(b *store.Batch) error {
+	err = s.Update(func(b records.Batch) error {
 		for i, d := range [][]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}} {
 			t, err := tr.Protect(d, 1, time.Now())
 			if err != nil {

@@ -49,7 +49,15 @@ func parseBoltMeta(b []byte) (boltMeta, bool) {
 // checkFile validates the bbolt layer of an existing file without writing:
 // it must start with a valid bbolt meta page and be at least as long as its
 // newest valid meta page says.
-func checkFile(path string) error {
+//
+// bbolt keeps two meta pages and writes transaction t's to page t%2; when
+// the newest fails its checksum, bbolt silently opens the transaction
+// before it — an acknowledged write lost without a word. checkFile
+// refuses that (a *RolledBackError naming the meta page) unless the
+// damaged page provably held the older transaction, or allowFallback is
+// set (after a crash during a commit, when the lost transaction was never
+// acknowledged).
+func checkFile(path string, allowFallback bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -100,8 +108,14 @@ func checkFile(path string) error {
 		}
 	case ok0:
 		m = m0
+		if err := metaFallback(buf1[:n1], m, 1, allowFallback); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	case ok1:
 		m = m1
+		if err := metaFallback(buf[:n], m, 0, allowFallback); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 	default:
 		return fmt.Errorf("%w: %s: both bbolt meta pages are invalid", ErrTruncated, path)
 	}
@@ -111,5 +125,60 @@ func checkFile(path string) error {
 	if need := int64(m.pgid) * ps; size < need || need/ps != int64(m.pgid) {
 		return fmt.Errorf("%w: %s is %d bytes, its metadata needs %d", ErrTruncated, path, size, need)
 	}
+	if m.freelist != ^uint64(0) {
+		if err := checkFreelist(f, m, ps); err != nil {
+			return fmt.Errorf("%w: %s: freelist page %d: %v", ErrTruncated, path, m.freelist, err)
+		}
+	}
 	return nil
+}
+
+// checkFreelist bounds the freelist page bbolt reads when it opens the
+// file: a damaged element count makes bbolt allocate (and walk) as many
+// page IDs as it says — up to 2^64 when the count overflows into the first
+// element — which kills the process with an out-of-memory error no recover
+// can catch. The page must be a freelist whose IDs fit in the page and its
+// overflow, and whose overflow stays below the high-water mark.
+func checkFreelist(f *os.File, m boltMeta, ps int64) error {
+	hdr := make([]byte, boltPageHeader+8)
+	if _, err := f.ReadAt(hdr, int64(m.freelist)*ps); err != nil {
+		return err
+	}
+	le := binary.LittleEndian
+	flags, count, overflow := le.Uint16(hdr[8:]), uint64(le.Uint16(hdr[10:])), uint64(le.Uint32(hdr[12:]))
+	if flags != pageFreelist {
+		return fmt.Errorf("type %#x, want a freelist", flags)
+	}
+	if m.freelist+overflow >= m.pgid {
+		return fmt.Errorf("overflow %d beyond the high-water mark %d", overflow, m.pgid)
+	}
+	room := (uint64(overflow)+1)*uint64(ps) - boltPageHeader
+	if count == 0xffff { // the real count is the first element
+		count = le.Uint64(hdr[boltPageHeader:])
+		room -= 8
+	}
+	if count > room/8 {
+		return fmt.Errorf("%d free page IDs do not fit in %d bytes", count, room)
+	}
+	return nil
+}
+
+// metaFallback decides whether bbolt may open valid, the only meta page
+// that passes its checksum, when page bad fails it: only if bad held the
+// transaction before valid's (its raw txid says valid.txid-1 and it sits
+// on that transaction's page), or if allowFallback.
+func metaFallback(bad []byte, valid boltMeta, page int, allowFallback bool) error {
+	if len(bad) < boltPageHeader+boltMetaSize {
+		return fmt.Errorf("%w: bbolt meta page %d is cut off", ErrTruncated, page)
+	}
+	if allowFallback {
+		return nil
+	}
+	if valid.txid > 0 {
+		txid := binary.LittleEndian.Uint64(bad[boltPageHeader+48:])
+		if txid+1 == valid.txid && int(txid%2) == page {
+			return nil
+		}
+	}
+	return &RolledBackError{Record: fmt.Sprintf("bbolt meta page %d", page), Err: fmt.Errorf("it fails its checksum and may have held the newest transaction (after %d); opening would silently fall back to the one before it. After a crash during a commit, open with Options.AllowMetaFallback", valid.txid)}
 }

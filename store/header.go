@@ -12,7 +12,7 @@ import (
 //
 //	offset  size  field
 //	0       4     magic "FGST"
-//	4       1     store format version (1)
+//	4       1     store format version (2; 1 had no manifest)
 //	5       16    store ID (random)
 //	21      1     secret kind: 1 raw key (HKDF), 2 passphrase (Argon2id)
 //	22      16    KDF salt (random)
@@ -26,12 +26,28 @@ import (
 // a wrong key.
 const (
 	headerMagic   = "FGST"
-	headerVersion = 1
+	headerVersion = 2
 	headerSize    = 55
 
 	kindRawKey     = 1
 	kindPassphrase = 2
 )
+
+// MaxKDF bounds the Argon2id cost of a store: Create and RotateKEK refuse
+// more, and Open refuses a header asking for more with ErrHeaderTampered
+// before deriving anything, so a forged header cannot make Open spend a
+// gigabyte and a quarter of a minute before saying "wrong passphrase". It
+// is four times the memory and under three times the passes of
+// crypto.DefaultKDFParams.
+var MaxKDF = crypto.KDFParams{Time: 8, MemoryKiB: 256 * 1024, Threads: 16}
+
+func checkKDFBound(p crypto.KDFParams) error {
+	if p.Time > MaxKDF.Time || p.MemoryKiB > MaxKDF.MemoryKiB || p.Threads > MaxKDF.Threads {
+		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d, the store allows at most time=%d memory=%dKiB threads=%d",
+			crypto.ErrKDFParams, p.Time, p.MemoryKiB, p.Threads, MaxKDF.Time, MaxKDF.MemoryKiB, MaxKDF.Threads)
+	}
+	return p.Validate()
+}
 
 type header struct {
 	storeID    [16]byte
@@ -62,6 +78,9 @@ func decodeHeader(b []byte) (header, error) {
 		return h, fmt.Errorf("%w: missing header magic", ErrNotStore)
 	}
 	if b[4] != headerVersion {
+		if b[4] == 1 {
+			return h, fmt.Errorf("%w: format 1 has no manifest, so nothing in it proves it was not rolled back; this build reads format %d only: export with the release that wrote it and re-enroll into a new store", ErrVersion, headerVersion)
+		}
 		return h, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, b[4], headerVersion)
 	}
 	if len(b) != headerSize {
@@ -82,8 +101,8 @@ func decodeHeader(b []byte) (header, error) {
 	switch h.kind {
 	case kindRawKey:
 	case kindPassphrase:
-		if err := h.kdf.Validate(); err != nil {
-			return header{}, fmt.Errorf("%w: header: %v", ErrTruncated, err)
+		if err := checkKDFBound(h.kdf); err != nil {
+			return header{}, fmt.Errorf("%w: %v", ErrHeaderTampered, err)
 		}
 	default:
 		return header{}, fmt.Errorf("%w: unknown secret kind %d in header", ErrTruncated, h.kind)

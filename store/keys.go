@@ -208,22 +208,22 @@ func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
 			if !ok {
 				return &TamperedError{Record: fmt.Sprintf("key name %x", k), Err: ErrNotFound}
 			}
-			dk, err := s.kek.Unwrap(w, s.keyAD(subj, class))
+			dk, err := s.unwrapDataKey(subj, class, w)
 			if err != nil {
-				return &TamperedError{Record: fmt.Sprintf("data key %q/%q", subj, class), Err: err}
+				return err
 			}
-			nw, err := newKEK.Wrap(dk, s.keyAD(subj, class))
+			nw, err := newKEK.Wrap(dk, s.keyAD(subj, class, b.version))
 			dk.Wipe()
 			if err != nil {
 				return err
 			}
-			rewrapped = append(rewrapped, kv{bytes.Clone(k), nw})
+			rewrapped = append(rewrapped, kv{bytes.Clone(k), versioned(b.version, nw)})
 			return nil
 		}); err != nil {
 			return err
 		}
 		for _, e := range rewrapped {
-			if err := kb.Put(e.k, e.w); err != nil {
+			if err := b.putEntry(bucketKeys, leafKey, e.k, e.w); err != nil {
 				return err
 			}
 		}
@@ -238,6 +238,12 @@ func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
 		}
 		meta := b.tx.Bucket(bucketMeta)
 		if err := meta.Put(keyTransform, w); err != nil {
+			return err
+		}
+		if w, err = newKEK.Wrap(s.mkey, s.manifestKeyAD()); err != nil {
+			return err
+		}
+		if err := meta.Put(keyManifestKey, w); err != nil {
 			return err
 		}
 		return s.putHeader(meta, h, newKEK)

@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -125,14 +126,20 @@ func TestTamperedRecordIsNamed(t *testing.T) {
 	}
 }
 
-func TestTamperedHeaderIsWrongKey(t *testing.T) {
+// closedFileHeader closes a new store and returns its file and the offset
+// of its header in it.
+func closedFileHeader(t *testing.T) (path string, file []byte, at int) {
 	s, path := newStore(t)
 	var hb []byte
 	s.db.View(func(tx *bolt.Tx) error { hb = bytes.Clone(tx.Bucket(bucketMeta).Get(keyHeader)); return nil })
 	s.Close()
-	// Flip a salt byte: the key check (bound to the header) fails.
 	b, _ := os.ReadFile(path)
-	i := bytes.Index(b, hb)
+	return path, b, bytes.Index(b, hb)
+}
+
+func TestTamperedHeaderIsWrongKey(t *testing.T) {
+	path, b, i := closedFileHeader(t)
+	// Flip a salt byte: the key check (bound to the header) fails.
 	b[i+30] ^= 1
 	os.WriteFile(path, b, 0o600)
 	if _, err := Open(path, pass("pw"), cheapKDF); !errors.Is(err, ErrWrongKey) {
@@ -295,7 +302,7 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*crypto.Key{}}
 	for _, class := range []string{ClassFace, "consent"} {
 		v.wrapped[class] = rawValue(t, s, "alice", "k", class)
-		k, err := s.kek.Unwrap(v.wrapped[class], s.keyAD("alice", class))
+		k, err := s.unwrapDataKey("alice", class, v.wrapped[class])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,15 +323,17 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records int) {
 	sizes := map[int]bool{}
 	for _, b := range v.sealed {
-		sizes[len(b)] = true
+		sizes[len(b)-versionSize] = true
 	}
-	for i := 0; i < len(file); i++ {
+	// Every sealed value follows its 8-byte version.
+	for i := versionSize; i < len(file); i++ {
 		if file[i] != crypto.FormatVersion {
 			continue
 		}
+		ver := binary.BigEndian.Uint64(file[i-versionSize:])
 		for class := range v.keys {
 			if i+crypto.WrappedSize <= len(file) {
-				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class)); err == nil {
+				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
 					keys++
 				}
 			}
@@ -334,11 +343,11 @@ func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records
 				continue
 			}
 			for id := uint64(1); id <= 3; id++ {
-				if _, err := v.keys[ClassFace].Open(file[i:i+n], s.recordAD("alice", ClassFace, templateName(id))); err == nil {
+				if _, err := v.keys[ClassFace].Open(file[i:i+n], s.recordAD("alice", ClassFace, templateName(id), ver)); err == nil {
 					records++
 				}
 			}
-			if _, err := v.keys["consent"].Open(file[i:i+n], s.recordAD("alice", "consent", "v1")); err == nil {
+			if _, err := v.keys["consent"].Open(file[i:i+n], s.recordAD("alice", "consent", "v1", ver)); err == nil {
 				records++
 			}
 		}
@@ -417,8 +426,8 @@ func TestShredClassRawFile(t *testing.T) {
 	if bytes.Contains(file, v.wrapped[ClassFace]) {
 		t.Error("face key lingers after ShredClass")
 	}
-	for i := 0; i+crypto.WrappedSize <= len(file); i++ {
-		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace)); err == nil {
+	for i := versionSize; i+crypto.WrappedSize <= len(file); i++ {
+		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
 			t.Fatal("shredded face key unwraps from the raw file")
 		}
 	}
@@ -489,7 +498,7 @@ func TestRekeyTransformStore(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	const n = 200
 	raw := make([][]float32, n)
-	err := s.Update(func(b *Batch) error {
+	err := s.Update(func(b records.Batch) error {
 		for i := range raw {
 			raw[i] = randUnit(r, 128)
 			if _, err := b.AddTemplate(subjectName(i), protect(t, s, raw[i])); err != nil {
@@ -597,9 +606,31 @@ func FuzzCheckFile(f *testing.F) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		err := checkFile(path)
+		err := checkFile(path, false)
 		if err != nil && !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrTruncated) {
 			t.Fatalf("untyped error %v", err)
 		}
 	})
+}
+
+// TestForgedKDFParamsRefused forges the Argon2id parameters in the header
+// of a closed store (1 GiB, 64 passes: 14 s and 1.1 GB on a gate before
+// "wrong passphrase" without the bound): Open refuses the header with
+// ErrHeaderTampered before deriving anything, and Create refuses such
+// parameters too.
+func TestForgedKDFParamsRefused(t *testing.T) {
+	path, b, i := closedFileHeader(t)
+	p := i + 5 + 16 + 1 + crypto.SaltSize
+	binary.BigEndian.PutUint32(b[p:], 64)
+	binary.BigEndian.PutUint32(b[p+4:], 1<<20)
+	os.WriteFile(path, b, 0o600)
+	_, err := Open(path, pass("pw"), cheapKDF)
+	if !errors.Is(err, ErrHeaderTampered) || errors.Is(err, ErrWrongKey) {
+		t.Fatalf("Open with forged KDF parameters: %v, want ErrHeaderTampered", err)
+	}
+	t.Log(err)
+	huge := &Options{KDF: crypto.KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
+	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, crypto.ErrKDFParams) {
+		t.Fatalf("Create with parameters above MaxKDF: %v", err)
+	}
 }

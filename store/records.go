@@ -11,27 +11,70 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
-// Entry is one stored template with its owner and ID.
-type Entry struct {
-	// Subject is the template's owner.
-	Subject string
-	// ID identifies the template within its subject (see DeleteTemplate).
-	ID uint64
-	// Template is the protected template.
-	Template template.Template
-}
+// Entry is one stored template with its owner and ID (see
+// DeleteTemplate).
+type Entry = records.Entry
 
 // Batch is one write transaction: all its writes commit together with a
 // single fsync when the function given to [Store.Update] returns nil, and
-// none of them if it returns an error. A Batch must not be used after that
-// function returns, nor from other goroutines.
+// none of them if it returns an error. Its reads see its own writes. A
+// Batch must not be used after that function returns, nor from other
+// goroutines. It implements records.Batch.
+var _ records.Batch = (*Batch)(nil)
+
+var _ records.Store = (*Store)(nil)
+
+// Batch is one write transaction (see above).
 type Batch struct {
-	s    *Store
-	tx   *bolt.Tx
-	keys map[[2]string]*crypto.Key
+	s       *Store
+	tx      *bolt.Tx
+	keys    map[[2]string]*crypto.Key
+	version uint64 // of every value this Batch writes
+	man     manifestUpdate
+	shreds  bool // a deletion: scrub the free pages after the commit
+}
+
+// putEntry stores one entry of the subjects, keys or records bucket and
+// folds the change into the manifest.
+func (b *Batch) putEntry(bucket []byte, kind byte, key, value []byte) error {
+	bk := b.tx.Bucket(bucket)
+	bk.FillPercent = fillPercent
+	if b.man.m != nil {
+		b.man.change(kind, key, bk.Get(key), value)
+	}
+	return bk.Put(key, value)
+}
+
+// deleteEntry deletes one entry (if present) and folds the change into the
+// manifest.
+func (b *Batch) deleteEntry(bucket []byte, kind byte, key []byte) error {
+	bk := b.tx.Bucket(bucket)
+	old := bk.Get(key)
+	if old == nil {
+		return nil
+	}
+	if b.man.m != nil {
+		b.man.change(kind, key, old, nil)
+	}
+	b.shreds = true
+	return bk.Delete(key)
+}
+
+// versioned prefixes a sealed value with the version it was sealed under.
+func versioned(version uint64, sealed []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, versionSize+len(sealed)), version), sealed...)
+}
+
+// splitVersion splits a stored value into its version and sealed part.
+func splitVersion(v []byte) (uint64, []byte, error) {
+	if len(v) < versionSize {
+		return 0, nil, fmt.Errorf("%w: %d bytes, no version", crypto.ErrFormat, len(v))
+	}
+	return binary.BigEndian.Uint64(v), v[versionSize:], nil
 }
 
 func (b *Batch) wipe() {
@@ -43,10 +86,11 @@ func (b *Batch) wipe() {
 
 // Layout: four top-level buckets.
 //
-//	meta      "header", "check", "transform"
-//	subjects  subject → next template sequence (uint64, big-endian)
-//	keys      P(subject) ‖ class → wrapped data key
-//	records   P(subject) ‖ uvarint(len(class)) ‖ class ‖ name → sealed record
+//	meta      "header", "check", "transform", "manifest-key", "manifest"
+//	subjects  subject → last template sequence (uint64, big-endian)
+//	keys      P(subject) ‖ class → version ‖ wrapped data key
+//	records   P(subject) ‖ uvarint(len(class)) ‖ class ‖ name → version ‖ sealed record
+//	groups    uint16 group → digest of the group's entries (see manifest.go)
 //
 // where P(s) = uvarint(len(s)) ‖ s. The length prefixes make every prefix
 // unambiguous, so a subject's or class's entries are one contiguous range.
@@ -84,8 +128,13 @@ func parseKeyKey(k []byte) (subject, class string, ok bool) {
 	return string(k[w : w+int(n)]), string(k[w+int(n):]), true
 }
 
-func subjectExists(tx *bolt.Tx, subject string) error {
+// subjectExists returns ErrUnknownSubject if subject has no entry, or a
+// *RolledBackError if it has none but its manifest group failed.
+func (s *Store) subjectExists(tx *bolt.Tx, subject string) error {
 	if tx.Bucket(bucketSubjects).Get([]byte(subject)) == nil {
+		if err := s.checkSubject(subject); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
 	}
 	return nil
@@ -101,57 +150,61 @@ func prefixKeys(b *bolt.Bucket, prefix []byte) [][]byte {
 	return ks
 }
 
-// dataKey unwraps (or, with create, makes) the data key of subject/class,
-// creating the subject too if create is set. The caller wipes the key.
-func (s *Store) dataKey(tx *bolt.Tx, subject, class string, create bool) (*crypto.Key, error) {
-	subs := tx.Bucket(bucketSubjects)
-	if subs.Get([]byte(subject)) == nil {
-		subs.FillPercent = fillPercent
-		if !create {
-			return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
-		}
-		if err := subs.Put([]byte(subject), make([]byte, 8)); err != nil {
-			return nil, fmt.Errorf("store: creating subject %q: %w", subject, err)
-		}
+// dataKey unwraps the data key of subject/class. The caller wipes the key.
+func (s *Store) dataKey(tx *bolt.Tx, subject, class string) (*crypto.Key, error) {
+	if tx.Bucket(bucketSubjects).Get([]byte(subject)) == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
 	}
-	kb := tx.Bucket(bucketKeys)
-	kb.FillPercent = fillPercent
-	kk := keyKey(subject, class)
-	w := kb.Get(kk)
+	w := tx.Bucket(bucketKeys).Get(keyKey(subject, class))
 	if w == nil {
-		if !create {
-			return nil, fmt.Errorf("%w: subject %q has no %q key", ErrNotFound, subject, class)
-		}
-		dk, err := crypto.NewKey()
-		if err != nil {
-			return nil, err
-		}
-		w, err := s.kek.Wrap(dk, s.keyAD(subject, class))
-		if err != nil {
-			dk.Wipe()
-			return nil, err
-		}
-		if err := kb.Put(kk, w); err != nil {
-			dk.Wipe()
-			return nil, fmt.Errorf("store: storing key %q/%q: %w", subject, class, err)
-		}
-		return dk, nil
+		return nil, fmt.Errorf("%w: subject %q has no %q key", ErrNotFound, subject, class)
 	}
-	dk, err := s.kek.Unwrap(w, s.keyAD(subject, class))
-	if err != nil {
-		return nil, &TamperedError{Record: fmt.Sprintf("data key %q/%q", subject, class), Err: err}
-	}
-	return dk, nil
+	return s.unwrapDataKey(subject, class, w)
 }
 
+func (s *Store) unwrapDataKey(subject, class string, stored []byte) (*crypto.Key, error) {
+	ver, w, err := splitVersion(stored)
+	if err == nil {
+		var dk *crypto.Key
+		if dk, err = s.kek.Unwrap(w, s.keyAD(subject, class, ver)); err == nil {
+			return dk, nil
+		}
+	}
+	return nil, &TamperedError{Record: fmt.Sprintf("data key %q/%q", subject, class), Err: err}
+}
+
+// dataKey unwraps or makes the data key of subject/class, creating the
+// subject on first use. The Batch wipes its keys when it ends.
 func (b *Batch) dataKey(subject, class string) (*crypto.Key, error) {
 	k := [2]string{subject, class}
 	if dk, ok := b.keys[k]; ok {
 		return dk, nil
 	}
-	dk, err := b.s.dataKey(b.tx, subject, class, true)
-	if err != nil {
-		return nil, err
+	if b.tx.Bucket(bucketSubjects).Get([]byte(subject)) == nil {
+		if err := b.putEntry(bucketSubjects, leafSubject, []byte(subject), make([]byte, 8)); err != nil {
+			return nil, fmt.Errorf("store: creating subject %q: %w", subject, err)
+		}
+	}
+	kk := keyKey(subject, class)
+	var dk *crypto.Key
+	if w := b.tx.Bucket(bucketKeys).Get(kk); w != nil {
+		var err error
+		if dk, err = b.s.unwrapDataKey(subject, class, w); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if dk, err = crypto.NewKey(); err != nil {
+			return nil, err
+		}
+		w, err := b.s.kek.Wrap(dk, b.s.keyAD(subject, class, b.version))
+		if err == nil {
+			err = b.putEntry(bucketKeys, leafKey, kk, versioned(b.version, w))
+		}
+		if err != nil {
+			dk.Wipe()
+			return nil, fmt.Errorf("store: storing key %q/%q: %w", subject, class, err)
+		}
 	}
 	b.keys[k] = dk
 	return dk, nil
@@ -162,13 +215,15 @@ func (b *Batch) put(subject, class, name string, plaintext []byte) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := dk.Seal(plaintext, b.s.recordAD(subject, class, name))
+	if class != ClassFace {
+		plaintext = pad(plaintext)
+		defer crypto.Zero(plaintext)
+	}
+	sealed, err := dk.Seal(plaintext, b.s.recordAD(subject, class, name, b.version))
 	if err != nil {
 		return err
 	}
-	rb := b.tx.Bucket(bucketRecords)
-	rb.FillPercent = fillPercent
-	if err := rb.Put(recKey(subject, class, name), sealed); err != nil {
+	if err := b.putEntry(bucketRecords, leafRecord, recKey(subject, class, name), versioned(b.version, sealed)); err != nil {
 		return fmt.Errorf("store: storing record %q/%q/%q: %w", subject, class, name, err)
 	}
 	return nil
@@ -211,6 +266,9 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 	if tr.ID() != t.TransformID {
 		return 0, fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID, tr.ID())
 	}
+	if err := b.s.checkSubject(subject); err != nil {
+		return 0, err // its template sequence may be an older copy
+	}
 	if _, err := b.dataKey(subject, ClassFace); err != nil {
 		return 0, err
 	}
@@ -220,7 +278,7 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 		return 0, &TamperedError{Record: fmt.Sprintf("subject %q sequence", subject), Err: ErrNotFound}
 	}
 	id := binary.BigEndian.Uint64(seq) + 1
-	if err := subs.Put([]byte(subject), binary.BigEndian.AppendUint64(nil, id)); err != nil {
+	if err := b.putEntry(bucketSubjects, leafSubject, []byte(subject), binary.BigEndian.AppendUint64(nil, id)); err != nil {
 		return 0, err
 	}
 	if err := b.put(subject, ClassFace, templateName(id), enc); err != nil {
@@ -230,9 +288,20 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 }
 
 // Update runs fn in one write transaction (see [Batch]): use it to enroll
-// many subjects with one fsync.
-func (s *Store) Update(fn func(*Batch) error) error {
-	return s.update(fn)
+// many subjects with one fsync, or to make several changes that must not
+// be separated by a crash. fn receives a *Batch. If fn deleted anything,
+// the free pages are scrubbed after the commit.
+func (s *Store) Update(fn func(records.Batch) error) error {
+	shreds := false
+	err := s.update(func(b *Batch) error {
+		err := fn(b)
+		shreds = b.shreds
+		return err
+	})
+	if err != nil || !shreds {
+		return err
+	}
+	return s.Scrub()
 }
 
 // AddTemplate seals t under subject's face key in its own transaction and
@@ -251,12 +320,21 @@ func (s *Store) PutRecord(subject, class, name string, plaintext []byte) error {
 	return s.update(func(b *Batch) error { return b.PutRecord(subject, class, name, plaintext) })
 }
 
-func (s *Store) openRecord(dk *crypto.Key, subject, class, name string, sealed []byte) ([]byte, error) {
-	pt, err := dk.Open(sealed, s.recordAD(subject, class, name))
-	if err != nil {
-		return nil, &TamperedError{Record: fmt.Sprintf("record %q/%q/%q", subject, class, name), Err: err}
+func (s *Store) openRecord(dk *crypto.Key, subject, class, name string, stored []byte) ([]byte, error) {
+	ver, sealed, err := splitVersion(stored)
+	if err == nil {
+		var pt []byte
+		if pt, err = dk.Open(sealed, s.recordAD(subject, class, name, ver)); err == nil {
+			if class == ClassFace {
+				return pt, nil
+			}
+			var v []byte
+			if v, err = unpad(pt); err == nil {
+				return v, nil
+			}
+		}
 	}
-	return pt, nil
+	return nil, &TamperedError{Record: fmt.Sprintf("record %q/%q/%q", subject, class, name), Err: err}
 }
 
 // GetRecord returns the opened record subject/class/name. It returns
@@ -271,23 +349,70 @@ func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
 	}
 	var pt []byte
 	err := s.view(func(tx *bolt.Tx) error {
-		sealed, err := recordValue(tx, subject, class, name)
-		if err != nil {
-			return err
-		}
-		dk, err := s.dataKey(tx, subject, class, false)
-		if err != nil {
-			return err
-		}
-		defer dk.Wipe()
-		pt, err = s.openRecord(dk, subject, class, name, sealed)
+		var err error
+		pt, err = s.getRecord(tx, subject, class, name)
 		return err
 	})
 	return pt, err
 }
 
-func recordValue(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
-	if err := subjectExists(tx, subject); err != nil {
+func (s *Store) getRecord(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
+	sealed, err := s.recordValue(tx, subject, class, name)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := s.dataKey(tx, subject, class)
+	if err != nil {
+		return nil, err
+	}
+	defer dk.Wipe()
+	return s.openRecord(dk, subject, class, name, sealed)
+}
+
+// GetRecord opens subject/class/name as the batch sees it (see
+// [Store.GetRecord]).
+func (b *Batch) GetRecord(subject, class, name string) ([]byte, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	if class == ClassFace {
+		return nil, fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return b.s.getRecord(b.tx, subject, class, name)
+}
+
+// ListRecords lists subject's records in class as the batch sees them
+// (see [Store.ListRecords]).
+func (b *Batch) ListRecords(subject, class string) ([]string, error) {
+	if err := checkNames(subject, class); err != nil {
+		return nil, err
+	}
+	return b.s.listRecords(b.tx, subject, class)
+}
+
+// DeleteRecord deletes subject/class/name (see [Store.DeleteRecord]); the
+// free pages are scrubbed after the commit.
+func (b *Batch) DeleteRecord(subject, class, name string) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	if class == ClassFace {
+		return fmt.Errorf("%w: %q", ErrReservedClass, class)
+	}
+	return b.deleteRecord(subject, class, name)
+}
+
+// Templates returns subject's templates as the batch sees them (see
+// [Store.Templates]).
+func (b *Batch) Templates(subject string) ([]Entry, error) {
+	return b.s.templates(b.tx, subject)
+}
+
+func (s *Store) recordValue(tx *bolt.Tx, subject, class, name string) ([]byte, error) {
+	if err := s.subjectExists(tx, subject); err != nil {
+		return nil, err
+	}
+	if err := s.checkClass(subject, class, fmt.Sprintf("record %q/%q/%q", subject, class, name)); err != nil {
 		return nil, err
 	}
 	v := tx.Bucket(bucketRecords).Get(recKey(subject, class, name))
@@ -305,17 +430,27 @@ func (s *Store) ListRecords(subject, class string) ([]string, error) {
 	}
 	var names []string
 	err := s.view(func(tx *bolt.Tx) error {
-		if err := subjectExists(tx, subject); err != nil {
-			return err
-		}
-		p := recPrefix(subject, class)
-		c := tx.Bucket(bucketRecords).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			names = append(names, string(k[len(p):]))
-		}
-		return nil
+		var err error
+		names, err = s.listRecords(tx, subject, class)
+		return err
 	})
 	return names, err
+}
+
+func (s *Store) listRecords(tx *bolt.Tx, subject, class string) ([]string, error) {
+	if err := s.subjectExists(tx, subject); err != nil {
+		return nil, err
+	}
+	if err := s.checkClass(subject, class, fmt.Sprintf("records %q/%q", subject, class)); err != nil {
+		return nil, err
+	}
+	var names []string
+	p := recPrefix(subject, class)
+	c := tx.Bucket(bucketRecords).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		names = append(names, string(k[len(p):]))
+	}
+	return names, nil
 }
 
 // DeleteRecord deletes subject/class/name and scrubs the file's free pages.
@@ -326,14 +461,18 @@ func (s *Store) DeleteRecord(subject, class, name string) error {
 	if class == ClassFace {
 		return fmt.Errorf("%w: %q", ErrReservedClass, class)
 	}
-	return s.updateScrub(func(b *Batch) error { return deleteRecord(b.tx, subject, class, name) }, nil)
+	return s.updateScrub(func(b *Batch) error { return b.deleteRecord(subject, class, name) }, nil)
 }
 
-func deleteRecord(tx *bolt.Tx, subject, class, name string) error {
-	if _, err := recordValue(tx, subject, class, name); err != nil {
+func (b *Batch) deleteRecord(subject, class, name string) error {
+	if err := b.s.subjectExists(b.tx, subject); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketRecords).Delete(recKey(subject, class, name))
+	k := recKey(subject, class, name)
+	if b.tx.Bucket(bucketRecords).Get(k) == nil {
+		return fmt.Errorf("%w: record %q/%q/%q", ErrNotFound, subject, class, name)
+	}
+	return b.deleteEntry(bucketRecords, leafRecord, k)
 }
 
 // DeleteTemplate deletes one template of subject and scrubs the file's free
@@ -342,11 +481,17 @@ func (s *Store) DeleteTemplate(subject string, id uint64) error {
 	if err := checkName("subject", subject); err != nil {
 		return err
 	}
-	return s.updateScrub(func(b *Batch) error { return deleteRecord(b.tx, subject, ClassFace, templateName(id)) }, nil)
+	return s.updateScrub(func(b *Batch) error { return b.deleteRecord(subject, ClassFace, templateName(id)) }, nil)
 }
 
-// Subjects returns every subject in the store, in byte order.
+// Subjects returns every subject in the store, in byte order. If Open
+// found manifest groups that fail (see Damage), it returns a
+// *RolledBackError instead: the list could hide a deleted subject or show
+// an added one.
 func (s *Store) Subjects() ([]string, error) {
+	if err := s.checkComplete("subject list"); err != nil {
+		return nil, err
+	}
 	var out []string
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
@@ -375,23 +520,42 @@ func (s *Store) DeleteSubject(subject string) error {
 	if err := checkName("subject", subject); err != nil {
 		return err
 	}
-	return s.updateScrub(func(b *Batch) error {
-		if err := subjectExists(b.tx, subject); err != nil {
-			return err
-		}
-		if err := deletePrefix(b.tx.Bucket(bucketKeys), subjPrefix(subject)); err != nil {
-			return err
-		}
-		if err := deletePrefix(b.tx.Bucket(bucketRecords), subjPrefix(subject)); err != nil {
-			return err
-		}
-		return b.tx.Bucket(bucketSubjects).Delete([]byte(subject))
-	}, nil)
+	return s.updateScrub(func(b *Batch) error { return b.DeleteSubject(subject) }, nil)
 }
 
-func deletePrefix(b *bolt.Bucket, prefix []byte) error {
-	for _, k := range prefixKeys(b, prefix) {
-		if err := b.Delete(k); err != nil {
+// DeleteSubject crypto-shreds subject within the batch (see
+// [Store.DeleteSubject]); the free pages are scrubbed after the commit.
+func (b *Batch) DeleteSubject(subject string) error {
+	if err := checkName("subject", subject); err != nil {
+		return err
+	}
+	if err := b.s.subjectExists(b.tx, subject); err != nil {
+		return err
+	}
+	if err := b.deletePrefix(bucketKeys, leafKey, subjPrefix(subject)); err != nil {
+		return err
+	}
+	if err := b.deletePrefix(bucketRecords, leafRecord, subjPrefix(subject)); err != nil {
+		return err
+	}
+	b.dropKeys(subject, "")
+	return b.deleteEntry(bucketSubjects, leafSubject, []byte(subject))
+}
+
+// dropKeys forgets (and wipes) the cached data keys of subject (of class,
+// or all classes if class is "") after they were deleted.
+func (b *Batch) dropKeys(subject, class string) {
+	for k, dk := range b.keys {
+		if k[0] == subject && (class == "" || k[1] == class) {
+			dk.Wipe()
+			delete(b.keys, k)
+		}
+	}
+}
+
+func (b *Batch) deletePrefix(bucket []byte, kind byte, prefix []byte) error {
+	for _, k := range prefixKeys(b.tx.Bucket(bucket), prefix) {
+		if err := b.deleteEntry(bucket, kind, k); err != nil {
 			return err
 		}
 	}
@@ -406,43 +570,54 @@ func (s *Store) ShredClass(subject, class string) error {
 	if err := checkNames(subject, class); err != nil {
 		return err
 	}
-	return s.updateScrub(func(b *Batch) error {
-		if err := subjectExists(b.tx, subject); err != nil {
+	return s.updateScrub(func(b *Batch) error { return b.ShredClass(subject, class) }, nil)
+}
+
+// ShredClass crypto-shreds one class of subject within the batch (see
+// [Store.ShredClass]); the free pages are scrubbed after the commit.
+func (b *Batch) ShredClass(subject, class string) error {
+	if err := checkNames(subject, class); err != nil {
+		return err
+	}
+	if err := b.s.subjectExists(b.tx, subject); err != nil {
+		return err
+	}
+	kk, rp := keyKey(subject, class), recPrefix(subject, class)
+	recs := prefixKeys(b.tx.Bucket(bucketRecords), rp)
+	if b.tx.Bucket(bucketKeys).Get(kk) == nil && len(recs) == 0 {
+		return fmt.Errorf("%w: subject %q has no class %q", ErrNotFound, subject, class)
+	}
+	if err := b.deleteEntry(bucketKeys, leafKey, kk); err != nil {
+		return err
+	}
+	for _, k := range recs {
+		if err := b.deleteEntry(bucketRecords, leafRecord, k); err != nil {
 			return err
 		}
-		kb, rb := b.tx.Bucket(bucketKeys), b.tx.Bucket(bucketRecords)
-		kk, rp := keyKey(subject, class), recPrefix(subject, class)
-		recs := prefixKeys(rb, rp)
-		if kb.Get(kk) == nil && len(recs) == 0 {
-			return fmt.Errorf("%w: subject %q has no class %q", ErrNotFound, subject, class)
-		}
-		if err := kb.Delete(kk); err != nil {
-			return err
-		}
-		for _, k := range recs {
-			if err := rb.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil)
+	}
+	b.dropKeys(subject, class)
+	return nil
 }
 
 // eachTemplate calls fn for each template of one subject, in ID order.
 func (s *Store) eachTemplate(tx *bolt.Tx, subject string, fn func(Entry) error) error {
+	if err := s.checkClass(subject, ClassFace, fmt.Sprintf("face templates of %q", subject)); err != nil {
+		return err
+	}
 	p := recPrefix(subject, ClassFace)
 	c := tx.Bucket(bucketRecords).Cursor()
 	k, v := c.Seek(p)
 	if k == nil || !bytes.HasPrefix(k, p) {
 		return nil
 	}
-	dk, err := s.dataKey(tx, subject, ClassFace, false)
+	dk, err := s.dataKey(tx, subject, ClassFace)
 	if err != nil {
 		return err
 	}
 	defer dk.Wipe()
 	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		name := string(k[len(p):])
+
 		pt, err := s.openRecord(dk, subject, ClassFace, name, v)
 		if err != nil {
 			return err
@@ -469,21 +644,34 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, fn func(Entry) error) 
 func (s *Store) Templates(subject string) ([]Entry, error) {
 	var out []Entry
 	err := s.view(func(tx *bolt.Tx) error {
-		if err := subjectExists(tx, subject); err != nil {
-			return err
-		}
-		return s.eachTemplate(tx, subject, func(e Entry) error {
-			out = append(out, e)
-			return nil
-		})
+		var err error
+		out, err = s.templates(tx, subject)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) templates(tx *bolt.Tx, subject string) ([]Entry, error) {
+	if err := s.subjectExists(tx, subject); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := s.eachTemplate(tx, subject, func(e Entry) error {
+		out = append(out, e)
+		return nil
 	})
 	return out, err
 }
 
 // Each calls fn for every template in the store, subject by subject, inside
 // one read transaction, and stops at the first error (from the store or
-// from fn). fn must not write to the store.
+// from fn). fn must not write to the store. Like Subjects, it refuses
+// (*RolledBackError) a store in which Open found failing manifest groups;
+// load subject by subject with Templates to skip just those.
 func (s *Store) Each(fn func(Entry) error) error {
+	if err := s.checkComplete("template list"); err != nil {
+		return err
+	}
 	return s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSubjects).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {

@@ -57,15 +57,16 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
 // ClassFace is the class holding a subject's face templates. Generic record
 // calls refuse it (ErrReservedClass); use AddTemplate and Templates.
-const ClassFace = "face"
+const ClassFace = records.ClassFace
 
 // MaxNameLen is the longest subject, class or record name, in bytes.
-const MaxNameLen = 255
+const MaxNameLen = records.MaxNameLen
 
 var (
 	bucketMeta     = []byte("meta")
@@ -87,6 +88,24 @@ type Options struct {
 	// LockTimeout is how long Open and Create wait for another process to
 	// release the file; zero means one second.
 	LockTimeout time.Duration
+	// AllowMetaFallback lets Open use the file's older bbolt meta page when
+	// the newest one is damaged, losing the last transaction (what bbolt
+	// does by itself). Open refuses such a file otherwise
+	// (ErrRolledBack): set it only after a crash during a commit, when the
+	// transaction lost was never acknowledged.
+	AllowMetaFallback bool
+	// Counter, if set, is a monotonic counter outside the file that every
+	// write advances and Open checks, so that a whole older copy of the
+	// file is refused with ErrRolledBack (see Counter). Create starts the
+	// store's versions at the counter's value.
+	Counter Counter
+}
+
+func (o *Options) counter() Counter {
+	if o == nil {
+		return nil
+	}
+	return o.Counter
 }
 
 func (o *Options) kdf() crypto.KDFParams {
@@ -105,12 +124,23 @@ func (o *Options) lockTimeout() time.Duration {
 
 // Store is an open FaceGate store.
 type Store struct {
-	mu     sync.RWMutex // exclusive for Close and scrubs; shared otherwise
-	db     *bolt.DB
-	path   string
-	hdr    header
-	kek    *crypto.Key
-	closed bool
+	mu   sync.RWMutex // exclusive for Close and scrubs; shared otherwise
+	db   *bolt.DB
+	path string
+	hdr  header
+	kek  *crypto.Key
+	mkey *crypto.Key // manifest key (see manifest.go)
+	// counter is the rollback counter outside the file, or nil.
+	counter Counter
+	closed  bool
+	// bad holds the manifest groups that failed verification at Open;
+	// records in them are refused on reading. Set before the Store is
+	// shared, read-only afterwards.
+	bad map[uint16]*groupProblem
+	// stale holds group digests to repair on the next write (see
+	// verification.stale).
+	staleMu sync.Mutex
+	stale   map[uint16]digest
 
 	tmu        sync.Mutex
 	transforms map[transformKey]*template.Transform
@@ -139,7 +169,7 @@ func newHeader(secret crypto.Secret, opts *Options) (header, error) {
 	if secret.IsPassphrase() {
 		h.kind = kindPassphrase
 		h.kdf = opts.kdf()
-		if err := h.kdf.Validate(); err != nil {
+		if err := checkKDFBound(h.kdf); err != nil {
 			return h, err
 		}
 	}
@@ -168,12 +198,28 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	defer ts.Wipe()
+	mkey, err := crypto.NewKey()
+	if err != nil {
+		kek.Wipe()
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
 	if err != nil {
 		kek.Wipe()
+		mkey.Wipe()
 		return nil, fmt.Errorf("store: creating %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, hdr: h, kek: kek, transforms: map[transformKey]*template.Transform{}}
+	s := &Store{db: db, path: path, hdr: h, kek: kek, mkey: mkey, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
+	var start uint64
+	if s.counter != nil {
+		if start, err = s.counter.Read(); err != nil {
+			db.Close()
+			kek.Wipe()
+			mkey.Wipe()
+			os.Remove(path)
+			return nil, err
+		}
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
@@ -191,11 +237,21 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		if err != nil {
 			return err
 		}
-		return meta.Put(keyTransform, w)
+		if err := meta.Put(keyTransform, w); err != nil {
+			return err
+		}
+		if w, err = kek.Wrap(mkey, s.manifestKeyAD()); err != nil {
+			return err
+		}
+		if err := meta.Put(keyManifestKey, w); err != nil {
+			return err
+		}
+		return s.initManifest(tx, newManifestMAC(mkey.Bytes()), start)
 	})
 	if err != nil {
 		db.Close()
 		kek.Wipe()
+		mkey.Wipe()
 		os.Remove(path)
 		return nil, fmt.Errorf("store: initializing %s: %w", path, err)
 	}
@@ -219,21 +275,23 @@ func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *crypto.Key) error {
 // Open opens the store at path with secret. It validates the file before
 // writing anything: a foreign or empty file gives ErrNotStore, a truncated or
 // damaged one ErrTruncated, a wrong secret (or a modified header)
-// ErrWrongKey, and in each case the file is left untouched.
+// ErrWrongKey, and in each case the file is left untouched. It then checks
+// the store's authenticated state (see manifest.go): a manifest that fails
+// gives a *TamperedError or *RolledBackError and no Store; manifest groups
+// whose records were replayed, added or deleted are listed by
+// [Store.Damage] and their records refused on reading, while the rest of
+// the store opens. Whatever fails, the file is released before Open
+// returns.
 func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	if secret.IsZero() {
 		return nil, crypto.ErrNoSecret
 	}
-	if err := checkFile(path); err != nil {
+	if err := preCheck(path, opts != nil && opts.AllowMetaFallback); err != nil {
 		return nil, err
 	}
 	// Read-only first: bbolt may write to a file it opens read-write.
 	var hb, check []byte
-	err := guard(func() error {
-		ro, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: opts.lockTimeout()})
-		if err != nil {
-			return openErr(path, err)
-		}
+	err := openGuarded(path, &bolt.Options{ReadOnly: true, Timeout: opts.lockTimeout()}, func(ro *bolt.DB) error {
 		defer ro.Close()
 		return ro.View(func(tx *bolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
@@ -267,18 +325,74 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		kek.Wipe()
 		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
 	}
-	var db *bolt.DB
-	err = guard(func() error {
-		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
-		return err
+	s := &Store{path: path, hdr: h, kek: kek, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
+	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout()}, func(db *bolt.DB) error {
+		s.db = db
+		return db.View(func(tx *bolt.Tx) error {
+			mk, err := s.loadManifestKey(tx, kek)
+			if err != nil {
+				return err
+			}
+			s.mkey = mk
+			if manifestOff {
+				return nil
+			}
+			v, err := s.verifyManifest(tx, newManifestMAC(mk.Bytes()))
+			s.bad, s.stale = v.bad, v.stale
+			if err != nil {
+				return err
+			}
+			return s.checkCounter(v.version)
+		})
 	})
 	if err != nil {
+		if s.db != nil {
+			s.db.Close()
+		}
 		kek.Wipe()
-		return nil, openErr(path, err)
+		s.mkey.Wipe()
+		return nil, err
 	}
-	return &Store{db: db, path: path, hdr: h, kek: kek, transforms: map[transformKey]*template.Transform{}}, nil
+	return s, nil
 }
+
+// openGuarded opens path with bbolt and runs fn on it, turning faults and
+// panics on a damaged file into ErrTruncated. bbolt locks the file when it
+// opens it; if it panics before returning the DB (a damaged freelist, say),
+// the file it opened is closed here, which releases the lock, so that a
+// later Open in the same process does not fail with a misleading ErrLocked.
+// fn owns the DB once bbolt returns it.
+func openGuarded(path string, o *bolt.Options, fn func(*bolt.DB) error) error {
+	var f *os.File
+	var db *bolt.DB
+	o.OpenFile = func(name string, flag int, mode os.FileMode) (*os.File, error) {
+		var err error
+		f, err = os.OpenFile(name, flag, mode)
+		return f, err
+	}
+	err := guard(func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, o)
+		if err != nil {
+			return openErr(path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		if db == nil && f != nil {
+			// The mapping bbolt may have made stays (it is not reachable
+			// from here), but the lock and the descriptor go.
+			releaseLock(f)
+			f.Close()
+		}
+		return err
+	}
+	return guard(func() error { return fn(db) })
+}
+
+// preCheck is checkFile; tests replace it to reach bbolt with damage
+// checkFile would have refused.
+var preCheck = checkFile
 
 func openErr(path string, err error) error {
 	switch {
@@ -300,6 +414,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.kek.Wipe()
+	s.mkey.Wipe()
 	s.dropTransforms()
 	return s.db.Close()
 }
@@ -319,12 +434,12 @@ func (s *Store) transformAD(gen uint64) []byte {
 	return crypto.AD(crypto.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
 }
 
-func (s *Store) keyAD(subject, class string) []byte {
-	return crypto.AD(crypto.KindDataKey, s.hdr.storeID[:], subject, class, "")
+func (s *Store) keyAD(subject, class string, version uint64) []byte {
+	return crypto.VersionedAD(crypto.KindDataKey, s.hdr.storeID[:], subject, class, "", version)
 }
 
-func (s *Store) recordAD(subject, class, name string) []byte {
-	return crypto.AD(crypto.KindRecord, s.hdr.storeID[:], subject, class, name)
+func (s *Store) recordAD(subject, class, name string, version uint64) []byte {
+	return crypto.VersionedAD(crypto.KindRecord, s.hdr.storeID[:], subject, class, name, version)
 }
 
 func checkName(what, n string) error {
@@ -375,13 +490,37 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	return guard(func() error {
-		return s.db.Update(func(tx *bolt.Tx) error {
-			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
+	var version uint64
+	if err := guard(func() error { return s.db.Update(s.batch(fn, &version)) }); err != nil {
+		return err
+	}
+	return s.advanceCounter(version)
+}
+
+// batch wraps fn into a bbolt update function: it opens a Batch at the
+// next version, runs fn and, if fn succeeds, folds the Batch's changes into
+// the manifest in the same transaction.
+func (s *Store) batch(fn func(*Batch) error, version *uint64) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		if manifestOff {
+			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}, version: 1}
 			defer b.wipe()
 			return fn(b)
-		})
-	})
+		}
+		m := newManifestMAC(s.mkey.Bytes())
+		st, err := s.readManifest(tx, m)
+		if err != nil {
+			return err
+		}
+		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}, version: st.version + 1,
+			man: manifestUpdate{m: m, delta: map[uint16]*digest{}}}
+		defer b.wipe()
+		if err := fn(b); err != nil {
+			return err
+		}
+		*version = b.version
+		return b.man.commit(s, tx, st, b.version)
+	}
 }
 
 // updateScrub runs fn in a write transaction under the exclusive lock, calls
@@ -393,20 +532,15 @@ func (s *Store) updateScrub(fn func(*Batch) error, commit func()) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
-	err = guard(func() error {
-		return s.db.Update(func(tx *bolt.Tx) error {
-			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}}
-			defer b.wipe()
-			return fn(b)
-		})
-	})
+	var version uint64
+	err = guard(func() error { return s.db.Update(s.batch(fn, &version)) })
 	if err != nil {
 		return err
 	}
 	if commit != nil {
 		commit()
 	}
-	return s.scrubLocked()
+	return errors.Join(s.scrubLocked(), s.advanceCounter(version))
 }
 
 // Scrub overwrites every free page of the file with zeros, so that no old

@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -430,7 +431,7 @@ func TestBatch(t *testing.T) {
 	s, _ := newStore(t)
 	r := rand.New(rand.NewPCG(4, 4))
 	boom := errors.New("boom")
-	err := s.Update(func(b *Batch) error {
+	err := s.Update(func(b records.Batch) error {
 		if _, err := b.AddTemplate("a", protect(t, s, randUnit(r, 64))); err != nil {
 			return err
 		}
@@ -442,7 +443,7 @@ func TestBatch(t *testing.T) {
 	if ok, _ := s.HasSubject("a"); ok {
 		t.Error("rolled-back batch left a subject")
 	}
-	err = s.Update(func(b *Batch) error {
+	err = s.Update(func(b records.Batch) error {
 		for i := 0; i < 10; i++ {
 			if _, err := b.AddTemplate("a", protect(t, s, randUnit(r, 64))); err != nil {
 				return err

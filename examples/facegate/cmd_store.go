@@ -27,6 +27,9 @@ func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	defer sec.Wipe()
+	if err := sec.CheckStrength(); err != nil {
+		return err
+	}
 	if err := site.Create(a.storePath, sec, *backend, crypto.DefaultKDFParams); err != nil {
 		return err
 	}
@@ -59,6 +62,9 @@ func (a *app) cmdRekey(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	defer sec.Wipe()
+	if err := sec.CheckStrength(); err != nil {
+		return err
+	}
 	if err := s.Store.RotateKEK(sec, nil); err != nil {
 		return err
 	}

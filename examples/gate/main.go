@@ -103,6 +103,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	defer s.Close()
+	// Damage found at start-up leaves those flats out of the gallery (they
+	// still get in by card, PIN or QR code); the gate runs for everyone else.
+	for _, d := range append(s.Store.Damage(), s.Gate.Damaged()...) {
+		fmt.Fprintf(stderr, "gate: warning: %v\n", d)
+	}
 	if cg != nil {
 		stop, err := cg.start(s, stderr)
 		if err != nil {

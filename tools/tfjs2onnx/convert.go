@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/facegate/facegate/internal/onnx"
 )
 
 // Options controls a conversion.
@@ -54,9 +56,8 @@ type converter struct {
 	vals   map[string]*value
 	uses   map[string]int
 	opts   Options
-	model  onnxModel
-	names  map[string]int
-	inputs []onnxValue
+	b      onnx.Builder
+	inputs []onnx.Value
 }
 
 func baseName(in string) string {
@@ -70,7 +71,7 @@ func baseName(in string) string {
 // Convert translates g into a serialized ONNX model (opset 10) computing
 // opts.Output from one NCHW float input named "input".
 func Convert(g *Graph, opts Options) ([]byte, error) {
-	c := &converter{g: g, nodes: map[string]*Node{}, vals: map[string]*value{}, uses: map[string]int{}, opts: opts, names: map[string]int{}}
+	c := &converter{g: g, nodes: map[string]*Node{}, vals: map[string]*value{}, uses: map[string]int{}, opts: opts}
 	for i := range g.Nodes {
 		c.nodes[g.Nodes[i].Name] = &g.Nodes[i]
 	}
@@ -95,22 +96,14 @@ func Convert(g *Graph, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.model.Opset = 10
-	c.model.Producer = "facegate-tfjs2onnx"
-	c.model.Version = "1"
-	c.model.Graph = "tfjs2onnx"
-	c.model.Doc = opts.Doc
-	c.model.Inputs = c.inputs
-	c.model.Outputs = []onnxValue{{Name: out, Dims: dims64(root.shape)}}
-	return c.model.encode(), nil
-}
-
-func dims64(s []int) []int64 {
-	out := make([]int64, len(s))
-	for i, d := range s {
-		out[i] = int64(d)
-	}
-	return out
+	c.b.Model.Opset = 10
+	c.b.Model.Producer = "facegate-tfjs2onnx"
+	c.b.Model.Version = "1"
+	c.b.Model.Graph = "tfjs2onnx"
+	c.b.Model.Doc = opts.Doc
+	c.b.Model.Inputs = c.inputs
+	c.b.Model.Outputs = []onnx.Value{{Name: out, Dims: onnx.Dims(root.shape)}}
+	return c.b.Model.Encode(), nil
 }
 
 func numel(s []int) int {
@@ -179,7 +172,7 @@ func (c *converter) lower(n *Node, in []*value) (*value, error) {
 			return nil, fmt.Errorf("%w: more than one input", ErrUnsupported)
 		}
 		shape := []int{1, s[3], s[1], s[2]}
-		c.inputs = append(c.inputs, onnxValue{Name: "input", Dims: dims64(shape)})
+		c.inputs = append(c.inputs, onnx.Value{Name: "input", Dims: onnx.Dims(shape)})
 		return &value{op: "input", shape: shape, out: "input"}, nil
 	case "Const":
 		t, ok := c.g.Weights[n.Name]
@@ -519,39 +512,6 @@ func (c *converter) binary(n *Node, a, b *value) (*value, error) {
 	return &value{op: op, in: []*value{a, b}, shape: s}, nil
 }
 
-// name returns a unique ONNX name derived from base.
-func (c *converter) name(base string) string {
-	k := c.names[base]
-	c.names[base] = k + 1
-	if k == 0 {
-		return base
-	}
-	return fmt.Sprintf("%s_%d", base, k)
-}
-
-func (c *converter) init(base string, dims []int, data []float32) string {
-	name := c.name(base)
-	c.model.Inits = append(c.model.Inits, onnxInit{Name: name, Dims: dims64(dims), Float: append([]float32(nil), data...)})
-	return name
-}
-
-func (c *converter) node(op, base string, inputs []string, attrs ...onnxAttr) string {
-	out := c.name(base)
-	c.model.Nodes = append(c.model.Nodes, onnxNode{Name: out, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
-	return out
-}
-
-func ints(name string, v ...int) onnxAttr {
-	return onnxAttr{Name: name, Type: attrInts, Ints: dims64(v)}
-}
-
-// clip emits Clip in its opset-10 form (min and max attributes), the only
-// form OpenCV 4.6's importer accepts.
-func (c *converter) clip(base, x string, lo, hi float32) string {
-	return c.node("Clip", base, []string{x},
-		onnxAttr{Name: "max", Type: attrFloat, F: hi}, onnxAttr{Name: "min", Type: attrFloat, F: lo})
-}
-
 // chanShape is the ONNX broadcast shape of per-channel data for a value of shape s.
 func chanShape(s []int, n int) []int {
 	if len(s) == 4 {
@@ -648,70 +608,70 @@ func (c *converter) emitNew(v *value) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		w := c.init(v.name+"/W", v.wshape[:], v.w)
-		b := c.init(v.name+"/B", []int{len(v.b)}, v.b)
-		return c.node("Conv", v.name, []string{x, w, b},
-			ints("dilations", 1, 1),
-			onnxAttr{Name: "group", Type: attrInt, I: int64(v.group)},
-			ints("kernel_shape", v.wshape[2], v.wshape[3]),
-			ints("pads", v.pads[0], v.pads[1], v.pads[2], v.pads[3]),
-			ints("strides", v.stride, v.stride)), nil
+		w := c.b.Init(v.name+"/W", v.wshape[:], v.w)
+		b := c.b.Init(v.name+"/B", []int{len(v.b)}, v.b)
+		return c.b.Node("Conv", v.name, []string{x, w, b},
+			onnx.Ints("dilations", 1, 1),
+			onnx.Attr{Name: "group", Type: onnx.AttrInt, I: int64(v.group)},
+			onnx.Ints("kernel_shape", v.wshape[2], v.wshape[3]),
+			onnx.Ints("pads", v.pads[0], v.pads[1], v.pads[2], v.pads[3]),
+			onnx.Ints("strides", v.stride, v.stride)), nil
 	case "gemm":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
 		m := len(v.b)
-		w := c.init(v.name+"/W", []int{m, len(v.w) / m}, v.w)
-		b := c.init(v.name+"/B", []int{m}, v.b)
-		return c.node("Gemm", v.name, []string{x, w, b},
-			onnxAttr{Name: "transB", Type: attrInt, I: 1}), nil
+		w := c.b.Init(v.name+"/W", []int{m, len(v.w) / m}, v.w)
+		b := c.b.Init(v.name+"/B", []int{m}, v.b)
+		return c.b.Node("Gemm", v.name, []string{x, w, b},
+			onnx.Attr{Name: "transB", Type: onnx.AttrInt, I: 1}), nil
 	case "pad":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		return c.node("Pad", v.name, []string{x}, ints("pads", 0, 0, v.pads[0], v.pads[1], 0, 0, v.pads[2], v.pads[3])), nil
+		return c.b.Node("Pad", v.name, []string{x}, onnx.Ints("pads", 0, 0, v.pads[0], v.pads[1], 0, 0, v.pads[2], v.pads[3])), nil
 	case "relu", "sigmoid", "abs":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		return c.node(map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "abs": "Abs"}[v.op], v.name, []string{x}), nil
+		return c.b.Node(map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "abs": "Abs"}[v.op], v.name, []string{x}), nil
 	case "prelu":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		s := c.init(v.name+"/slope", []int{len(v.c.Data), 1, 1}, v.c.Data)
-		return c.node("PRelu", v.name, []string{x, s}), nil
+		s := c.b.Init(v.name+"/slope", []int{len(v.c.Data), 1, 1}, v.c.Data)
+		return c.b.Node("PRelu", v.name, []string{x, s}), nil
 	case "clip":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		return c.clip(v.name, x, v.lo, v.hi), nil
+		return c.b.Clip(v.name, x, v.lo, v.hi), nil
 	case "gap":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		p := c.node("GlobalAveragePool", v.name+"/pool", []string{x})
-		return c.node("Flatten", v.name, []string{p}, onnxAttr{Name: "axis", Type: attrInt, I: 1}), nil
+		p := c.b.Node("GlobalAveragePool", v.name+"/pool", []string{x})
+		return c.b.Node("Flatten", v.name, []string{p}, onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}), nil
 	case "flatten":
 		x, err := in(0)
 		if err != nil {
 			return "", err
 		}
-		return c.node("Flatten", v.name, []string{x}, onnxAttr{Name: "axis", Type: attrInt, I: 1}), nil
+		return c.b.Node("Flatten", v.name, []string{x}, onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}), nil
 	case "add":
 		if x, slope := matchPReLU(v.in[0], v.in[1]); x != nil {
 			xs, err := c.emit(x)
 			if err != nil || slope == nil {
 				return xs, err
 			}
-			s := c.init(v.name+"/slope", []int{len(slope), 1, 1}, slope)
-			return c.node("PRelu", v.name, []string{xs, s}), nil
+			s := c.b.Init(v.name+"/slope", []int{len(slope), 1, 1}, slope)
+			return c.b.Node("PRelu", v.name, []string{xs, s}), nil
 		}
 		a, err := in(0)
 		if err != nil {
@@ -721,15 +681,15 @@ func (c *converter) emitNew(v *value) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return c.node("Add", v.name, []string{a, b}), nil
+		return c.b.Node("Add", v.name, []string{a, b}), nil
 	case "mul":
 		if x := matchL2(v); x != nil {
 			xs, err := c.emit(x)
 			if err != nil || !c.opts.KeepL2 {
 				return xs, err
 			}
-			return c.node("LpNormalization", v.name, []string{xs},
-				onnxAttr{Name: "axis", Type: attrInt, I: 1}, onnxAttr{Name: "p", Type: attrInt, I: 2}), nil
+			return c.b.Node("LpNormalization", v.name, []string{xs},
+				onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}, onnx.Attr{Name: "p", Type: onnx.AttrInt, I: 2}), nil
 		}
 	case "maxc":
 		// max(min(relu(x), hi), 0) or max(min(x, hi), 0): Clip(x, 0, hi)
@@ -744,7 +704,7 @@ func (c *converter) emitNew(v *value) (string, error) {
 				if err != nil {
 					return "", err
 				}
-				return c.clip(v.name, xs, 0, hi), nil
+				return c.b.Clip(v.name, xs, 0, hi), nil
 			}
 		}
 	case "addc", "subc", "mulc":
@@ -766,11 +726,11 @@ func (c *converter) emitNew(v *value) (string, error) {
 		}
 		var kn string
 		if u, ok := uniform(k); ok {
-			kn = c.init(v.name+"/k", []int{1}, []float32{u})
+			kn = c.b.Init(v.name+"/k", []int{1}, []float32{u})
 		} else {
-			kn = c.init(v.name+"/k", chanShape(v.shape, len(k)), k)
+			kn = c.b.Init(v.name+"/k", chanShape(v.shape, len(k)), k)
 		}
-		return c.node(op, v.name, []string{x, kn}), nil
+		return c.b.Node(op, v.name, []string{x, kn}), nil
 	}
 	return "", fmt.Errorf("%w: no ONNX form for %s node %q", ErrUnsupported, v.op, v.name)
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/facegate/facegate/internal/onnx/onnxtest"
 )
 
 func TestHalf(t *testing.T) {
@@ -189,39 +191,6 @@ func tinyModel(op string) (model []byte, shard []byte) {
 	return model, shard
 }
 
-// pbFields walks one level of protobuf wire format and returns the
-// length-delimited payloads of field f.
-func pbFields(t *testing.T, b []byte, f int) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			t.Fatal("bad varint")
-		}
-		b = b[n:]
-		switch key & 7 {
-		case 0:
-			_, n = binary.Uvarint(b)
-			b = b[n:]
-		case 1:
-			b = b[8:]
-		case 5:
-			b = b[4:]
-		case 2:
-			l, n := binary.Uvarint(b)
-			b = b[n:]
-			if int(key>>3) == f {
-				out = append(out, b[:l])
-			}
-			b = b[l:]
-		default:
-			t.Fatalf("wire type %d", key&7)
-		}
-	}
-	return out
-}
-
 func TestConvertTiny(t *testing.T) {
 	model, shard := tinyModel("Mean")
 	dir := t.TempDir()
@@ -250,21 +219,21 @@ func TestConvertTiny(t *testing.T) {
 			if err != nil || !bytes.Equal(b, again) {
 				t.Fatalf("second conversion differs (err %v)", err)
 			}
-			graphs := pbFields(t, b, 7)
+			graphs := onnxtest.Fields(t, b, 7)
 			if len(graphs) != 1 {
 				t.Fatalf("%d graphs", len(graphs))
 			}
 			var ops []string
-			for _, n := range pbFields(t, graphs[0], 1) {
-				ops = append(ops, string(pbFields(t, n, 4)[0]))
+			for _, n := range onnxtest.Fields(t, graphs[0], 1) {
+				ops = append(ops, string(onnxtest.Fields(t, n, 4)[0]))
 			}
 			if !slices.Equal(ops, tt.ops) {
 				t.Errorf("ops %v, want %v", ops, tt.ops)
 			}
 			// the conv's weight is the first initializer: OIHW [4,3,3,3],
 			// scaled per output channel by the folded Mul (1,2,3,4)
-			w := pbFields(t, graphs[0], 5)[0]
-			raw := pbFields(t, w, 9)[0]
+			w := onnxtest.Fields(t, graphs[0], 5)[0]
+			raw := onnxtest.Fields(t, w, 9)[0]
 			if len(raw) != 4*108 {
 				t.Fatalf("conv weight has %d bytes, want %d", len(raw), 4*108)
 			}

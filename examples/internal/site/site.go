@@ -131,7 +131,7 @@ func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFPar
 		return err
 	}
 	settings, _ := json.Marshal(Settings{Backend: backend, Created: time.Now().UTC()})
-	err = st.Update(func(b *store.Batch) error {
+	err = st.Update(func(b records.Batch) error {
 		if err := b.PutRecord(siteSubject, siteClass, operatorRecord, op.Bytes()); err != nil {
 			return err
 		}

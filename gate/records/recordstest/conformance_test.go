@@ -2,6 +2,7 @@ package recordstest_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,6 +79,49 @@ func TestMatchesRealStore(t *testing.T) {
 		{"other class survives", func(s records.Store) (string, error) { b, err := s.GetRecord("a", "d", "n"); return string(b), err }},
 		{"shred face", func(s records.Store) (string, error) { return "", s.ShredClass("a", store.ClassFace) }},
 		{"templates after shred", func(s records.Store) (string, error) { e, err := s.Templates("a"); return itoa(len(e)), err }},
+		{"update rolls back on error", func(s records.Store) (string, error) {
+			errBoom := errors.New("boom")
+			err := s.Update(func(b records.Batch) error {
+				if err := b.PutRecord("a", "c", "rb", []byte("x")); err != nil {
+					return err
+				}
+				if err := b.ShredClass("a", "d"); err != nil {
+					return err
+				}
+				if v, err := b.GetRecord("a", "c", "rb"); err != nil || string(v) != "x" {
+					return fmt.Errorf("batch does not read its own write: %q, %v", v, err)
+				}
+				if _, err := b.GetRecord("a", "d", "n"); !records.NotFound(err) {
+					return fmt.Errorf("batch still reads a shredded class: %v", err)
+				}
+				return errBoom
+			})
+			if !errors.Is(err, errBoom) {
+				return "", err
+			}
+			v, err := s.GetRecord("a", "d", "n") // the shred was undone
+			if err != nil {
+				return "", err
+			}
+			_, err = s.GetRecord("a", "c", "rb")
+			return string(v), err
+		}},
+		{"update commits", func(s records.Store) (string, error) {
+			err := s.Update(func(b records.Batch) error {
+				if err := b.PutRecord("a", "c", "u1", []byte("1")); err != nil {
+					return err
+				}
+				if err := b.PutRecord("b", "c", "u2", []byte("2")); err != nil {
+					return err
+				}
+				return b.DeleteRecord("a", "c", "u1")
+			})
+			if err != nil {
+				return "", err
+			}
+			n, err := s.ListRecords("b", "c")
+			return join(n), err
+		}},
 		{"delete subject", func(s records.Store) (string, error) { return "", s.DeleteSubject("a") }},
 		{"delete subject again", func(s records.Store) (string, error) { return "", s.DeleteSubject("a") }},
 		{"get deleted subject", func(s records.Store) (string, error) { b, err := s.GetRecord("a", "d", "n"); return string(b), err }},

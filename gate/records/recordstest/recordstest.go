@@ -1,6 +1,6 @@
 // Package recordstest provides an in-memory records.Store for tests and
 // examples. It keeps the semantics and errors of FaceGate's bbolt store
-// (package store) — per (subject, class) data keys, shredding one class
+// (package store), transactions included, — per (subject, class) data keys, shredding one class
 // leaves the others, face templates only through AddTemplate — and
 // remembers every sealed record written since the last deletion — replaced
 // versions linger as they do in a file's free pages until the store scrubs
@@ -11,13 +11,16 @@ package recordstest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
-	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -57,8 +60,8 @@ func ad(k classKey, name string) []byte {
 
 func checkNames(names ...string) error {
 	for _, n := range names {
-		if n == "" || len(n) > store.MaxNameLen {
-			return fmt.Errorf("%w: %d bytes", store.ErrInvalidName, len(n))
+		if n == "" || len(n) > records.MaxNameLen {
+			return fmt.Errorf("%w: %d bytes", records.ErrInvalidName, len(n))
 		}
 	}
 	return nil
@@ -68,8 +71,8 @@ func checkGeneric(subject, class string) error {
 	if err := checkNames(subject, class); err != nil {
 		return err
 	}
-	if class == store.ClassFace {
-		return fmt.Errorf("%w: %q", store.ErrReservedClass, class)
+	if class == records.ClassFace {
+		return fmt.Errorf("%w: %q", records.ErrReservedClass, class)
 	}
 	return nil
 }
@@ -100,51 +103,46 @@ func (s *Store) put(subject, class, name string, plaintext []byte) error {
 // get opens a record. s.mu must be held.
 func (s *Store) get(subject, class, name string) ([]byte, error) {
 	if !s.subjects[subject] {
-		return nil, fmt.Errorf("%w: %q", store.ErrUnknownSubject, subject)
+		return nil, fmt.Errorf("%w: %q", records.ErrUnknownSubject, subject)
 	}
 	k := classKey{subject, class}
 	sealed, ok := s.recs[k][name]
 	if !ok {
-		return nil, fmt.Errorf("%w: record %q/%q/%q", store.ErrNotFound, subject, class, name)
+		return nil, fmt.Errorf("%w: record %q/%q/%q", records.ErrNotFound, subject, class, name)
 	}
 	aead, err := chacha20poly1305.NewX(s.keys[k])
 	if err != nil {
 		return nil, err
 	}
 	n := aead.NonceSize()
-	return aead.Open(nil, sealed[:n], sealed[n:], ad(k, name))
+	pt, err := aead.Open(nil, sealed[:n], sealed[n:], ad(k, name))
+	if err != nil {
+		return nil, fmt.Errorf("%w: record %q/%q/%q: %v", records.ErrDamaged, subject, class, name, err)
+	}
+	return pt, nil
 }
 
-// PutRecord implements records.Store.
-func (s *Store) PutRecord(subject, class, name string, plaintext []byte) error {
+func (s *Store) uPutRecord(subject, class, name string, plaintext []byte) error {
 	if err := checkGeneric(subject, class); err != nil {
 		return err
 	}
 	if err := checkNames(name); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.put(subject, class, name, plaintext)
 }
 
-// GetRecord implements records.Store.
-func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
+func (s *Store) uGetRecord(subject, class, name string) ([]byte, error) {
 	if err := checkGeneric(subject, class); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.get(subject, class, name)
 }
 
-// DeleteRecord implements records.Store.
-func (s *Store) DeleteRecord(subject, class, name string) error {
+func (s *Store) uDeleteRecord(subject, class, name string) error {
 	if err := checkGeneric(subject, class); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, err := s.get(subject, class, name); err != nil {
 		return err
 	}
@@ -167,15 +165,12 @@ func (s *Store) scrub() {
 	s.ghosts = live
 }
 
-// ListRecords implements records.Store.
-func (s *Store) ListRecords(subject, class string) ([]string, error) {
+func (s *Store) uListRecords(subject, class string) ([]string, error) {
 	if err := checkNames(subject, class); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.subjects[subject] {
-		return nil, fmt.Errorf("%w: %q", store.ErrUnknownSubject, subject)
+		return nil, fmt.Errorf("%w: %q", records.ErrUnknownSubject, subject)
 	}
 	var names []string
 	for name := range s.recs[classKey{subject, class}] {
@@ -185,20 +180,17 @@ func (s *Store) ListRecords(subject, class string) ([]string, error) {
 	return names, nil
 }
 
-// ShredClass implements records.Store.
-func (s *Store) ShredClass(subject, class string) error {
+func (s *Store) uShredClass(subject, class string) error {
 	if err := checkNames(subject, class); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.subjects[subject] {
-		return fmt.Errorf("%w: %q", store.ErrUnknownSubject, subject)
+		return fmt.Errorf("%w: %q", records.ErrUnknownSubject, subject)
 	}
 	k := classKey{subject, class}
 	key, ok := s.keys[k]
 	if !ok {
-		return fmt.Errorf("%w: subject %q has no class %q", store.ErrNotFound, subject, class)
+		return fmt.Errorf("%w: subject %q has no class %q", records.ErrNotFound, subject, class)
 	}
 	clear(key)
 	delete(s.keys, k)
@@ -207,15 +199,12 @@ func (s *Store) ShredClass(subject, class string) error {
 	return nil
 }
 
-// DeleteSubject implements records.Store.
-func (s *Store) DeleteSubject(subject string) error {
+func (s *Store) uDeleteSubject(subject string) error {
 	if err := checkNames(subject); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.subjects[subject] {
-		return fmt.Errorf("%w: %q", store.ErrUnknownSubject, subject)
+		return fmt.Errorf("%w: %q", records.ErrUnknownSubject, subject)
 	}
 	for k, key := range s.keys {
 		if k.subject == subject {
@@ -235,6 +224,10 @@ func (s *Store) DeleteSubject(subject string) error {
 func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.transform(modelID, dim)
+}
+
+func (s *Store) transform(modelID string, dim int) (*template.Transform, error) {
 	key := fmt.Sprintf("%s/%d", modelID, dim)
 	if t, ok := s.transforms[key]; ok {
 		return t, nil
@@ -247,8 +240,7 @@ func (s *Store) Transform(modelID string, dim int) (*template.Transform, error) 
 	return t, nil
 }
 
-// AddTemplate implements records.Store.
-func (s *Store) AddTemplate(subject string, t template.Template) (uint64, error) {
+func (s *Store) uAddTemplate(subject string, t template.Template) (uint64, error) {
 	if err := checkNames(subject); err != nil {
 		return 0, err
 	}
@@ -256,35 +248,30 @@ func (s *Store) AddTemplate(subject string, t template.Template) (uint64, error)
 	if err != nil {
 		return 0, err
 	}
-	tr, err := s.Transform(t.ModelID, t.Dim())
+	tr, err := s.transform(t.ModelID, t.Dim())
 	if err != nil {
 		return 0, err
 	}
 	if tr.ID() != t.TransformID {
 		return 0, fmt.Errorf("%w: template has transform %x, store's is %x", template.ErrWrongTransform, t.TransformID, tr.ID())
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seq[subject]++
 	id := s.seq[subject]
-	return id, s.put(subject, store.ClassFace, fmt.Sprintf("%016x", id), enc)
+	return id, s.put(subject, records.ClassFace, fmt.Sprintf("%016x", id), enc)
 }
 
-// Templates implements records.Store.
-func (s *Store) Templates(subject string) ([]store.Entry, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) uTemplates(subject string) ([]records.Entry, error) {
 	if !s.subjects[subject] {
-		return nil, fmt.Errorf("%w: %q", store.ErrUnknownSubject, subject)
+		return nil, fmt.Errorf("%w: %q", records.ErrUnknownSubject, subject)
 	}
 	var names []string
-	for name := range s.recs[classKey{subject, store.ClassFace}] {
+	for name := range s.recs[classKey{subject, records.ClassFace}] {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	var out []store.Entry
+	var out []records.Entry
 	for _, n := range names {
-		pt, err := s.get(subject, store.ClassFace, n)
+		pt, err := s.get(subject, records.ClassFace, n)
 		if err != nil {
 			return nil, err
 		}
@@ -294,9 +281,160 @@ func (s *Store) Templates(subject string) ([]store.Entry, error) {
 		}
 		var id uint64
 		fmt.Sscanf(n, "%x", &id)
-		out = append(out, store.Entry{Subject: subject, ID: id, Template: t})
+		out = append(out, records.Entry{Subject: subject, ID: id, Template: t})
 	}
 	return out, nil
+}
+
+// PutRecord implements records.Store.
+func (s *Store) PutRecord(subject, class, name string, plaintext []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uPutRecord(subject, class, name, plaintext)
+}
+
+// GetRecord implements records.Store.
+func (s *Store) GetRecord(subject, class, name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uGetRecord(subject, class, name)
+}
+
+// DeleteRecord implements records.Store.
+func (s *Store) DeleteRecord(subject, class, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uDeleteRecord(subject, class, name)
+}
+
+// ListRecords implements records.Store.
+func (s *Store) ListRecords(subject, class string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uListRecords(subject, class)
+}
+
+// ShredClass implements records.Store.
+func (s *Store) ShredClass(subject, class string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uShredClass(subject, class)
+}
+
+// DeleteSubject implements records.Store.
+func (s *Store) DeleteSubject(subject string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uDeleteSubject(subject)
+}
+
+// AddTemplate implements records.Store.
+func (s *Store) AddTemplate(subject string, t template.Template) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uAddTemplate(subject, t)
+}
+
+// Templates implements records.Store.
+func (s *Store) Templates(subject string) ([]records.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.uTemplates(subject)
+}
+
+// Update implements records.Store: fn runs under the store's lock; if it
+// fails, every change it made is undone.
+func (s *Store) Update(fn func(records.Batch) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	saved := s.snapshot()
+	b := &batch{s: s}
+	err := fn(b)
+	b.done = true
+	if err != nil {
+		s.restore(saved)
+		return err
+	}
+	for _, key := range saved.keys {
+		clear(key)
+	}
+	return nil
+}
+
+// snapshot copies the store's state (the sealed bytes are never modified
+// in place, so sharing them is safe). s.mu must be held.
+func (s *Store) snapshot() *Store {
+	c := &Store{subjects: maps.Clone(s.subjects), keys: map[classKey][]byte{}, recs: map[classKey]map[string][]byte{},
+		seq: maps.Clone(s.seq), ghosts: slices.Clone(s.ghosts)}
+	for k, key := range s.keys {
+		c.keys[k] = bytes.Clone(key) // shredding clears keys in place
+	}
+	for k, m := range s.recs {
+		c.recs[k] = maps.Clone(m)
+	}
+	return c
+}
+
+// restore puts back a snapshot. s.mu must be held.
+func (s *Store) restore(c *Store) {
+	s.subjects, s.keys, s.recs, s.seq, s.ghosts = c.subjects, c.keys, c.recs, c.seq, c.ghosts
+}
+
+var (
+	_ records.Store = (*Store)(nil)
+	_ records.Batch = (*batch)(nil)
+)
+
+// batch is a records.Batch running under the store's lock.
+type batch struct {
+	s    *Store
+	done bool
+}
+
+func (b *batch) live() {
+	if b.done {
+		panic("recordstest: Batch used after its Update returned")
+	}
+}
+
+func (b *batch) PutRecord(subject, class, name string, plaintext []byte) error {
+	b.live()
+	return b.s.uPutRecord(subject, class, name, plaintext)
+}
+
+func (b *batch) GetRecord(subject, class, name string) ([]byte, error) {
+	b.live()
+	return b.s.uGetRecord(subject, class, name)
+}
+
+func (b *batch) DeleteRecord(subject, class, name string) error {
+	b.live()
+	return b.s.uDeleteRecord(subject, class, name)
+}
+
+func (b *batch) ListRecords(subject, class string) ([]string, error) {
+	b.live()
+	return b.s.uListRecords(subject, class)
+}
+
+func (b *batch) ShredClass(subject, class string) error {
+	b.live()
+	return b.s.uShredClass(subject, class)
+}
+
+func (b *batch) DeleteSubject(subject string) error {
+	b.live()
+	return b.s.uDeleteSubject(subject)
+}
+
+func (b *batch) AddTemplate(subject string, t template.Template) (uint64, error) {
+	b.live()
+	return b.s.uAddTemplate(subject, t)
+}
+
+func (b *batch) Templates(subject string) ([]records.Entry, error) {
+	b.live()
+	return b.s.uTemplates(subject)
 }
 
 // Opens reports how many of the sealed records the store still holds —
@@ -322,4 +460,25 @@ func (s *Store) Opens(needle []byte) int {
 		}
 	}
 	return n
+}
+
+// State describes everything the store holds — every subject, class,
+// record name and a hash of its plaintext, in order — so that a test can
+// check that a failed transaction left the store exactly as it was.
+func (s *Store) State() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for subject := range s.subjects {
+		lines = append(lines, fmt.Sprintf("subject %q seq %d", subject, s.seq[subject]))
+	}
+	for k, recs := range s.recs {
+		lines = append(lines, fmt.Sprintf("key %q/%q", k.subject, k.class))
+		for name := range recs {
+			pt, err := s.get(k.subject, k.class, name)
+			lines = append(lines, fmt.Sprintf("record %q/%q/%q %x %v", k.subject, k.class, name, sha256.Sum256(pt), err))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }

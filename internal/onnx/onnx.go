@@ -1,14 +1,16 @@
-package main
+// Package onnx writes ONNX models: it hand-encodes the protobuf wire format
+// of the small part of onnx.proto FaceGate's converters (tools/tfjs2onnx,
+// tools/tflite2onnx) write. Fields are written in field number order and
+// repeated scalars unpacked, so equal models give equal bytes.
+package onnx
 
 import (
 	"encoding/binary"
 	"math"
 )
 
-// This file hand-encodes the protobuf wire format of the small part of
-// onnx.proto the converter writes (ModelProto, GraphProto, NodeProto,
-// AttributeProto, TensorProto, ValueInfoProto). Fields are written in field
-// number order and repeated scalars unpacked, so equal models give equal bytes.
+// The messages written are ModelProto, GraphProto, NodeProto,
+// AttributeProto, TensorProto and ValueInfoProto.
 
 // pb appends protobuf fields to a byte slice.
 type pb []byte
@@ -37,18 +39,18 @@ func (b *pb) float(field int, f float32) {
 	*b = binary.LittleEndian.AppendUint32(*b, math.Float32bits(f))
 }
 
-// ONNX enum values used here.
+// AttributeProto types an Attr can have.
 const (
-	onnxFloat = 1 // TensorProto.FLOAT
-	onnxInt64 = 7 // TensorProto.INT64
+	tensorFloat = 1 // TensorProto.FLOAT
+	tensorInt64 = 7 // TensorProto.INT64
 
-	attrFloat = 1 // AttributeProto.FLOAT
-	attrInt   = 2 // AttributeProto.INT
-	attrInts  = 7 // AttributeProto.INTS
+	AttrFloat = 1 // AttributeProto.FLOAT
+	AttrInt   = 2 // AttributeProto.INT
+	AttrInts  = 7 // AttributeProto.INTS
 )
 
-// onnxAttr is one node attribute: an int, a float or an int list.
-type onnxAttr struct {
+// Attr is one node attribute: an int, a float or an int list.
+type Attr struct {
 	Name string
 	Type int
 	I    int64
@@ -56,17 +58,17 @@ type onnxAttr struct {
 	Ints []int64
 }
 
-// onnxNode is one ONNX graph node.
-type onnxNode struct {
+// Node is one ONNX graph node.
+type Node struct {
 	Name    string
 	Op      string
 	Inputs  []string
 	Outputs []string
-	Attrs   []onnxAttr
+	Attrs   []Attr
 }
 
-// onnxInit is one initializer: float32 or int64 data.
-type onnxInit struct {
+// Init is one initializer: float32 or int64 data.
+type Init struct {
 	Name  string
 	Dims  []int64
 	Float []float32
@@ -74,34 +76,34 @@ type onnxInit struct {
 	IsInt bool
 }
 
-// onnxValue is a graph input or output with a float tensor type.
-type onnxValue struct {
+// Value is a graph input or output with a float tensor type.
+type Value struct {
 	Name string
 	Dims []int64
 }
 
-// onnxModel is the whole model.
-type onnxModel struct {
+// Model is the whole model.
+type Model struct {
 	Opset    int64
 	Producer string
 	Version  string
 	Graph    string
 	Doc      string
-	Nodes    []onnxNode
-	Inits    []onnxInit
-	Inputs   []onnxValue
-	Outputs  []onnxValue
+	Nodes    []Node
+	Inits    []Init
+	Inputs   []Value
+	Outputs  []Value
 }
 
-func (a *onnxAttr) encode() []byte {
+func (a *Attr) encode() []byte {
 	var b pb
 	b.str(1, a.Name)
 	switch a.Type {
-	case attrFloat:
+	case AttrFloat:
 		b.float(2, a.F)
-	case attrInt:
+	case AttrInt:
 		b.int(3, a.I)
-	case attrInts:
+	case AttrInts:
 		for _, v := range a.Ints {
 			b.int(8, v)
 		}
@@ -110,7 +112,7 @@ func (a *onnxAttr) encode() []byte {
 	return b
 }
 
-func (n *onnxNode) encode() []byte {
+func (n *Node) encode() []byte {
 	var b pb
 	for _, s := range n.Inputs {
 		b.str(1, s)
@@ -126,19 +128,19 @@ func (n *onnxNode) encode() []byte {
 	return b
 }
 
-func (t *onnxInit) encode() []byte {
+func (t *Init) encode() []byte {
 	var b pb
 	for _, d := range t.Dims {
 		b.int(1, d)
 	}
 	var raw []byte
 	if t.IsInt {
-		b.int(2, onnxInt64)
+		b.int(2, tensorInt64)
 		for _, v := range t.Int64 {
 			raw = binary.LittleEndian.AppendUint64(raw, uint64(v))
 		}
 	} else {
-		b.int(2, onnxFloat)
+		b.int(2, tensorFloat)
 		for _, v := range t.Float {
 			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
 		}
@@ -148,7 +150,7 @@ func (t *onnxInit) encode() []byte {
 	return b
 }
 
-func (v *onnxValue) encode() []byte {
+func (v *Value) encode() []byte {
 	var shape pb
 	for _, d := range v.Dims {
 		var dim pb
@@ -156,7 +158,7 @@ func (v *onnxValue) encode() []byte {
 		shape.bytes(1, dim)
 	}
 	var tt pb
-	tt.int(1, onnxFloat)
+	tt.int(1, tensorFloat)
 	tt.bytes(2, shape)
 	var typ pb
 	typ.bytes(1, tt)
@@ -166,8 +168,9 @@ func (v *onnxValue) encode() []byte {
 	return b
 }
 
-// encode returns the serialized ModelProto.
-func (m *onnxModel) encode() []byte {
+// Encode returns the serialized ModelProto (IR version 5, default domain at
+// Opset).
+func (m *Model) Encode() []byte {
 	var g pb
 	for i := range m.Nodes {
 		g.bytes(1, m.Nodes[i].encode())
