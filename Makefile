@@ -60,6 +60,7 @@ bench: setup
 	$(GO) run ./bench identify --set ../shared/testdata/lfw --groups ../shared/testdata/lfw/GROUPS.tsv --model $(BENCH_MODEL) --largest --out out/bench-identify-lfw
 	$(GO) run ./bench accuracy --descriptors ../shared/testdata/dlib-reference/idols.json --label east-asian --out out/bench-reference
 	$(GO) run ./bench speed --out out/bench-speed
+	$(GO) run ./bench pad --set ../shared/testdata/pad --bonafide ../shared/testdata/faces,../shared/testdata/lfw --out out/bench-pad
 
 # fuzz: a short run of every Fuzz target (FUZZTIME each, default 20s); go
 # test -fuzz takes one target at a time, so scripts/fuzz.sh loops over them.

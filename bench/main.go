@@ -9,6 +9,7 @@
 //	                     [--sizes 1000,10000,100000,1000000] [--out DIR]
 //	go run ./bench identify --set DIR [--groups FILE] [--model NAME] [--largest]
 //	                        [--sizes 10,100,0] [--seed N] [--trials N] [--out DIR]
+//	go run ./bench pad --set DIR [--bonafide DIR,...] [--threshold T] [--out DIR]
 //	go run ./bench render DIR...
 //
 // identify is open-set 1:N identification as a gate decides it: one photo
@@ -50,6 +51,7 @@ const usage = `usage:
   bench accuracy --set DIR [--groups FILE] [flags]   verification accuracy of a labelled photo set
   bench identify --set DIR [--groups FILE] [flags]   open-set 1:N identification: FNIR, FPIR per gallery size
   bench speed [flags]                                extraction latency, 1:N search throughput, memory
+  bench pad --set DIR [--bonafide DIR,...] [flags]   presentation-attack detection (ISO/IEC 30107-3)
   bench render DIR...                                rewrite report.md and the plots from DIR/results.json
 Run "bench accuracy -h" or "bench speed -h" for the flags.
 `
@@ -67,6 +69,8 @@ func main() {
 		err = runIdentify(os.Args[2:])
 	case "speed":
 		err = runSpeed(os.Args[2:])
+	case "pad":
+		err = runPad(os.Args[2:])
 	case "render":
 		err = runRender(os.Args[2:])
 	case "-h", "-help", "--help", "help":

@@ -155,7 +155,7 @@ func TestSpeedLatencyDlib(t *testing.T) {
 	models := testenv.Models(t, dlib.ModelFiles...)
 	photo := filepath.Join(testenv.Faces(t), "obama", "4.jpg")
 	out := t.TempDir()
-	err := runSpeed([]string{"--models", models, "--photo", photo, "--calls", "2", "--sizes", "", "--probe-mib", "4", "--out", out})
+	err := runSpeed([]string{"--model", "dlib", "--models", models, "--photo", photo, "--calls", "2", "--sizes", "", "--probe-mib", "4", "--out", out})
 	if err != nil {
 		t.Fatal(err)
 	}

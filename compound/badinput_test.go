@@ -119,7 +119,7 @@ func TestBadMessages(t *testing.T) {
 	c.enroll(res[1])
 	c.waitApplied(c.office.LastSequence())
 	c.sameAsOffice(g)
-	if d := g.g.Admit(gate.Attempt{Face: res[1].face}); !d.Admit {
+	if d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[1].face}); !d.Admit {
 		t.Fatalf("resident enrolled after bad messages not admitted: %+v", d)
 	}
 }

@@ -79,7 +79,7 @@ func TestRekey(t *testing.T) {
 	for _, g := range c.gates {
 		c.sameAsOffice(g)
 		for _, r := range res {
-			if d := g.g.Admit(gate.Attempt{Face: r.face}); !d.Admit || d.Subject != r.id {
+			if d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: r.face}); !d.Admit || d.Subject != r.id {
 				t.Fatalf("%s: %s refused after the re-key: %+v", g.id, r.id, d)
 			}
 		}

@@ -29,7 +29,7 @@ func TestEnrollAdmitWithdraw(t *testing.T) {
 	for _, g := range c.gates {
 		c.sameAsOffice(g)
 		for _, r := range res[:5] {
-			d := g.g.Admit(gate.Attempt{Door: "main", Face: r.face})
+			d := g.g.Admit(gate.Attempt{Door: "main", Liveness: gate.Live, Face: r.face})
 			if !d.Admit || d.Subject != r.id {
 				t.Fatalf("%s: %s not admitted by face: %+v", g.id, r.id, d)
 			}
@@ -80,14 +80,14 @@ func TestEnrollAdmitWithdraw(t *testing.T) {
 		t.Fatalf("withdrawal receipt: %+v", w)
 	}
 	for _, g := range c.gates {
-		d := g.g.Admit(gate.Attempt{Door: "main", Face: victim.face})
+		d := g.g.Admit(gate.Attempt{Door: "main", Liveness: gate.Live, Face: victim.face})
 		if d.Admit {
 			t.Fatalf("%s: withdrawn face admitted", g.id)
 		}
 		if d := g.g.Admit(gate.Attempt{Door: "main", Card: victim.card}); !d.Admit || d.Subject != victim.id {
 			t.Fatalf("%s: card refused after face withdrawal: %+v", g.id, d)
 		}
-		if d := g.g.Admit(gate.Attempt{Door: "main", Face: res[1].face}); !d.Admit {
+		if d := g.g.Admit(gate.Attempt{Door: "main", Liveness: gate.Live, Face: res[1].face}); !d.Admit {
 			t.Fatalf("%s: another resident refused: %+v", g.id, d)
 		}
 		c.sameAsOffice(g)

@@ -50,7 +50,7 @@ func TestRestoredOldStoreRefused(t *testing.T) {
 	if s := g.agent.Status(); s.FaceOpen || !errors.Is(s.Halted, ErrRolledBack) || !strings.Contains(s.Line(), "restored copy") {
 		t.Fatalf("rolled-back store: %+v %q", s, s.Line())
 	}
-	if d := g.g.Admit(gate.Attempt{Face: res[0].face}); d.Admit || !errors.Is(d.Err, ErrStale) {
+	if d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[0].face}); d.Admit || !errors.Is(d.Err, ErrStale) {
 		t.Fatalf("face admitted on a rolled-back store: %+v", d)
 	}
 	if d := g.g.Admit(gate.Attempt{Card: res[0].card}); !d.Admit {
@@ -132,7 +132,7 @@ func TestOfflineGateWithdrawal(t *testing.T) {
 		t.Fatal("test premise: the returning gate's gallery should still hold the face")
 	}
 	for _, r := range res {
-		if d := away.g.Admit(gate.Attempt{Face: r.face}); d.Admit || !errors.Is(d.Err, ErrStale) {
+		if d := away.g.Admit(gate.Attempt{Liveness: gate.Live, Face: r.face}); d.Admit || !errors.Is(d.Err, ErrStale) {
 			t.Fatalf("face admitted before catching up: %+v", d)
 		}
 	}
@@ -147,10 +147,10 @@ func TestOfflineGateWithdrawal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := away.g.Admit(gate.Attempt{Face: res[0].face}); d.Admit {
+	if d := away.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[0].face}); d.Admit {
 		t.Fatal("withdrawn face admitted after catching up")
 	}
-	if d := away.g.Admit(gate.Attempt{Face: res[1].face}); !d.Admit {
+	if d := away.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[1].face}); !d.Admit {
 		t.Fatalf("other resident refused after catching up: %+v", d)
 	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
@@ -174,7 +174,7 @@ func TestStaleGateClosesFacePath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := g.g.Admit(gate.Attempt{Face: res[0].face}); !d.Admit {
+	if d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[0].face}); !d.Admit {
 		t.Fatalf("in step: %+v", d)
 	}
 	c.clock.Add(DefaultStaleAfter - time.Second)
@@ -189,7 +189,7 @@ func TestStaleGateClosesFacePath(t *testing.T) {
 	if g.agent.FaceOpen() {
 		t.Fatal("face path open after StaleAfter without word from the stream")
 	}
-	d := g.g.Admit(gate.Attempt{Face: res[0].face})
+	d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[0].face})
 	if d.Admit || !errors.Is(d.Err, ErrStale) || d.Reason != "face recognition not available" {
 		t.Fatalf("stale face: %+v", d)
 	}
@@ -209,7 +209,7 @@ func TestStaleGateClosesFacePath(t *testing.T) {
 		}
 		g.agent.Step(context.Background())
 	}
-	if d := g.g.Admit(gate.Attempt{Face: res[0].face}); !d.Admit {
+	if d := g.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[0].face}); !d.Admit {
 		t.Fatalf("face refused after catching up: %+v", d)
 	}
 }
@@ -285,14 +285,14 @@ func TestGateJoinsAfterErasure(t *testing.T) {
 	for _, g := range c.gates {
 		c.sameAsOffice(g)
 	}
-	if d := late.g.Admit(gate.Attempt{Face: res[1].face}); d.Admit {
+	if d := late.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[1].face}); d.Admit {
 		t.Fatal("withdrawn face admitted at the late gate")
 	}
 	// Only the face channel was erased: registration and card survive.
 	if d := late.g.Admit(gate.Attempt{Card: res[1].card}); !d.Admit || d.Subject != res[1].id {
 		t.Fatalf("late gate refused the withdrawn resident's card: %+v", d)
 	}
-	if d := late.g.Admit(gate.Attempt{Face: res[2].face}); !d.Admit {
+	if d := late.g.Admit(gate.Attempt{Liveness: gate.Live, Face: res[2].face}); !d.Admit {
 		t.Fatalf("late gate refused a resident: %+v", d)
 	}
 }

@@ -25,6 +25,10 @@ type Attempt struct {
 	PIN string
 	// QR is the text of a scanned QR code.
 	QR string
+	// Liveness is the verdict of the liveness check on Face. Unless the
+	// door's policy carries FaceWithoutLiveness, a face counts only when it
+	// is Live; the verdict is logged with every attempt that has a face.
+	Liveness Liveness
 }
 
 func (a Attempt) presented() Factors {
@@ -62,6 +66,8 @@ type Decision struct {
 	Err error
 	// Distance is the face distance when a face was matched.
 	Distance float32
+	// Liveness is the attempt's liveness verdict when it had a face.
+	Liveness Liveness
 }
 
 // Admit decides an attempt under the door's policy and logs the decision.
@@ -77,10 +83,14 @@ func (g *Gate) Admit(a Attempt) Decision {
 		if d.Admit {
 			reason = ""
 		}
-		if err := g.cfg.Log.Append(accesslog.Entry{Gate: a.Door, Method: d.Method.String(), Admitted: d.Admit, Reason: reason, Subject: d.Subject}); err != nil {
+		e := accesslog.Entry{Gate: a.Door, Method: d.Method.String(), Admitted: d.Admit, Reason: reason, Subject: d.Subject}
+		if a.Face != nil {
+			e.Liveness = a.Liveness.String()
+		}
+		if err := g.cfg.Log.Append(e); err != nil {
 			// A door that cannot log does not open: the log is part of the
 			// access control.
-			d = Decision{Method: d.Method, Reason: "access log unavailable", Err: fmt.Errorf("gate: access log: %w", err)}
+			d = Decision{Method: d.Method, Reason: "access log unavailable", Err: fmt.Errorf("gate: access log: %w", err), Liveness: d.Liveness}
 		}
 	}
 	return d
@@ -111,12 +121,18 @@ func (g *Gate) admit(a Attempt) Decision {
 		}
 	}
 	if a.Face != nil {
-		s, dist, err := g.matchFace(a.Face)
-		distance = dist
-		if err != nil {
-			fail(Face, s, err)
+		// A face without the liveness the door requires is not matched at
+		// all: nothing about a presentation attack's match is revealed.
+		if err := g.policy(a.Door).liveness(a.Liveness); err != nil {
+			fail(Face, "", err)
 		} else {
-			valid = append(valid, claim{Face, s})
+			s, dist, err := g.matchFace(a.Face)
+			distance = dist
+			if err != nil {
+				fail(Face, s, err)
+			} else {
+				valid = append(valid, claim{Face, s})
+			}
 		}
 	}
 	if a.Card != nil {
@@ -156,6 +172,9 @@ func (g *Gate) admit(a Attempt) Decision {
 	}
 	d := g.decide(a, presented, valid, errs, named)
 	d.Distance = distance
+	if a.Face != nil {
+		d.Liveness = a.Liveness
+	}
 	if taken && !d.Admit {
 		if err := g.releaseQR(qr); err != nil {
 			d.Err = errors.Join(d.Err, fmt.Errorf("gate: release QR code: %w", err))
@@ -188,6 +207,10 @@ func (g *Gate) decide(a Attempt, presented Factors, valid []claim, errs []error,
 	if !pol.Accepts(f) {
 		d.Err = errors.Join(append([]error{fmt.Errorf("%w: %v is not enough under %v", ErrNotEnoughFactors, f, pol)}, errs...)...)
 		d.Reason = "not enough factors for this door"
+		// A face refused for liveness is why there are not enough: say so.
+		if r := reason(errs); r == "liveness check failed" || r == "liveness not checked" {
+			d.Reason = r
+		}
 		return d
 	}
 	d.Admit, d.Method, d.Reason = true, f, "admitted by "+f.String()
@@ -201,6 +224,8 @@ var reasons = []struct {
 	phrase string
 }{
 	{ErrLockedOut, "PIN locked out"},
+	{ErrNotLive, "liveness check failed"},
+	{ErrLivenessUnchecked, "liveness not checked"},
 	{ErrReplayed, "QR code already used"},
 	{ErrClockBackwards, "gate clock set back"},
 	{ErrConsentExpired, "consent expired"},
@@ -234,11 +259,7 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	if g.cfg.Faces == nil {
 		return "", 0, fmt.Errorf("%w: the gate has no gallery", ErrNoFace)
 	}
-	tr, err := g.cfg.Records.Transform(g.cfg.Model.ID, g.cfg.Model.Dim)
-	if err != nil {
-		return "", 0, err
-	}
-	probe, err := tr.Apply(descriptor)
+	probe, err := g.transform().Apply(descriptor)
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}

@@ -45,7 +45,7 @@ func benchmarkAdmit(b *testing.B, logged bool) {
 		a    Attempt
 	}{
 		{"card", Attempt{Door: "d", Card: []byte("flat-0")}},
-		{"face", Attempt{Door: "d", Face: near(vector(0), 1)}},
+		{"face", Attempt{Door: "d", Liveness: Live, Face: near(vector(0), 1)}},
 		{"pin", Attempt{Door: "d", Subject: "flat-0", PIN: "2580"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -97,7 +97,7 @@ func BenchmarkFaceAdmit(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			a := Attempt{Door: "d", Face: near(vector(0), 1)}
+			a := Attempt{Door: "d", Liveness: Live, Face: near(vector(0), 1)}
 			for b.Loop() {
 				if d := e.g.Admit(a); !d.Admit {
 					b.Fatal(d.Err)

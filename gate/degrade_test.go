@@ -112,14 +112,14 @@ func TestOneDamagedFlatNeverLocksOutTheBuilding(t *testing.T) {
 	for i := range flats {
 		s := fmt.Sprintf("flat-%d", i)
 		if i != 2 {
-			mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(uint64(100+i)), 1)}), s)
+			mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(uint64(100+i)), 1)}), s)
 		}
 		mustAdmit(t, e.g.Admit(Attempt{Card: []byte("card-" + s)}), s)
 		if i != 4 {
 			mustAdmit(t, e.g.Admit(Attempt{Subject: s, PIN: fmt.Sprintf("%04d", 1000+i)}), s)
 		}
 	}
-	if d := e.g.Admit(Attempt{Face: near(vector(102), 1)}); d.Admit {
+	if d := e.g.Admit(Attempt{Liveness: Live, Face: near(vector(102), 1)}); d.Admit {
 		t.Fatal("a face whose key is damaged was admitted")
 	}
 	d := e.g.Admit(Attempt{Subject: "flat-4", PIN: "1004"})

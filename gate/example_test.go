@@ -62,9 +62,9 @@ func ExampleGate_Admit() {
 		log.Fatal(err)
 	}
 	for _, a := range []gate.Attempt{
-		{Door: "lobby", Face: []float32{0.52, 0.49, 0.5, 0.5}},
-		{Door: "server-room", Face: []float32{0.52, 0.49, 0.5, 0.5}},
-		{Door: "server-room", Face: []float32{0.52, 0.49, 0.5, 0.5}, Card: []byte{0x04, 0xa1, 0xb2, 0xc3}},
+		{Door: "lobby", Liveness: gate.Live, Face: []float32{0.52, 0.49, 0.5, 0.5}},
+		{Door: "server-room", Liveness: gate.Live, Face: []float32{0.52, 0.49, 0.5, 0.5}},
+		{Door: "server-room", Liveness: gate.Live, Face: []float32{0.52, 0.49, 0.5, 0.5}, Card: []byte{0x04, 0xa1, 0xb2, 0xc3}},
 		{Door: "server-room", Card: []byte{0x04, 0xa1, 0xb2, 0xc3}, PIN: "2580"},
 		{Door: "lobby", Card: []byte{0xde, 0xad}},
 	} {
@@ -105,7 +105,7 @@ func ExampleGate_Withdraw() {
 	r.Templates = 0
 	fmt.Println(errors.Is(gate.VerifyReceipt(keys.Receipt, r), gate.ErrBadReceipt))
 
-	fmt.Println(g.Admit(gate.Attempt{Face: []float32{1, 0, 0, 0}}).Admit)
+	fmt.Println(g.Admit(gate.Attempt{Liveness: gate.Live, Face: []float32{1, 0, 0, 0}}).Admit)
 	fmt.Println(g.Admit(gate.Attempt{Card: []byte("card-3a")}).Admit)
 	// Output:
 	// true

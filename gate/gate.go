@@ -30,6 +30,17 @@ type Gallery interface {
 	Identify(e facematch.Embedding, k int) ([]facematch.Match, error)
 }
 
+// A Verifier is a Gallery that also compares a protected probe with one
+// subject's templates (1:1), as *facematch.Gallery does; Gate.Verify
+// needs one.
+type Verifier interface {
+	Gallery
+	// Verify returns the smallest distance between e and id's templates
+	// and whether it is within the threshold (facematch.ErrUnknownID when
+	// id has none).
+	Verify(id string, e facematch.Embedding) (float32, bool, error)
+}
+
 // Store layout of the gate's own indexes, under subjects with a "/" that
 // no subject ID can contain.
 const (
@@ -101,6 +112,12 @@ type Gate struct {
 
 	mu sync.Mutex // serialises changes to subjects and credential state
 
+	// trMu guards tr, the store's transform for cfg.Model, loaded by New
+	// and refreshed by ReloadFaces (after a re-key), so that matching a
+	// probe does not read the store.
+	trMu sync.RWMutex
+	tr   *template.Transform
+
 	// damaged lists what New could not load (see Damaged).
 	damaged []error
 }
@@ -143,22 +160,45 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.QRLifetime < time.Second || cfg.QRLifetime > 24*time.Hour {
 		return nil, fmt.Errorf("%w: QR lifetime %v, want 1s..24h", ErrConfig, cfg.QRLifetime)
 	}
-	g := &Gate{cfg: cfg, strictest: cfg.Policy}
+	g := &Gate{cfg: cfg, strictest: cfg.Policy.rule()}
 	for door, p := range cfg.Doors {
 		if !p.Valid() {
 			return nil, fmt.Errorf("%w: door %q has %v", ErrConfig, door, p)
 		}
-		g.strictest = max(g.strictest, p)
+		g.strictest = max(g.strictest, p.rule())
 	}
 	if !cfg.Policy.Valid() {
 		return nil, fmt.Errorf("%w: default %v", ErrConfig, cfg.Policy)
 	}
 	if cfg.Faces != nil {
+		if err := g.loadTransform(); err != nil {
+			return nil, err
+		}
 		if err := g.loadGallery(); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// loadTransform fetches the store's current transform for the gate's
+// model.
+func (g *Gate) loadTransform() error {
+	tr, err := g.cfg.Records.Transform(g.cfg.Model.ID, g.cfg.Model.Dim)
+	if err != nil {
+		return err
+	}
+	g.trMu.Lock()
+	g.tr = tr
+	g.trMu.Unlock()
+	return nil
+}
+
+// transform returns the transform loaded by New or the last ReloadFaces.
+func (g *Gate) transform() *template.Transform {
+	g.trMu.RLock()
+	defer g.trMu.RUnlock()
+	return g.tr
 }
 
 func (g *Gate) now() time.Time { return g.cfg.Clock().UTC() }
@@ -547,16 +587,20 @@ func (g *Gate) reloadFaces(subject string) {
 	}
 }
 
-// ReloadFaces puts every subject's stored templates back into the gallery,
-// replacing what it held for them. Call it after store.RekeyTransform: the
-// gallery still holds vectors under the old transform key, which no longer
-// match probes protected under the new one.
+// ReloadFaces fetches the store's current transform and puts every
+// subject's stored templates back into the gallery, replacing what it held
+// for them. Call it after store.RekeyTransform: the gallery still holds
+// vectors under the old transform key, and the gate protects probes with
+// the old transform, until then.
 func (g *Gate) ReloadFaces() error {
 	if g.cfg.Faces == nil {
 		return nil
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if err := g.loadTransform(); err != nil {
+		return err
+	}
 	subjects, err := g.Subjects()
 	if err != nil {
 		return err

@@ -264,10 +264,10 @@ func TestExpiredFaceConsentStopsMatching(t *testing.T) {
 	if _, err := e.g.EnrollFace("flat-7", vector(7), 0.9); err != nil {
 		t.Fatal(err)
 	}
-	mustAdmit(t, e.g.Admit(Attempt{Door: "main", Face: near(vector(7), 1)}), "flat-7")
+	mustAdmit(t, e.g.Admit(Attempt{Door: "main", Liveness: Live, Face: near(vector(7), 1)}), "flat-7")
 
 	e.clock.Add(30 * 24 * time.Hour)
-	mustDeny(t, e.g.Admit(Attempt{Door: "main", Face: near(vector(7), 2)}), ErrConsentExpired)
+	mustDeny(t, e.g.Admit(Attempt{Door: "main", Liveness: Live, Face: near(vector(7), 2)}), ErrConsentExpired)
 	if _, err := e.g.EnrollFace("flat-7", vector(7), 0.9); !errors.Is(err, ErrConsentExpired) {
 		t.Fatalf("enrolling under expired consent: %v", err)
 	}
@@ -277,7 +277,7 @@ func TestExpiredFaceConsentStopsMatching(t *testing.T) {
 	if err := e.g.GiveConsent("flat-7", c); err != nil {
 		t.Fatal(err)
 	}
-	mustAdmit(t, e.g.Admit(Attempt{Door: "main", Face: near(vector(7), 3)}), "flat-7")
+	mustAdmit(t, e.g.Admit(Attempt{Door: "main", Liveness: Live, Face: near(vector(7), 3)}), "flat-7")
 }
 
 // TestWithdrawalDeletesEveryFaceTemplate checks that withdrawing face
@@ -314,7 +314,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 					t.Fatal("stored template does not open before withdrawal; the check is blind")
 				}
 			}
-			mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(9), 100)}), "flat-9")
+			mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(9), 100)}), "flat-9")
 
 			r, err := e.g.Withdraw("flat-9", PurposeFace)
 			if err != nil {
@@ -327,7 +327,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The gallery no longer matches the face.
-			mustDeny(t, e.g.Admit(Attempt{Face: near(vector(9), 100)}), ErrUnknownSubject)
+			mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(9), 100)}), ErrUnknownSubject)
 			if got, err := e.faces.Identify(facematch.Embedding{Model: testModel.ID, Vector: stored0(t, e)}, 5); err != nil || len(got) != 0 {
 				t.Fatalf("gallery still identifies the stored vector: %v %v", got, err)
 			}
@@ -343,7 +343,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 			// The other credentials survive, and the other subject is untouched.
 			mustAdmit(t, e.g.Admit(Attempt{Card: []byte("flat-9")}), "flat-9")
 			mustAdmit(t, e.g.Admit(Attempt{Subject: "flat-9", PIN: "4711"}), "flat-9")
-			mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(10), 5)}), "flat-10")
+			mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(10), 5)}), "flat-10")
 			// Face enrolment stays closed until consent is given again.
 			if _, err := e.g.EnrollFace("flat-9", vector(9), 0.9); !errors.Is(err, ErrNoConsent) {
 				t.Fatalf("enrolling after withdrawal: %v", err)
@@ -806,9 +806,9 @@ func TestSubjectWithoutFaceIsFirstClass(t *testing.T) {
 	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("c")}), "s")
 	mustAdmit(t, e.g.Admit(Attempt{Subject: "s", PIN: "9876"}), "s")
 	mustAdmit(t, e.g.Admit(Attempt{QR: code}), "s")
-	mustDeny(t, e.g.Admit(Attempt{Face: vector(1)}), ErrNoFace)
+	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: vector(1)}), ErrNoFace)
 	// A face probe alongside a card does not get in the way.
-	mustAdmit(t, e.g.Admit(Attempt{Face: vector(1), Card: []byte("c")}), "s")
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: vector(1), Card: []byte("c")}), "s")
 	if _, err := e.g.EnrollFace("s", vector(1), 0.9); !errors.Is(err, ErrNoFace) {
 		t.Fatalf("EnrollFace without gallery = %v", err)
 	}
@@ -834,14 +834,14 @@ func TestHighSecurityDoor(t *testing.T) {
 		a    Attempt
 		want error
 	}{
-		{"face only", Attempt{Face: face}, ErrNotEnoughFactors},
+		{"face only", Attempt{Liveness: Live, Face: face}, ErrNotEnoughFactors},
 		{"card only", Attempt{Card: []byte("cs")}, ErrNotEnoughFactors},
 		{"PIN only", Attempt{Subject: "s", PIN: "1234"}, ErrNotEnoughFactors},
-		{"face+card", Attempt{Face: face, Card: []byte("cs")}, nil},
-		{"face+PIN, subject from face", Attempt{Face: face, PIN: "1234"}, nil},
+		{"face+card", Attempt{Liveness: Live, Face: face, Card: []byte("cs")}, nil},
+		{"face+PIN, subject from face", Attempt{Liveness: Live, Face: face, PIN: "1234"}, nil},
 		{"card+PIN, no face", Attempt{Card: []byte("cs"), PIN: "1234"}, nil},
-		{"face+other's card", Attempt{Face: face, Card: []byte("cu")}, ErrConflict},
-		{"face+wrong PIN", Attempt{Face: face, PIN: "9999"}, ErrNotEnoughFactors},
+		{"face+other's card", Attempt{Liveness: Live, Face: face, Card: []byte("cu")}, ErrConflict},
+		{"face+wrong PIN", Attempt{Liveness: Live, Face: face, PIN: "9999"}, ErrNotEnoughFactors},
 		{"nothing", Attempt{}, ErrNoFactor},
 	}
 	for _, tt := range tests {
@@ -857,8 +857,8 @@ func TestHighSecurityDoor(t *testing.T) {
 		})
 	}
 	// The same attempts at an ordinary door.
-	mustAdmit(t, e.g.Admit(Attempt{Door: "lobby", Face: face}), "s")
-	mustDeny(t, e.g.Admit(Attempt{Door: "lobby", Face: face, Card: []byte("cu")}), ErrConflict)
+	mustAdmit(t, e.g.Admit(Attempt{Door: "lobby", Liveness: Live, Face: face}), "s")
+	mustDeny(t, e.g.Admit(Attempt{Door: "lobby", Liveness: Live, Face: face, Card: []byte("cu")}), ErrConflict)
 }
 
 // TestAdmitLogsPseudonymsOnly checks that decisions reach the access log
@@ -927,7 +927,7 @@ func TestEraseDeletesEverything(t *testing.T) {
 	mustDeny(t, e.g.Admit(Attempt{Card: []byte("card-gone")}), ErrUnknownSubject)
 	mustDeny(t, e.g.Admit(Attempt{Subject: "gone", PIN: "5555"}), ErrUnknownSubject)
 	mustDeny(t, e.g.Admit(Attempt{QR: code}), ErrUnknownSubject)
-	mustDeny(t, e.g.Admit(Attempt{Face: vector(4)}), ErrUnknownSubject)
+	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: vector(4)}), ErrUnknownSubject)
 	if _, err := e.g.Export("gone"); !errors.Is(err, ErrUnknownSubject) {
 		t.Fatalf("Export = %v", err)
 	}
@@ -992,7 +992,7 @@ func TestGalleryReloadsFromStore(t *testing.T) {
 	if e2.faces.Subjects() != 1 {
 		t.Fatalf("reloaded gallery has %d subjects, want 1", e2.faces.Subjects())
 	}
-	mustAdmit(t, e2.g.Admit(Attempt{Face: near(vector(1), 1)}), "a")
+	mustAdmit(t, e2.g.Admit(Attempt{Liveness: Live, Face: near(vector(1), 1)}), "a")
 }
 
 // TestConcurrentAdmit exercises the gate from many goroutines (run with
@@ -1013,7 +1013,7 @@ func TestConcurrentAdmit(t *testing.T) {
 			defer wg.Done()
 			s := fmt.Sprint("s", i)
 			for j := range 10 {
-				if d := e.g.Admit(Attempt{Face: near(vector(uint64(i)), uint64(j))}); !d.Admit {
+				if d := e.g.Admit(Attempt{Liveness: Live, Face: near(vector(uint64(i)), uint64(j))}); !d.Admit {
 					t.Error(d.Err)
 				}
 				if d := e.g.Admit(Attempt{Card: []byte(s), PIN: "1234"}); !d.Admit {

@@ -39,7 +39,10 @@ func (f Factors) String() string {
 // Has reports whether f holds every factor of g.
 func (f Factors) Has(g Factors) bool { return f&g == g }
 
-// Policy decides which combinations of valid factors open a door.
+// Policy decides which combinations of valid factors open a door. A face
+// counts as a factor only with a Live verdict unless the policy carries
+// FaceWithoutLiveness: face recognition alone never opens a door to a
+// photo held to the camera unless the operator chose so for that door.
 type Policy uint8
 
 const (
@@ -51,27 +54,45 @@ const (
 	FaceAndCardOrPIN
 )
 
-// Policies lists every policy, for tests and tools.
+// FaceWithoutLiveness is a flag added to a policy (AnyFactor |
+// FaceWithoutLiveness) that lets a matched face count without a Live
+// verdict: for a door whose camera has no liveness check, or for tests and
+// demonstrations with still photos. Without it a face counts only when
+// Attempt.Liveness is Live.
+const FaceWithoutLiveness Policy = 1 << 7
+
+// Policies lists every policy rule, for tests and tools.
 var Policies = []Policy{AnyFactor, FaceAndCardOrPIN}
 
-// String names the policy.
+// rule returns p without its flags.
+func (p Policy) rule() Policy { return p &^ FaceWithoutLiveness }
+
+// String names the policy, e.g. "any-factor" or
+// "any-factor+face-without-liveness".
 func (p Policy) String() string {
-	switch p {
+	var s string
+	switch p.rule() {
 	case AnyFactor:
-		return "any-factor"
+		s = "any-factor"
 	case FaceAndCardOrPIN:
-		return "face-and-card-or-pin"
+		s = "face-and-card-or-pin"
+	default:
+		return fmt.Sprintf("policy(%d)", uint8(p))
 	}
-	return fmt.Sprintf("policy(%d)", uint8(p))
+	if p&FaceWithoutLiveness != 0 {
+		s += "+face-without-liveness"
+	}
+	return s
 }
 
-// Valid reports whether p is a known policy.
-func (p Policy) Valid() bool { return p <= FaceAndCardOrPIN }
+// Valid reports whether p is a known policy rule, with or without
+// FaceWithoutLiveness.
+func (p Policy) Valid() bool { return p.rule() <= FaceAndCardOrPIN }
 
 // Accepts reports whether valid factors f, all of one subject, open a door
 // under p.
 func (p Policy) Accepts(f Factors) bool {
-	switch p {
+	switch p.rule() {
 	case AnyFactor:
 		return f != 0
 	case FaceAndCardOrPIN:

@@ -68,7 +68,7 @@ func TestGalleryOff(t *testing.T) {
 	if _, err := e.g.EnrollFace("flat-1", vector(1), 0.9); err != nil {
 		t.Fatal(err)
 	}
-	d := e.g.Admit(Attempt{Face: vector(1)})
+	d := e.g.Admit(Attempt{Liveness: Live, Face: vector(1)})
 	if d.Admit || !errors.Is(d.Err, ErrNoFace) || errors.Is(d.Err, ErrInvalidDescriptor) || d.Reason != "face recognition not available" {
 		t.Fatalf("switched-off gallery: %+v", d)
 	}

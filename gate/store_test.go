@@ -81,9 +81,9 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	if got, err := st.Templates("flat-21"); err != nil || len(got) != 0 {
 		t.Fatalf("store still lists %d templates (%v)", len(got), err)
 	}
-	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(21), 50)}), ErrUnknownSubject)
+	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(21), 50)}), ErrUnknownSubject)
 	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("card-flat-21")}), "flat-21")
-	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(22), 50)}), "flat-22")
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(22), 50)}), "flat-22")
 
 	// After a restart nothing comes back.
 	e2 := newEnv(t, st)
@@ -117,9 +117,10 @@ func TestRealStoreErrors(t *testing.T) {
 	}
 }
 
-// TestReloadFacesAfterRekey re-keys the store's transform: the gallery
-// loaded before stops matching (stolen pre-rekey templates are useless) and
-// ReloadFaces brings the subjects back without re-capture.
+// TestReloadFacesAfterRekey re-keys the store's transform. The gate owns
+// its transform: until ReloadFaces it keeps protecting probes with the old
+// one, in step with the gallery it loaded, so doors keep working; then
+// ReloadFaces moves both to the new key without re-capture.
 func TestReloadFacesAfterRekey(t *testing.T) {
 	st := newStore(t)
 	e := newEnv(t, st)
@@ -128,15 +129,19 @@ func TestReloadFacesAfterRekey(t *testing.T) {
 	if _, err := e.g.EnrollFace("flat-30", vector(30), 0.9); err != nil {
 		t.Fatal(err)
 	}
-	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), "flat-30")
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(30), 1)}), "flat-30")
+	old := e.g.transform().ID()
 	if err := st.RekeyTransform(); err != nil {
 		t.Fatal(err)
 	}
-	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), ErrUnknownSubject)
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(30), 1)}), "flat-30")
 	if err := e.g.ReloadFaces(); err != nil {
 		t.Fatal(err)
 	}
-	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(30), 1)}), "flat-30")
+	if e.g.transform().ID() == old {
+		t.Fatal("ReloadFaces kept the transform of before the re-key")
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(30), 1)}), "flat-30")
 	if n := e.faces.Templates("flat-30"); n != 1 {
 		t.Fatalf("gallery holds %d templates after reload, want 1", n)
 	}
@@ -155,7 +160,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 	if _, err := e.g.EnrollFace("flat-31", vector(31), 0.9); err != nil {
 		t.Fatal(err)
 	}
-	mustAdmit(t, e.g.Admit(Attempt{Face: near(vector(31), 1)}), "flat-31")
+	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(31), 1)}), "flat-31")
 
 	other := testModel
 	other.ID = "other-model-128"
@@ -173,7 +178,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 	}
 	// The probe of the other model, numerically next to the stored vector,
 	// still finds nobody: the stored template was never loaded.
-	mustDeny(t, g2.Admit(Attempt{Face: near(vector(31), 1)}), ErrUnknownSubject)
+	mustDeny(t, g2.Admit(Attempt{Liveness: Live, Face: near(vector(31), 1)}), ErrUnknownSubject)
 	infos, err := g2.Templates("flat-31")
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +235,7 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 		s := fmt.Sprint("flat-", i)
 		probe := near(vector(uint64(i)), uint64(i))
 		calls = 0
-		mustAdmit(t, e.g.Admit(Attempt{Face: probe}), s)
+		mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: probe}), s)
 		if calls == 0 {
 			t.Fatal("the gallery decided without calling Originals")
 		}
@@ -249,12 +254,12 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 			t.Fatalf("Identify = %v, %v; want %s at %v", ms, err, s, want)
 		}
 	}
-	mustDeny(t, e.g.Admit(Attempt{Face: vector(1000)}), ErrUnknownSubject)
+	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: vector(1000)}), ErrUnknownSubject)
 
 	if _, err := e.g.Withdraw("flat-7", PurposeFace); err != nil {
 		t.Fatal(err)
 	}
-	mustDeny(t, e.g.Admit(Attempt{Face: near(vector(7), 7)}), ErrUnknownSubject)
+	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(7), 7)}), ErrUnknownSubject)
 	for _, s := range []string{"flat-7", "nobody"} {
 		if _, err := e.g.Originals(s); !errors.Is(err, facematch.ErrUnknownID) {
 			t.Errorf("Originals(%s): %v, want ErrUnknownID", s, err)

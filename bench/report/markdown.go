@@ -42,6 +42,9 @@ func markdown(b *strings.Builder, r *Report, plots []string) {
 	if id := r.Identification; id != nil {
 		identificationMarkdown(p, id)
 	}
+	if d := r.Pad; d != nil {
+		padMarkdown(p, d)
+	}
 	if len(plots) > 0 {
 		p("## Plots\n\n")
 		for _, name := range plots {

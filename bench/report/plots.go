@@ -145,10 +145,16 @@ func (rateTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 func detPlot(path string, lines []Line) error {
+	return detPlotLabeled(path, lines, "DET: false reject rate vs false accept rate (normal-deviate axes)", "false accept rate", "false reject rate")
+}
+
+// detPlotLabeled is detPlot with its own title and axis names (APCER and
+// BPCER for presentation-attack detection).
+func detPlotLabeled(path string, lines []Line, title, x, y string) error {
 	p := plot.New()
-	p.Title.Text = "DET: false reject rate vs false accept rate (normal-deviate axes)"
-	p.X.Label.Text = "false accept rate (0 drawn at the left edge)"
-	p.Y.Label.Text = "false reject rate (0 drawn at the bottom edge)"
+	p.Title.Text = title
+	p.X.Label.Text = x + " (0 drawn at the left edge)"
+	p.Y.Label.Text = y + " (0 drawn at the bottom edge)"
 	xlo, ylo := lowestRate(lines, true), lowestRate(lines, false)
 	p.X.Scale, p.Y.Scale = probitScale{}, probitScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = rateTicks{}, rateTicks{}

@@ -38,6 +38,8 @@ type Report struct {
 	Speed *Speed `json:"speed,omitempty"`
 	// Identification holds the open-set 1:N figures of an identify run.
 	Identification *Identification `json:"identification,omitempty"`
+	// Pad holds the presentation-attack figures of a pad run.
+	Pad *Pad `json:"pad,omitempty"`
 	// Notes are remarks printed at the end of the report.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -382,6 +384,13 @@ func Write(dir string, r *Report) ([]string, error) {
 	}
 	if r.Identification != nil {
 		p, err := identificationPlots(dir, r.Identification)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p...)
+	}
+	if r.Pad != nil {
+		p, err := padPlots(dir, r.Pad)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -115,7 +115,7 @@ func TestEnrollDirectory(t *testing.T) {
 func enrollSetup(t *testing.T) (*cli, string, map[string]int) {
 	t.Helper()
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
+	models := testenv.Models(t, probe.Files(probe.DefaultBackend)...)
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	c := &cli{t: t, bin: bin, env: []string{

@@ -16,6 +16,7 @@ import (
 
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 )
@@ -183,10 +184,10 @@ var errSilent = errors.New("reported")
 // enrolls them in order, with a progress bar on a terminal.
 func (a *app) enrollAll(s *site.Site, jobs []enrollJob) []enrollResult {
 	results := make([]enrollResult, len(jobs))
-	probes := make([]chan site.Probe, len(jobs))
+	probes := make([]chan probe.Probe, len(jobs))
 	errs := make([]error, len(jobs))
 	for i := range probes {
-		probes[i] = make(chan site.Probe, 1)
+		probes[i] = make(chan probe.Probe, 1)
 	}
 	var bar *progressbar.ProgressBar
 	if len(jobs) > 1 && !a.json && isTerminal(a.stderr) {
@@ -199,10 +200,10 @@ func (a *app) enrollAll(s *site.Site, jobs []enrollJob) []enrollResult {
 		wg.Go(func() {
 			for i := range next {
 				data, err := a.readPhoto(jobs[i].Photo)
-				var p site.Probe
+				var p probe.Probe
 				if err == nil {
-					p, err = s.Backend.PhotoProbe(data, quality.Enrollment)
-					err = site.Explain(err)
+					p, err = s.Probes(quality.Enrollment).Photo(data)
+					err = probe.Explain(err)
 				}
 				errs[i] = err
 				probes[i] <- p
@@ -250,9 +251,9 @@ func (a *app) probe(s *site.Site, path string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Backend.PhotoProbe(data, quality.Verification)
+	p, err := s.Probes(quality.Verification).Photo(data)
 	if err != nil {
-		return nil, fmt.Errorf("photo %s: %w", path, site.Explain(err))
+		return nil, fmt.Errorf("photo %s: %w", path, probe.Explain(err))
 	}
 	return p.Face.Descriptor, nil
 }
@@ -290,7 +291,7 @@ func (a *app) cmdVerify(fs *flag.FlagSet, args []string) error {
 	}
 	defer s.Close()
 	defer clear(d)
-	dist, ok, err := s.Verify(*id, d)
+	dist, ok, err := s.Gate.Verify(*id, d)
 	if errors.Is(err, gate.ErrNoFace) || errors.Is(err, gate.ErrNoConsent) || errors.Is(err, gate.ErrConsentExpired) {
 		a.print(map[string]any{"subject": *id, "match": false, "reason": err.Error()},
 			fmt.Sprintf("NO MATCH: %v\n  (cards, PINs and QR codes still work)", err))
@@ -326,7 +327,7 @@ func (a *app) cmdIdentify(fs *flag.FlagSet, args []string) error {
 	}
 	defer s.Close()
 	defer clear(d)
-	ms, err := s.Identify(d, *k)
+	ms, err := s.Gate.Identify(d, *k)
 	if err != nil {
 		return err
 	}
@@ -370,12 +371,16 @@ func (a *app) cmdAdmit(fs *flag.FlagSet, args []string) error {
 	qr := fs.String("qr", "", "the text of a scanned QR code")
 	door := fs.String("door", "lobby", "the door's ID (logged)")
 	policy := fs.String("policy", "any", "door policy: any (one factor) or face+card (face and card or PIN; card and PIN also open)")
+	noLive := fs.Bool("no-liveness", false, "let the photo's face count without a liveness check (a still photo has none; without this flag the door refuses it, as a real door does)")
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	pol, err := policyFlag(*policy)
 	if err != nil {
 		return err
+	}
+	if *noLive {
+		pol |= gate.FaceWithoutLiveness
 	}
 	if *photo == "-" && *pin {
 		return fmt.Errorf("%w: the photo and the PIN cannot both come from standard input", exitcode.ErrUsage)

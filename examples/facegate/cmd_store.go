@@ -3,19 +3,21 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 )
 
 func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
-	backend := fs.String("model", site.DefaultBackend, "face backend of the store: dlib, arcface-<network> or faceplugin+<network>")
+	backend := fs.String("model", probe.DefaultBackend, "face backend of the store: "+strings.Join(probe.Names(), ", "))
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := site.CheckBackend(*backend); err != nil {
-		return err
+	if err := probe.Check(*backend); err != nil {
+		return fmt.Errorf("%w: --model: %w", exitcode.ErrUsage, err)
 	}
 	if a.storePath == "" {
 		return fmt.Errorf("%w: no store given: use --store or %s", exitcode.ErrUsage, site.StoreEnv)

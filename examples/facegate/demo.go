@@ -15,6 +15,7 @@ import (
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/faceset"
@@ -31,7 +32,7 @@ func defaultFaces() string {
 // demoPhoto is one photo of the set with what was measured on it.
 type demoPhoto struct {
 	identity, group, path string
-	probe                 site.Probe
+	probe                 probe.Probe
 	err                   error
 }
 
@@ -69,7 +70,7 @@ type groupStats struct {
 func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	faces := fs.String("faces", defaultFaces(), "photo set: one directory per identity, and GROUPS.tsv")
 	all := fs.Bool("all", false, "print every impostor claim (default: genuine claims, accepted impostors and each photo's closest impostor claim)")
-	backend := fs.String("model", site.DefaultBackend, "face backend: dlib, arcface-<network> or faceplugin+<network>")
+	backend := fs.String("model", probe.DefaultBackend, "face backend: "+strings.Join(probe.Names(), ", "))
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -121,7 +122,10 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 	logf("FaceGate demo: %d photos of %d identities from %s\n", nPhotos, len(ids), *faces)
 	logf("store: %s, encrypted under a random 32-byte key held only in memory (discarded at exit, with the store)\n", path)
 	t0 := time.Now()
-	s, err := site.Open(site.Config{Store: path, Models: a.models, Faces: true}, sec)
+	// The demo shows recognition on still photos, which carry no liveness
+	// verdict: its door's policy lets a face count without one, which a
+	// real door must not (see the gate program's --liveness).
+	s, err := site.Open(site.Config{Store: path, Models: a.models, Faces: true, Policy: gate.AnyFactor | gate.FaceWithoutLiveness}, sec)
 	if err != nil {
 		return err
 	}
@@ -143,7 +147,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 			for p := range next {
 				data, err := a.readPhoto(p.path)
 				if err == nil {
-					p.probe, err = s.Backend.PhotoProbe(data, quality.Config{})
+					p.probe, err = s.Probes(quality.Config{}).Photo(data)
 				}
 				p.err = err
 			}
@@ -198,7 +202,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 				_, err = s.Gate.EnrollFace(id, p.probe.Face.Descriptor, p.probe.Score)
 			}
 			if err != nil {
-				notes = append(notes, fmt.Sprintf("%s refused (%s)", p.name(), shortErr(site.Explain(err))))
+				notes = append(notes, fmt.Sprintf("%s refused (%s)", p.name(), shortErr(probe.Explain(err))))
 				heldOut = append(heldOut, p)
 				continue
 			}
@@ -250,7 +254,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 		if enrolled[p.identity] {
 			r := base
 			r.Claim, r.Genuine = p.identity, true
-			r.Distance, r.Accept, err = s.Verify(p.identity, d)
+			r.Distance, r.Accept, err = s.Gate.Verify(p.identity, d)
 			if err != nil {
 				return err
 			}
@@ -267,7 +271,7 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 			}
 			r := base
 			r.Claim = claim
-			r.Distance, r.Accept, err = s.Verify(claim, d)
+			r.Distance, r.Accept, err = s.Gate.Verify(claim, d)
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -110,7 +110,7 @@ func decode(t *testing.T, r result, v any) {
 // template left.
 func TestLifecycle(t *testing.T) {
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
+	models := testenv.Models(t, probe.Files(probe.DefaultBackend)...)
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	key := make([]byte, 32)
@@ -235,7 +235,13 @@ func TestLifecycle(t *testing.T) {
 	if d.Admit {
 		t.Fatalf("card alone admitted under face+card: %+v", d)
 	}
-	decode(t, c.want(0, nil, "admit", "--json", "--policy", "face+card", "--card", "04a1b2c3", "--photo", photo("obama", "5.jpg")), &d)
+	// A still photo has no liveness verdict: the face does not count
+	// unless the door's policy says so (--no-liveness).
+	decode(t, c.want(1, nil, "admit", "--json", "--policy", "face+card", "--card", "04a1b2c3", "--photo", photo("obama", "5.jpg")), &d)
+	if d.Admit || d.Reason != "liveness not checked" {
+		t.Fatalf("face+card without liveness: %+v", d)
+	}
+	decode(t, c.want(0, nil, "admit", "--json", "--policy", "face+card", "--no-liveness", "--card", "04a1b2c3", "--photo", photo("obama", "5.jpg")), &d)
 	if !d.Admit || d.Method != "face+card" {
 		t.Fatalf("face+card: %+v", d)
 	}
@@ -332,7 +338,7 @@ func TestLifecycle(t *testing.T) {
 // checks the table and the per-group summary it reports.
 func TestDemo(t *testing.T) {
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
+	models := testenv.Models(t, probe.Files(probe.DefaultBackend)...)
 	bin := buildCLI(t)
 	set := t.TempDir()
 	ids := map[string]string{"obama": "other", "kate_siegel": "other", "tzuyu": "east-asian", "elkie": "east-asian"}

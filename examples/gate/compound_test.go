@@ -14,6 +14,7 @@ import (
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/testenv"
 	"github.com/facegate/facegate/store"
@@ -40,7 +41,7 @@ func (l *lockedBuffer) String() string {
 // syncs a card enrolled at the office, says on its screen line that it is
 // in step, and admits the card.
 func TestCompoundGate(t *testing.T) {
-	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
+	models := testenv.Models(t, probe.Files(probe.DefaultBackend)...)
 	dir := t.TempDir()
 	key, err := compound.NewKey()
 	if err != nil {
@@ -96,7 +97,7 @@ func TestCompoundGate(t *testing.T) {
 	// The gate, as run() wires it.
 	sec := mustSecret(t, 2)
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, site.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	cg, err := newCompoundGate(dir, "north", hub.URL())

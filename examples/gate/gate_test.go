@@ -14,6 +14,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/testenv"
@@ -25,7 +26,7 @@ import (
 func setup(t *testing.T) (bin string, env []string) {
 	t.Helper()
 	faces := testenv.Faces(t)
-	models := testenv.Models(t, site.ModelFiles(site.DefaultBackend)...)
+	models := testenv.Models(t, probe.Files(probe.DefaultBackend)...)
 	dir := t.TempDir()
 	bin = filepath.Join(dir, "gate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -37,7 +38,7 @@ func setup(t *testing.T) (bin string, env []string) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, site.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	s, err := site.Open(site.Config{Store: path, Models: models, Faces: true, Workers: 1}, sec)
@@ -59,7 +60,7 @@ func setup(t *testing.T) (bin string, env []string) {
 	must(s.Gate.GiveConsent("obama", c))
 	data, err := os.ReadFile(filepath.Join(faces, "obama", "1.jpg"))
 	must(err)
-	p, err := s.Backend.PhotoProbe(data, quality.Enrollment)
+	p, err := s.Probes(quality.Enrollment).Photo(data)
 	must(err)
 	_, err = s.Gate.EnrollFace("obama", p.Face.Descriptor, p.Score)
 	must(err)
@@ -86,6 +87,7 @@ type line struct {
 	Reason   string
 	Source   string
 	Distance *float32
+	Liveness string
 }
 
 // runGate runs the binary and returns its decision lines.
@@ -238,7 +240,7 @@ func TestGateLoop(t *testing.T) {
 			still = append(still, filepath.Join(faces, "obama", "5.jpg"))
 		}
 		got := runGate(t, bin, env, "", "--dir", frameDir(t, still...), "--liveness", "motion", "--frames", "10")
-		if len(got) != 1 || got[0].Admit || !strings.Contains(got[0].Reason, "not live") {
+		if len(got) != 1 || got[0].Admit || got[0].Reason != "liveness check failed" || !strings.HasPrefix(got[0].Liveness, "motion not-live: motion ") {
 			t.Fatalf("a still photo replayed as 10 frames: %+v, want one liveness denial", got)
 		}
 	})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/capture"
-	"github.com/facegate/facegate/facematch/liveness"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 )
@@ -21,7 +21,7 @@ import (
 type frameResult struct {
 	index int
 	time  time.Duration
-	probe site.Probe
+	probe probe.Probe
 	err   error // quality rejection or extraction error
 	fatal error // the source failed; no more frames
 }
@@ -33,9 +33,9 @@ type loop struct {
 	out   io.Writer // decision lines
 	log   io.Writer // hints, relay and reader messages
 	relay Relay
+	pipe  *probe.Pipeline
 
-	window   []liveness.Frame
-	best     []float32 // descriptor of the window's last frame
+	seq      *probe.Sequence // the face's frames until the liveness rule decides
 	pending  *gate.Attempt
 	deadline time.Time
 	pendLine int
@@ -61,7 +61,7 @@ func (l *loop) frames(src capture.Source, stop <-chan struct{}) <-chan frameResu
 				r = frameResult{fatal: err}
 			default:
 				r = frameResult{index: f.Index, time: f.Time}
-				r.probe, r.err = l.site.Backend.FrameProbe(f, quality.Verification)
+				r.probe, r.err = l.pipe.Frame(f)
 				f.Close()
 			}
 			select {
@@ -78,6 +78,9 @@ func (l *loop) frames(src capture.Source, stop <-chan struct{}) <-chan frameResu
 }
 
 func (l *loop) run(src capture.Source, lines <-chan readerLine) error {
+	l.pipe = l.site.Probes(quality.Verification)
+	l.seq = probe.NewSequence(l.o.rule)
+	defer l.seq.Reset()
 	stop := make(chan struct{})
 	defer close(stop)
 	frames := l.frames(src, stop)
@@ -124,14 +127,7 @@ func (l *loop) hint(s string) {
 	}
 }
 
-func (l *loop) reset() {
-	for i := range l.window {
-		clear(l.window[i].Landmarks)
-	}
-	l.window = l.window[:0]
-	clear(l.best)
-	l.best = nil
-}
+func (l *loop) reset() { l.seq.Reset() }
 
 func (l *loop) frame(r frameResult) {
 	if r.index >= 0 && r.time < l.quietTil {
@@ -141,7 +137,7 @@ func (l *loop) frame(r frameResult) {
 		var rej *quality.Rejection
 		switch {
 		case errors.As(r.err, &rej):
-			if !errors.Is(r.err, quality.NoFace) || len(l.window) > 0 {
+			if !errors.Is(r.err, quality.NoFace) || l.seq.Len() > 0 {
 				l.hint(rej.Message())
 			}
 		default:
@@ -151,44 +147,31 @@ func (l *loop) frame(r frameResult) {
 		return
 	}
 	l.hint("hold still, look at the camera")
-	l.window = append(l.window, liveness.Frame{Time: r.time, Landmarks: r.probe.Face.Landmarks})
-	clear(l.best)
-	l.best = r.probe.Face.Descriptor
-	if len(l.window) < l.o.frames {
+	n := l.seq.Len() + 1
+	if !l.seq.Add(r.time, r.probe) {
 		return
 	}
-	source := fmt.Sprintf("frames %d-%d", r.index-len(l.window)+1, r.index)
-	if len(l.window) == 1 {
+	source := fmt.Sprintf("frames %d-%d", r.index-n+1, r.index)
+	if n == 1 {
 		source = fmt.Sprintf("frame %d", r.index)
 	}
-	if l.o.live != nil {
-		res, err := l.o.live.Check(l.window)
-		if err != nil || !res.Live {
-			why := "liveness check failed"
-			if err != nil {
-				why = err.Error()
-			} else {
-				var ev []string
-				for _, e := range res.Evidence {
-					if !e.Pass {
-						ev = append(ev, fmt.Sprintf("%s %.4f < %.4f", e.Check, e.Value, e.Threshold))
-					}
-				}
-				why = "not live: " + strings.Join(ev, ", ")
-			}
-			l.print(decisionLine{Time: time.Now().UTC(), Door: l.o.door, Method: "face", Reason: why, Source: source, Liveness: l.o.liveName})
-			l.reset()
-			l.quietTil = r.time + l.o.cooldown
-			return
-		}
+	v := l.seq.Verdict()
+	a := gate.Attempt{Door: l.o.door, Face: l.seq.Descriptor(), Liveness: v.Liveness}
+	if v.Liveness == gate.NotLive {
+		// The gate refuses the face without matching it and logs the
+		// verdict; the screen says what to do.
+		l.hint(v.Message())
+		l.decide(a, source, v)
+		l.reset()
+		l.quietTil = r.time + l.o.cooldown
+		return
 	}
-	a := gate.Attempt{Door: l.o.door, Face: l.best}
 	if l.pending != nil {
 		a.Card, a.PIN, a.Subject, a.QR = l.pending.Card, l.pending.PIN, l.pending.Subject, l.pending.QR
 		source += fmt.Sprintf(" + reader line %d", l.pendLine)
 		l.pending = nil
 	}
-	l.decide(a, source)
+	l.decide(a, source, v)
 	l.reset()
 	l.quietTil = r.time + l.o.cooldown
 }
@@ -201,7 +184,7 @@ func (l *loop) line(ln readerLine) {
 	a := ln.attempt
 	a.Door = l.o.door
 	alone := (a.Card != nil) != (a.PIN != "") && a.QR == ""
-	if l.o.policy == gate.FaceAndCardOrPIN && alone {
+	if l.o.policy&^gate.FaceWithoutLiveness == gate.FaceAndCardOrPIN && alone {
 		if l.pending != nil {
 			l.decidePending("replaced by another reader")
 		}
@@ -209,13 +192,13 @@ func (l *loop) line(ln readerLine) {
 		l.hint("now look at the camera")
 		return
 	}
-	l.decide(a, fmt.Sprintf("reader line %d", ln.n))
+	l.decide(a, fmt.Sprintf("reader line %d", ln.n), probe.Verdict{})
 }
 
 func (l *loop) decidePending(why string) {
 	a := *l.pending
 	l.pending = nil
-	l.decide(a, fmt.Sprintf("reader line %d (%s)", l.pendLine, why))
+	l.decide(a, fmt.Sprintf("reader line %d (%s)", l.pendLine, why), probe.Verdict{})
 }
 
 // decisionLine is one printed decision.
@@ -231,7 +214,7 @@ type decisionLine struct {
 	Liveness string    `json:"liveness,omitempty"`
 }
 
-func (l *loop) decide(a gate.Attempt, source string) {
+func (l *loop) decide(a gate.Attempt, source string, v probe.Verdict) {
 	d := l.site.Gate.Admit(a)
 	line := decisionLine{Time: time.Now().UTC(), Door: a.Door, Admit: d.Admit, Method: d.Method.String(), Reason: d.Reason, Source: source}
 	if l.o.showSubject {
@@ -245,8 +228,9 @@ func (l *loop) decide(a gate.Attempt, source string) {
 			dist := d.Distance
 			line.Distance = &dist
 		}
-		if l.o.live != nil {
-			line.Liveness = l.o.liveName + " passed"
+		line.Liveness = l.o.liveName + " " + a.Liveness.String()
+		if why := v.Why(); a.Liveness == gate.NotLive && why != "" {
+			line.Liveness += ": " + why
 		}
 	}
 	l.print(line)
@@ -255,7 +239,7 @@ func (l *loop) decide(a gate.Attempt, source string) {
 			fmt.Fprintf(l.log, "relay: %v\n", err)
 		}
 		l.hint("welcome")
-	} else {
+	} else if a.Liveness != gate.NotLive {
 		l.hint("not admitted: " + d.Reason)
 	}
 }

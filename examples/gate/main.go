@@ -50,6 +50,7 @@ import (
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/liveness"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
 )
 
@@ -64,7 +65,7 @@ type options struct {
 	video, dir             string
 	policy                 gate.Policy
 	door                   string
-	live                   liveness.Liveness // nil: no liveness check
+	rule                   probe.Rule // the liveness rule; no checks: --liveness off
 	liveName               string
 	frames                 int
 	pairWindow             time.Duration
@@ -86,7 +87,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	cfg := site.Config{Store: o.store, Models: o.models, Faces: true, Policy: o.policy}
+	cfg := site.Config{Store: o.store, Models: o.models, Faces: true, Passive: o.rule.Passive, Policy: o.policy}
 	var cg *compoundGate
 	if o.hub != "" {
 		if cg, err = newCompoundGate(o.compound, o.gateID, o.hub); err != nil {
@@ -146,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dir, "dir", "", "directory of images read as frames, in name order")
 	policy := fs.String("policy", "any", "door policy: any (one factor) or face+card (face and card or PIN; card and PIN also open)")
 	fs.StringVar(&o.door, "door", "lobby", "the door's ID (logged)")
-	live := fs.String("liveness", "motion", "liveness check: motion (static-replay rejection), blink (blink challenge), all, or off")
+	live := fs.String("liveness", "motion", "liveness check: motion (static-replay rejection), blink (blink challenge), all (both), passive (the single-frame presentation-attack network), fused (blink, motion and passive: probe.DefaultRule), or off (a face then opens without liveness: the door's policy gets face-without-liveness)")
 	fs.IntVar(&o.frames, "frames", 0, "good frames per face attempt (default: 15 with a liveness check, 1 with --liveness off)")
 	fs.DurationVar(&o.pairWindow, "pair-window", 10*time.Second, "how long a lone card or PIN waits for its face under --policy face+card")
 	fs.DurationVar(&o.cooldown, "cooldown", 0, "frame time skipped after a face decision (default 2s for a camera, 0 otherwise)")
@@ -189,24 +190,33 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.liveName = *live
 	switch *live {
 	case "motion":
-		o.live = liveness.DefaultMotion
+		o.rule.Active = liveness.DefaultMotion
 	case "blink":
-		o.live = liveness.DefaultBlink
+		o.rule.Active = liveness.DefaultBlink
 	case "all":
-		o.live = liveness.All{liveness.DefaultMotion, liveness.DefaultBlink}
+		o.rule.Active = liveness.All{liveness.DefaultMotion, liveness.DefaultBlink}
+	case "passive":
+		o.rule.Passive, o.rule.PassiveMin = true, probe.DefaultRule.PassiveMin
+	case "fused":
+		o.rule = probe.DefaultRule
 	case "off":
+		o.policy |= gate.FaceWithoutLiveness
 	default:
-		return o, fmt.Errorf("%w: --liveness %q: want motion, blink, all or off", exitcode.ErrUsage, *live)
+		return o, fmt.Errorf("%w: --liveness %q: want motion, blink, all, passive, fused or off", exitcode.ErrUsage, *live)
 	}
 	if o.frames == 0 {
 		o.frames = 1
-		if o.live != nil {
+		switch {
+		case *live == "fused":
+			o.frames = probe.DefaultRule.Frames
+		case o.rule.Active != nil:
 			o.frames = 15
 		}
 	}
 	if o.frames < 1 {
 		return o, fmt.Errorf("%w: --frames must be at least 1", exitcode.ErrUsage)
 	}
+	o.rule.Frames = o.frames
 	if o.cooldown == 0 && o.camera >= 0 {
 		o.cooldown = 2 * time.Second
 	}

@@ -46,6 +46,11 @@ type Frame struct {
 	Time time.Duration
 	// Landmarks are the face's 68 points in iBUG 300-W order.
 	Landmarks []image.Point
+	// Passive is the passive presentation-attack check's bona fide score
+	// of the frame in [0, 1] (facematch/antispoof), read only by Passive;
+	// a frame that was not scored leaves it 0, which Passive counts as an
+	// attack.
+	Passive float64
 }
 
 // Evidence is what one check measured.

@@ -304,3 +304,35 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestPassive(t *testing.T) {
+	frames := func(scores ...float64) []liveness.Frame {
+		f := make([]liveness.Frame, len(scores))
+		for i, s := range scores {
+			f[i] = liveness.Frame{Time: time.Duration(i) * time.Millisecond, Passive: s}
+		}
+		return f
+	}
+	p := liveness.Passive{MinScore: 0.5}
+	for _, tc := range []struct {
+		name   string
+		scores []float64
+		live   bool
+	}{
+		{"all live", []float64{0.9, 0.8, 0.95}, true},
+		{"one bad frame", []float64{0.9, 0.1, 0.95}, true},
+		{"mostly attack", []float64{0.9, 0.1, 0.2}, false},
+		{"even count median", []float64{0.4, 0.6}, true},
+		{"unscored frames count as attacks", []float64{0, 0, 0.99}, false},
+	} {
+		r, err := p.Check(frames(tc.scores...))
+		if err != nil || r.Live != tc.live || len(r.Evidence) != 1 || r.Evidence[0].Check != "passive" {
+			t.Errorf("%s: %+v, %v; want live=%v", tc.name, r, err, tc.live)
+		}
+	}
+	for _, bad := range [][]float64{{}, {0.5, 1.5}, {-0.1}} {
+		if _, err := p.Check(frames(bad...)); !errors.Is(err, liveness.ErrFrames) {
+			t.Errorf("%v: %v, want ErrFrames", bad, err)
+		}
+	}
+}

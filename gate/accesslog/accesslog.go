@@ -93,6 +93,9 @@ type Entry struct {
 	Admitted bool
 	// Reason is a fixed phrase (never an ID) saying why.
 	Reason string
+	// Liveness is the liveness verdict of the attempt's face ("live",
+	// "not-live", "unchecked"), or "" when no face was presented.
+	Liveness string
 	// Subject is the subject recognised, or ""; only its pseudonym is
 	// stored.
 	Subject string
@@ -110,6 +113,8 @@ type Event struct {
 	Admitted bool `json:"admitted"`
 	// Reason is why, in a few words.
 	Reason string `json:"reason,omitempty"`
+	// Liveness is the face's liveness verdict, "" without a face.
+	Liveness string `json:"liveness,omitempty"`
 	// Pseudonym is the subject keyed by the period key, hex encoded, or ""
 	// when no subject was recognised.
 	Pseudonym string `json:"pseudonym,omitempty"`
@@ -178,7 +183,7 @@ func (l *Log) Append(e Entry) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ev := Event{Time: now.Truncate(time.Minute), Gate: e.Gate, Method: e.Method, Admitted: e.Admitted, Reason: e.Reason}
+	ev := Event{Time: now.Truncate(time.Minute), Gate: e.Gate, Method: e.Method, Admitted: e.Admitted, Reason: e.Reason, Liveness: e.Liveness}
 	if e.Subject != "" {
 		key, err := l.periodKey(day, true)
 		if err != nil {

@@ -48,6 +48,12 @@ func Group(t testing.TB) string {
 	return need(t, filepath.Join(SharedDir(), "testdata", "group"), "the shared test photos (../shared beside the checkout)")
 }
 
+// Pad returns the presentation-attack photo set, ../shared/testdata/pad.
+func Pad(t testing.TB) string {
+	t.Helper()
+	return filepath.Dir(need(t, filepath.Join(SharedDir(), "testdata", "pad", "MANIFEST.tsv"), "the shared presentation-attack photos (../shared beside the checkout)"))
+}
+
 // Model returns the path of the named file in the model directory.
 func Model(t testing.TB, name string) string {
 	t.Helper()

@@ -22,6 +22,9 @@ import (
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/antispoof"
+	"github.com/facegate/facegate/facematch/probe"
+	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
@@ -63,6 +66,9 @@ type Config struct {
 	Faces bool
 	// Workers is the extractor's pool size; 0 means one per CPU.
 	Workers int
+	// Passive also opens the passive presentation-attack check
+	// (antispoof.FRLiveness), with Faces.
+	Passive bool
 	// Policy is the default door policy.
 	Policy gate.Policy
 	// Clock returns the current time; nil means time.Now.
@@ -90,7 +96,9 @@ type Site struct {
 	// Settings are the store's deployment settings.
 	Settings Settings
 	// Backend is the face backend, nil unless Config.Faces.
-	Backend *Backend
+	Backend *probe.Backend
+	// Passive is the passive check, nil unless Config.Passive.
+	Passive *antispoof.Net
 	// Gallery holds the protected templates of every subject with valid
 	// face consent, nil unless Config.Faces.
 	Gallery *facematch.Gallery
@@ -110,8 +118,8 @@ func ModelDir(dir string) string {
 // Create makes a new store at path unlocked by secret, with a fresh random
 // operator secret and the given face backend, and closes it.
 func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFParams) error {
-	if err := CheckBackend(backend); err != nil {
-		return err
+	if err := probe.Check(backend); err != nil {
+		return fmt.Errorf("%w: --model: %w", exitcode.ErrUsage, err)
 	}
 	st, err := store.Create(path, secret, &store.Options{KDF: kdf})
 	if err != nil {
@@ -187,9 +195,17 @@ func (s *Site) open(cfg Config) error {
 	}
 	gcfg := gate.Config{Records: s.Store, Keys: s.Keys, Log: s.Log, Clock: cfg.Clock, Policy: cfg.Policy}
 	if cfg.Faces {
-		s.Backend, err = OpenBackend(s.Settings.Backend, ModelDir(cfg.Models), cfg.Workers)
+		if err := probe.Check(s.Settings.Backend); err != nil {
+			return fmt.Errorf("%w: %w", exitcode.ErrUsage, err)
+		}
+		s.Backend, err = probe.Open(s.Settings.Backend, ModelDir(cfg.Models), cfg.Workers)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
+		}
+		if cfg.Passive {
+			if s.Passive, err = antispoof.Open(ModelDir(cfg.Models), antispoof.FRLiveness); err != nil {
+				return fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
+			}
 		}
 		m := s.Backend.Model()
 		s.Gallery, err = facematch.NewGallery(m, nil)
@@ -208,6 +224,9 @@ func (s *Site) open(cfg Config) error {
 // Close closes the backend and the store.
 func (s *Site) Close() error {
 	var errs []error
+	if s.Passive != nil {
+		errs = append(errs, s.Passive.Close())
+	}
 	if s.Backend != nil {
 		errs = append(errs, s.Backend.Close())
 	}
@@ -220,75 +239,7 @@ func (s *Site) Close() error {
 // Model returns the face model of the site's backend.
 func (s *Site) Model() facematch.Model { return s.Backend.Model() }
 
-// protect maps a raw descriptor into the store's protected space, where
-// the gallery's templates live.
-func (s *Site) protect(descriptor []float32) (facematch.Embedding, error) {
-	m := s.Model()
-	tr, err := s.Store.Transform(m.ID, m.Dim)
-	if err != nil {
-		return facematch.Embedding{}, err
-	}
-	p, err := tr.Apply(descriptor)
-	if err != nil {
-		return facematch.Embedding{}, fmt.Errorf("%w: %w", gate.ErrInvalidDescriptor, err)
-	}
-	return m.Embedding(p), nil
-}
-
-// Verify compares a face descriptor with the templates of subject and
-// returns the distance to the closest and whether it is within the
-// threshold. A subject without templates in the gallery (never enrolled,
-// or face consent withdrawn or expired) gives an error wrapping
-// gate.ErrNoFace.
-func (s *Site) Verify(subject string, descriptor []float32) (float32, bool, error) {
-	if err := gate.CheckSubject(subject); err != nil {
-		return 0, false, err
-	}
-	e, err := s.protect(descriptor)
-	if err != nil {
-		return 0, false, err
-	}
-	defer clear(e.Vector)
-	if s.Gallery.Templates(subject) == 0 {
-		if _, err := s.Gate.Consent(subject, gate.PurposeEntry); errors.Is(err, gate.ErrNoConsent) {
-			return 0, false, fmt.Errorf("%w: %q", gate.ErrUnknownSubject, subject)
-		}
-		if err := s.faceConsent(subject); err != nil {
-			return 0, false, err
-		}
-		return 0, false, fmt.Errorf("%w: %q has none", gate.ErrNoFace, subject)
-	}
-	d, ok, err := s.Gallery.Verify(subject, e)
-	return d, ok, err
-}
-
-// faceConsent returns why subject's face cannot be matched, or nil.
-func (s *Site) faceConsent(subject string) error {
-	c, err := s.Gate.Consent(subject, gate.PurposeFace)
-	if err != nil {
-		return err
-	}
-	return c.ValidAt(time.Now())
-}
-
-// Search returns the k enrolled subjects closest to descriptor whatever
-// their distance (for reports); access decisions use Gate.Admit.
-func (s *Site) Search(descriptor []float32, k int) ([]facematch.Match, error) {
-	e, err := s.protect(descriptor)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(e.Vector)
-	return s.Gallery.Search(e, k)
-}
-
-// Identify returns up to k subjects within the threshold of descriptor,
-// closest first.
-func (s *Site) Identify(descriptor []float32, k int) ([]facematch.Match, error) {
-	e, err := s.protect(descriptor)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(e.Vector)
-	return s.Gallery.Identify(e, k)
+// Probes returns the site's probe pipeline under the quality gate q.
+func (s *Site) Probes(q quality.Config) *probe.Pipeline {
+	return &probe.Pipeline{Backend: s.Backend, Quality: q, Passive: s.Passive}
 }

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
-	"github.com/facegate/facegate/facematch/quality"
+	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -81,17 +80,17 @@ func TestCreateOpen(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a refused Create left a file: %v", err)
 	}
-	if err := Create(path, sec, DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
-	if err := Create(path, sec, DefaultBackend, crypto.DefaultKDFParams); !errors.Is(err, store.ErrExists) {
+	if err := Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second Create: %v", err)
 	}
 	s, err := Open(Config{Store: path}, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Settings.Backend != DefaultBackend || s.Backend != nil || s.Gallery != nil {
+	if s.Settings.Backend != probe.DefaultBackend || s.Backend != nil || s.Gallery != nil {
 		t.Fatalf("settings %+v backend %v", s.Settings, s.Backend)
 	}
 	if err := s.Gate.Register("flat-1", gate.Consent{Purpose: gate.PurposeEntry, How: "test", BirthYear: 1980}); err != nil {
@@ -124,26 +123,5 @@ func TestCreateOpen(t *testing.T) {
 	}
 	if _, err := Open(Config{}, sec); !errors.Is(err, exitcode.ErrUsage) {
 		t.Fatalf("no store path: %v", err)
-	}
-	if _, err := OpenBackend(DefaultBackend, filepath.Join(dir, "no-models"), 1); !errors.Is(err, exitcode.ErrSetup) {
-		t.Fatalf("missing models: %v", err)
-	}
-}
-
-func TestExplain(t *testing.T) {
-	m := quality.Measurement{Faces: 1, InterOcular: 20, Sharpness: 12, Pose: quality.Pose{Yaw: 40}}
-	err := quality.Enrollment.Check(m)
-	got := Explain(err)
-	if !errors.Is(got, quality.TooSmall) || !errors.Is(got, quality.PoseOff) {
-		t.Fatalf("Explain lost the reasons: %v", got)
-	}
-	for _, want := range []string{"inter-ocular 20 px", "yaw=40", "sharpness 12"} {
-		if !strings.Contains(got.Error(), want) {
-			t.Errorf("%q lacks %q", got, want)
-		}
-	}
-	other := errors.New("x")
-	if Explain(other) != other || Explain(nil) != nil {
-		t.Error("Explain changed a non-quality error")
 	}
 }
