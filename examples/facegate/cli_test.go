@@ -85,8 +85,8 @@ func TestEnrollDirectory(t *testing.T) {
 		}
 		got[res.Subject]++
 	}
-	total := want["biden"] + want["tzuyu"]
-	if out.Enrolled != total || out.Photos != total || len(got) != 2 || got["biden"] != want["biden"] || got["tzuyu"] != want["tzuyu"] {
+	total := want["rose_leslie"] + want["tzuyu"]
+	if out.Enrolled != total || out.Photos != total || len(got) != 2 || got["rose_leslie"] != want["rose_leslie"] || got["tzuyu"] != want["tzuyu"] {
 		t.Fatalf("enrolled %d of %d photos, per subject %v; want %v\n%s", out.Enrolled, out.Photos, got, want, r.stdout)
 	}
 	if strings.Contains(r.stdout, "enrolling") || strings.Contains(r.stderr, "enrolling") {
@@ -101,13 +101,13 @@ func TestEnrollDirectory(t *testing.T) {
 	for _, e := range rows {
 		listed[e.Subject] = e.Templates
 	}
-	if len(listed) != 2 || listed["biden"] != want["biden"] || listed["tzuyu"] != want["tzuyu"] {
+	if len(listed) != 2 || listed["rose_leslie"] != want["rose_leslie"] || listed["tzuyu"] != want["tzuyu"] {
 		t.Errorf("list --json: templates per subject %v, want %v", listed, want)
 	}
 }
 
 // enrollSetup builds the CLI, a new store, and a directory of two subject
-// directories made of symbolic links to shared photos: biden (the subject
+// directories made of symbolic links to shared photos: rose_leslie (the subject
 // directory is a link) and tzuyu (a real directory of linked photos), with
 // a stray file and a dangling link beside them. Both subjects have consent
 // and a PIN. It returns the CLI, the directory, and the number of photos
@@ -129,8 +129,8 @@ func enrollSetup(t *testing.T) (*cli, string, map[string]int) {
 	if err := os.MkdirAll(filepath.Join(root, "tzuyu"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// biden: the subject directory itself is a link.
-	if err := os.Symlink(filepath.Join(faces, "biden"), filepath.Join(root, "biden")); err != nil {
+	// rose_leslie: the subject directory itself is a link.
+	if err := os.Symlink(filepath.Join(faces, "rose_leslie"), filepath.Join(root, "rose_leslie")); err != nil {
 		t.Fatal(err)
 	}
 	// tzuyu: a real directory whose photos are links.
@@ -150,8 +150,8 @@ func enrollSetup(t *testing.T) (*cli, string, map[string]int) {
 	if err := os.Symlink(filepath.Join(dir, "missing"), filepath.Join(root, "ghost")); err != nil {
 		t.Fatal(err)
 	}
-	bidenPhotos, _ := filepath.Glob(filepath.Join(faces, "biden", "*.jpg"))
-	want := map[string]int{"biden": len(bidenPhotos), "tzuyu": len(photos)}
+	rosePhotos, _ := filepath.Glob(filepath.Join(faces, "rose_leslie", "*.jpg"))
+	want := map[string]int{"rose_leslie": len(rosePhotos), "tzuyu": len(photos)}
 
 	c.want(0, nil, "init")
 	for id := range want {
@@ -196,7 +196,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // the progress bar is drawn.
 func TestEnrollProgressOnTerminal(t *testing.T) {
 	c, root, want := enrollSetup(t)
-	total := want["biden"] + want["tzuyu"]
+	total := want["rose_leslie"] + want["tzuyu"]
 
 	out, code := c.onTerminal("enroll", "--json", root)
 	var res struct{ Enrolled, Photos int }
