@@ -8,14 +8,15 @@ import (
 	"github.com/facegate/facegate/facematch"
 )
 
-// Decode decodes an encoded photo (JPEG, PNG or any format OpenCV reads)
-// held in memory into a Frame of 8-bit BGR pixels, with Index and Time zero.
-// Nothing is written to disk; the caller must Close the frame, which zeroes
+// Decode decodes an encoded JPEG or PNG photo held in memory into a Frame
+// of 8-bit BGR pixels, with Index and Time zero, after checking from its
+// header that it has at most facematch.DefaultMaxPixels pixels (else an
+// error wrapping facematch.ErrTooLarge). Nothing is written to disk; the caller must Close the frame, which zeroes
 // its pixels. Data that OpenCV cannot decode gives an error wrapping
 // facematch.ErrDecode, the error an extractor returns for the same bytes.
 func Decode(data []byte) (*Frame, error) {
-	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: no bytes to decode", facematch.ErrDecode)
+	if err := facematch.CheckSize(data, facematch.DefaultMaxPixels); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
 	}
 	m, err := gocv.IMDecode(data, gocv.IMReadColor)
 	if err != nil {

@@ -2,7 +2,9 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"fmt"
 	"image"
 	"image/color"
@@ -36,6 +38,16 @@ func encoded(t testing.TB, format string, w, h int, c color.RGBA) []byte {
 	return buf.Bytes()
 }
 
+// withSize returns a copy of the PNG data whose header declares w×h
+// pixels (the IHDR chunk's checksum recomputed).
+func withSize(data []byte, w, h uint32) []byte {
+	d := bytes.Clone(data)
+	binary.BigEndian.PutUint32(d[16:], w)
+	binary.BigEndian.PutUint32(d[20:], h)
+	binary.BigEndian.PutUint32(d[29:], crc32.ChecksumIEEE(d[12:29]))
+	return d
+}
+
 func TestDecode(t *testing.T) {
 	red := color.RGBA{R: 200, G: 30, B: 10, A: 255}
 	pngData := encoded(t, "png", 7, 5, red)
@@ -45,18 +57,26 @@ func TestDecode(t *testing.T) {
 		w, h   int
 		exact  bool // lossless: pixels must match exactly
 		errDec bool
+		large  bool // refused as too large (facematch.ErrTooLarge)
 	}{
 		{name: "png", data: pngData, w: 7, h: 5, exact: true},
 		{name: "jpeg", data: encoded(t, "jpeg", 16, 8, red), w: 16, h: 8},
 		{name: "empty", data: nil, errDec: true},
 		{name: "garbage", data: []byte("not an image at all"), errDec: true},
 		{name: "truncated png", data: pngData[:len(pngData)/3], errDec: true},
+		// A PNG declaring 6000×6600 pixels (39.6 MP, over
+		// facematch.DefaultMaxPixels) is refused from its header: before
+		// the check it made OpenCV allocate 800 MB.
+		{name: "decompression bomb", data: withSize(pngData, 6000, 6600), errDec: true, large: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Decode(tc.data)
 			if tc.errDec {
 				if !errors.Is(err, facematch.ErrDecode) {
 					t.Fatalf("Decode: %v, want facematch.ErrDecode", err)
+				}
+				if tc.large != errors.Is(err, facematch.ErrTooLarge) {
+					t.Fatalf("Decode: %v; matches facematch.ErrTooLarge: %v, want %v", err, !tc.large, tc.large)
 				}
 				if f != nil {
 					t.Fatal("Decode returned a frame with its error")

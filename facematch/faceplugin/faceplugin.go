@@ -24,14 +24,11 @@
 package faceplugin
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // DecodeConfig of JPEG headers
-	_ "image/png"  // and of PNG headers
 	"io"
 	"math"
 	"os"
@@ -76,13 +73,13 @@ const DefaultMinScore = 0.8
 // more than this intersection over union are dropped.
 const DefaultNMS = 0.4
 
-// DefaultMaxPixels is the default Config.MaxPixels: 40 megapixels, as for
-// the dlib extractor.
-const DefaultMaxPixels = 40_000_000
+// DefaultMaxPixels is the default Config.MaxPixels:
+// facematch.DefaultMaxPixels (24 megapixels).
+const DefaultMaxPixels = facematch.DefaultMaxPixels
 
 // ErrTooLarge is wrapped (with facematch.ErrDecode) by the error of Extract
-// for an image larger than Config.MaxPixels.
-var ErrTooLarge = errors.New("faceplugin: image too large")
+// for an image larger than Config.MaxPixels; it is facematch.ErrTooLarge.
+var ErrTooLarge = facematch.ErrTooLarge
 
 // ErrModelFile is wrapped by the error of Open when a network file is not
 // the pinned one (wrong sha256) or OpenCV cannot load it.
@@ -213,18 +210,8 @@ func (d *Detector) Decode(data []byte) (gocv.Mat, error) {
 
 // Decode is Detector.Decode with an explicit pixel limit.
 func Decode(data []byte, maxPixels int) (gocv.Mat, error) {
-	if len(data) == 0 {
-		return gocv.Mat{}, fmt.Errorf("faceplugin: empty input: %w", facematch.ErrDecode)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("faceplugin: %w: %v", facematch.ErrDecode, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return gocv.Mat{}, fmt.Errorf("faceplugin: %w: empty %dx%d image", facematch.ErrDecode, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > int64(maxPixels) {
-		return gocv.Mat{}, fmt.Errorf("faceplugin: %w: %w: %dx%d, limit %d pixels", facematch.ErrDecode, ErrTooLarge, cfg.Width, cfg.Height, maxPixels)
+	if err := facematch.CheckSize(data, maxPixels); err != nil {
+		return gocv.Mat{}, fmt.Errorf("faceplugin: %w", err)
 	}
 	m, err := gocv.IMDecode(data, gocv.IMReadColor|gocv.IMReadIgnoreOrientation)
 	if err != nil || m.Empty() {
