@@ -17,20 +17,17 @@
 package antispoof
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 
 	"gocv.io/x/gocv"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/modelfile"
 )
 
 // ErrModelFile is wrapped by the error of Open when the network file is
@@ -122,18 +119,8 @@ func Open(dir string, spec Spec) (*Net, error) {
 		return nil, fmt.Errorf("antispoof: spec %q: size %d, classes %d, bona fide class %d, widen %g, scale %g", spec.Name, spec.Size, spec.Classes, spec.BonaFide, spec.Widen, spec.Scale)
 	}
 	path := filepath.Join(dir, spec.File)
-	f, err := os.Open(path)
-	if err != nil {
+	if err := modelfile.Check(path, spec.SHA256, ErrModelFile); err != nil {
 		return nil, fmt.Errorf("antispoof: %w", err)
-	}
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("antispoof: %s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != spec.SHA256 {
-		return nil, fmt.Errorf("%w: %s has sha256 %s, want %s (run `make setup`)", ErrModelFile, path, got, spec.SHA256)
 	}
 	net := gocv.ReadNetFromONNX(path)
 	if net.Empty() {

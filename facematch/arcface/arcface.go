@@ -18,14 +18,10 @@
 package arcface
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -33,6 +29,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/modelfile"
 )
 
 // ErrLandmarks is returned when a face from the Landmarker does not carry the
@@ -259,18 +256,8 @@ func Open(dir string, spec Spec, lm Landmarker, cfg Config) (*Extractor, error) 
 		SetOpenCVThreads(cfg.OpenCVThreads)
 	}
 	path := filepath.Join(dir, spec.File)
-	f, err := os.Open(path)
-	if err != nil {
+	if err := modelfile.Check(path, spec.SHA256, ErrModelFile); err != nil {
 		return nil, fmt.Errorf("arcface: %w", err)
-	}
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("arcface: %s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != spec.SHA256 {
-		return nil, fmt.Errorf("%w: %s has sha256 %s, want %s (run `make setup`)", ErrModelFile, path, got, spec.SHA256)
 	}
 	e := &Extractor{spec: spec, lm: lm, model: spec.Model(), dst: chipPoints(spec), n: n, pool: make(chan gocv.Net, n)}
 	e.mlm, _ = lm.(MatLandmarker)

@@ -24,14 +24,10 @@
 package faceplugin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -40,6 +36,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/modelfile"
 )
 
 // The network files and their sha256, as scripts/faceplugin-models.sh
@@ -141,11 +138,12 @@ func Open(dir string, cfg Config) (*Detector, error) {
 	}
 	det := filepath.Join(dir, DetectFile)
 	lm := filepath.Join(dir, LandmarkFile)
-	if err := checkFile(det, DetectSHA256); err != nil {
-		return nil, err
-	}
-	if err := checkFile(lm, LandmarkSHA256); err != nil {
-		return nil, err
+	// The checksums also guarantee files OpenCV 4.6 imports: one it cannot
+	// parse would abort the process inside gocv (a C++ exception).
+	for _, f := range [][2]string{{det, DetectSHA256}, {lm, LandmarkSHA256}} {
+		if err := modelfile.Check(f[0], f[1], ErrModelFile); err != nil {
+			return nil, fmt.Errorf("faceplugin: %w", err)
+		}
 	}
 	d := &Detector{cfg: cfg, pool: make(chan *nets, cfg.Workers)}
 	for range cfg.Workers {
@@ -158,25 +156,6 @@ func Open(dir string, cfg Config) (*Detector, error) {
 		d.pool <- n
 	}
 	return d, nil
-}
-
-// checkFile returns an error unless the file at path has the sha256 want.
-// The checksum also guarantees a file OpenCV 4.6 imports: one it cannot
-// parse would abort the process inside gocv (a C++ exception).
-func checkFile(path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("faceplugin: %w (run `make setup`)", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("faceplugin: %s: %w", path, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("%w: %s has sha256 %s, want %s (run `make setup`)", ErrModelFile, path, got, want)
-	}
-	return nil
 }
 
 // Workers returns the number of images processed at once.
