@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/facegate/facegate/gate/accesslog"
-	"github.com/facegate/facegate/gate/records"
 )
 
 // Attempt is what a door saw. Any combination of fields may be set; empty
@@ -279,21 +278,4 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 		return id, dist, err
 	}
 	return id, dist, nil
-}
-
-// matchCard looks a card up by its MAC.
-func (g *Gate) matchCard(uid []byte) (string, error) {
-	m, err := cardMAC(g.cfg.Keys.Card, uid)
-	if err != nil {
-		return "", err
-	}
-	owner, err := g.cfg.Records.GetRecord(indexSubject, cardIndexClass, hexString(m))
-	if records.NotFound(err) {
-		return "", fmt.Errorf("%w: card not enrolled", ErrUnknownSubject)
-	}
-	if err != nil {
-		return "", err
-	}
-	s := string(owner)
-	return s, g.consentValid(s, PurposeEntry)
 }

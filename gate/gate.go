@@ -462,24 +462,6 @@ func (g *Gate) consentValid(subject string, purpose Purpose) error {
 	return nil
 }
 
-// held returns the non-face credentials a subject holds.
-func (g *Gate) held(subject string) (Factors, error) {
-	var f Factors
-	for _, c := range []struct {
-		name string
-		f    Factors
-	}{{cardName, Card}, {pinName, PIN}} {
-		_, err := g.cfg.Records.GetRecord(subject, records.ClassCredential, c.name)
-		switch {
-		case err == nil:
-			f |= c.f
-		case !records.NotFound(err):
-			return 0, err
-		}
-	}
-	return f, nil
-}
-
 func (g *Gate) policy(door string) Policy {
 	if p, ok := g.cfg.Doors[door]; ok {
 		return p
