@@ -252,30 +252,3 @@ func reason(errs []error) string {
 	}
 	return "denied"
 }
-
-// matchFace identifies a face probe and checks its subject's consents.
-func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
-	if g.cfg.Faces == nil {
-		return "", 0, fmt.Errorf("%w: the gate has no gallery", ErrNoFace)
-	}
-	probe, err := g.transform().Apply(descriptor)
-	if err != nil {
-		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
-	}
-	matches, err := g.cfg.Faces.Identify(g.embedding(probe), 1)
-	clear(probe)
-	if errors.Is(err, ErrNoFace) {
-		return "", 0, err // the gallery is switched off (a stale compound gate)
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
-	}
-	if len(matches) == 0 {
-		return "", 0, fmt.Errorf("%w: no face within the threshold", ErrUnknownSubject)
-	}
-	id, dist := matches[0].ID, matches[0].Distance
-	if err := g.consentValid(id, PurposeFace); err != nil {
-		return id, dist, err
-	}
-	return id, dist, nil
-}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/facegate/facegate/gate/records"
 )
 
 // Purpose names what a consent allows. Each purpose is consented to, stored
@@ -113,6 +116,138 @@ func decodeStrict(data []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data", ErrCorrupt)
+	}
+	return nil
+}
+
+// GiveConsent records (or renews) a consent of a registered subject.
+// Renewing face consent after it expired lets face matching resume.
+func (g *Gate) GiveConsent(subject string, c Consent) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.exists(subject); err != nil {
+		return err
+	}
+	if err := g.cfg.Records.Update(func(b records.Batch) error { return g.putConsent(b, subject, c) }); err != nil {
+		return err
+	}
+	if c.Purpose == PurposeFace && g.cfg.Faces != nil {
+		// Templates kept through an expiry are matched again.
+		if err := g.removeFaces(subject); err != nil {
+			return err
+		}
+		tmpls, err := g.templates(subject)
+		if err != nil {
+			return err
+		}
+		for _, t := range tmpls {
+			if err := g.addStored(subject, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putConsent writes a consent record, moving the one it replaces to the
+// history, in the batch b.
+func (g *Gate) putConsent(b records.Batch, subject string, c Consent) error {
+	now := g.now()
+	if c.Given.IsZero() {
+		c.Given = now
+	}
+	c.Given = c.Given.UTC()
+	if err := c.validate(now); err != nil {
+		return err
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	// The consent being replaced moves to the history, so the operator can
+	// show which consent covered any past processing.
+	old, err := b.GetRecord(subject, records.ClassConsent, string(c.Purpose))
+	switch {
+	case err == nil:
+		prev, err := DecodeConsent(old)
+		if err != nil {
+			return err
+		}
+		if err := b.PutRecord(subject, records.ClassConsent, historyName(prev), old); err != nil {
+			return err
+		}
+	case !records.NotFound(err):
+		return err
+	}
+	return b.PutRecord(subject, records.ClassConsent, string(c.Purpose), data)
+}
+
+// historyPrefix starts the names of replaced consent records.
+const historyPrefix = "history/"
+
+func historyName(c Consent) string {
+	return historyPrefix + string(c.Purpose) + "/" + c.Given.UTC().Format("20060102T150405.000000000Z")
+}
+
+// ConsentHistory returns the subject's replaced consent records (renewed
+// or withdrawn and then given again), oldest first within each purpose.
+func (g *Gate) ConsentHistory(subject string) ([]Consent, error) {
+	if err := g.exists(subject); err != nil {
+		return nil, err
+	}
+	names, err := g.cfg.Records.ListRecords(subject, records.ClassConsent)
+	if err != nil {
+		return nil, err
+	}
+	var out []Consent
+	for _, n := range names {
+		if !strings.HasPrefix(n, historyPrefix) {
+			continue
+		}
+		data, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, n)
+		if err != nil {
+			return nil, err
+		}
+		c, err := DecodeConsent(data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Consent returns the subject's consent record for purpose, or
+// ErrNoConsent when there is none.
+func (g *Gate) Consent(subject string, purpose Purpose) (Consent, error) {
+	if err := CheckSubject(subject); err != nil {
+		return Consent{}, err
+	}
+	if !purpose.Valid() {
+		return Consent{}, fmt.Errorf("%w: unknown purpose %q", ErrInvalidConsent, purpose)
+	}
+	data, err := g.cfg.Records.GetRecord(subject, records.ClassConsent, string(purpose))
+	if records.NotFound(err) {
+		return Consent{}, fmt.Errorf("%w: %q has no %s consent", ErrNoConsent, subject, purpose)
+	}
+	if err != nil {
+		return Consent{}, err
+	}
+	return DecodeConsent(data)
+}
+
+// consentValid returns nil when the subject holds a valid consent for
+// purpose now; face recognition also needs a valid entry consent.
+func (g *Gate) consentValid(subject string, purpose Purpose) error {
+	c, err := g.Consent(subject, purpose)
+	if err != nil {
+		return err
+	}
+	if err := c.ValidAt(g.now()); err != nil {
+		return err
+	}
+	if purpose == PurposeFace {
+		return g.consentValid(subject, PurposeEntry)
 	}
 	return nil
 }
