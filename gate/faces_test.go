@@ -3,118 +3,29 @@ package gate
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
-	"github.com/facegate/facegate/gate/internal/rawstore"
-	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/gate/records"
 )
 
-// cheapKDF keeps store creation fast in tests.
-var cheapKDF = &store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
-
-func newStore(t testing.TB) *store.Store {
-	t.Helper()
-	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), crypto.Passphrase([]byte("test passphrase")), cheapKDF)
-	if err != nil {
-		t.Fatal(err)
+// TestGalleryReloadsFromStore checks that a new Gate on an existing store
+// loads the faces with valid consent, and only those.
+func TestGalleryReloadsFromStore(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(t, "a", true)
+	e.register(t, "b", true)
+	for _, s := range []string{"a", "b"} {
+		e.g.SetCard(s, []byte(s))
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// TestWithdrawalLeavesNothingThatOpens withdraws face consent on the real
-// bbolt store and reads the raw file: the wrapped face data key and every
-// sealed template are gone from it, so nothing of the face can be opened
-// even with the store's passphrase, while the subject's credentials still
-// open and work.
-func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
-	st := newStore(t)
-	e := newEnv(t, st)
-	e.register(t, "flat-21", true)
-	e.register(t, "flat-22", true)
-	for k, s := range []string{"flat-21", "flat-22"} {
-		if err := e.g.SetCard(s, []byte("card-"+s)); err != nil {
-			t.Fatal(err)
-		}
-		for i := range 3 {
-			if _, err := e.g.EnrollFace(s, near(vector(uint64(21+k)), uint64(i)), 0.9); err != nil {
-				t.Fatal(err)
-			}
-		}
+	e.g.EnrollFace("a", vector(1), 0.9)
+	e.g.EnrollFace("b", vector(2), 0.9)
+	e.g.Withdraw("b", PurposeFace)
+	e2 := newEnv(t, e.st)
+	if e2.faces.Subjects() != 1 {
+		t.Fatalf("reloaded gallery has %d subjects, want 1", e2.faces.Subjects())
 	}
-	var vectors [][]byte
-	tmpls, _ := st.Templates("flat-21")
-	for _, tp := range tmpls {
-		vectors = append(vectors, floatBytes(tp.Template.Vector))
-	}
-	before := rawstore.Values(t, st.Path())
-
-	r, err := e.g.Withdraw("flat-21", PurposeFace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := VerifyReceipt(e.keys.Receipt, r); err != nil || r.Templates != 3 {
-		t.Fatalf("receipt %+v: %v", r, err)
-	}
-	gone := rawstore.Gone(before, rawstore.Values(t, st.Path()))
-	// Sealed values are store version ‖ format version ‖ 24-byte nonce ‖
-	// ciphertext ‖ 16-byte tag.
-	sealedTemplate := store.SealedOverhead + 32 + len(testModel.ID) + 5*testModel.Dim
-	sizes := rawstore.Sizes(gone)
-	if sizes[sealedTemplate] != 3 || sizes[store.WrappedKeySize] < 1 {
-		t.Fatalf("values gone from the file by size: %v; want 3 sealed templates (%d bytes) and the wrapped face key (%d bytes)",
-			sizes, sealedTemplate, store.WrappedKeySize)
-	}
-	for i, b := range gone {
-		if rawstore.Contains(t, st.Path(), b) {
-			t.Fatalf("value %d (%d bytes) removed by the withdrawal is still in the file", i, len(b))
-		}
-	}
-	for _, v := range vectors {
-		if rawstore.Contains(t, st.Path(), v) {
-			t.Fatal("a protected vector is in the file in plain")
-		}
-	}
-	if got, err := st.Templates("flat-21"); err != nil || len(got) != 0 {
-		t.Fatalf("store still lists %d templates (%v)", len(got), err)
-	}
-	mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(21), 50)}), ErrUnknownSubject)
-	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("card-flat-21")}), "flat-21")
-	mustAdmit(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(22), 50)}), "flat-22")
-
-	// After a restart nothing comes back.
-	e2 := newEnv(t, st)
-	if n := e2.faces.Templates("flat-21"); n != 0 {
-		t.Fatalf("reloaded gallery holds %d templates of the withdrawn subject", n)
-	}
-	if n := e2.faces.Templates("flat-22"); n != 3 {
-		t.Fatalf("reloaded gallery holds %d templates of the other subject, want 3", n)
-	}
-}
-
-// TestRealStoreErrors checks the gate's reading of the store's errors.
-func TestRealStoreErrors(t *testing.T) {
-	st := newStore(t)
-	e := newEnv(t, st)
-	if _, err := e.g.Export("nobody"); !errors.Is(err, ErrUnknownSubject) {
-		t.Fatalf("Export(nobody) = %v", err)
-	}
-	if subjects, err := e.g.Subjects(); err != nil || len(subjects) != 0 {
-		t.Fatalf("Subjects on an empty store = %v, %v", subjects, err)
-	}
-	e.register(t, "s", false)
-	if err := e.g.Maintain(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.g.Withdraw("s", PurposeFace); !errors.Is(err, ErrNoConsent) {
-		t.Fatalf("Withdraw without face consent = %v", err)
-	}
-	if _, err := e.g.Erase("s"); err != nil {
-		t.Fatalf("Erase of a subject with no credentials: %v", err)
-	}
+	mustAdmit(t, e2.g.Admit(Attempt{Liveness: Live, Face: near(vector(1), 1)}), "a")
 }
 
 // TestReloadFacesAfterRekey re-keys the store's transform. The gate owns
@@ -266,4 +177,71 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 		}
 	}
 	mustAdmit(t, e.g.Admit(Attempt{Card: []byte("flat-7")}), "flat-7")
+}
+
+// TestReloadSubject: after another writer changed a subject's records in
+// the store, ReloadSubject brings the gallery back in line: templates added
+// behind the gate's back appear, shredded ones go, an unknown subject is not
+// an error.
+func TestReloadSubject(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(t, "flat-1", true)
+	if err := e.g.SetCard("flat-1", []byte{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.g.EnrollFace("flat-1", vector(1), 0.9); err != nil {
+		t.Fatal(err)
+	}
+	e.faces.Remove("flat-1") // the gallery lost it
+	if err := e.g.ReloadSubject("flat-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.faces.Templates("flat-1"); n != 1 {
+		t.Fatalf("after reload: %d templates", n)
+	}
+	// Another writer shreds the face class: the reload drops the face.
+	if err := e.st.ShredClass("flat-1", records.ClassFace); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.g.ReloadSubject("flat-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.faces.Templates("flat-1"); n != 0 {
+		t.Fatalf("after shred and reload: %d templates", n)
+	}
+	if err := e.g.ReloadSubject("nobody"); err != nil {
+		t.Fatalf("unknown subject: %v", err)
+	}
+	if err := e.g.ReloadSubject("bad/id"); !errors.Is(err, ErrInvalidSubject) {
+		t.Fatalf("invalid subject: %v", err)
+	}
+}
+
+// offGallery is a gallery switched off, as a stale compound gate's.
+type offGallery struct{ *facematch.Gallery }
+
+func (offGallery) Identify(facematch.Embedding, int) ([]facematch.Match, error) {
+	return nil, ErrNoFace
+}
+
+// TestGalleryOff: a gallery that answers ErrNoFace makes a face attempt
+// fail with ErrNoFace ("face recognition not available"), not as an
+// unusable probe; the card still opens.
+func TestGalleryOff(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) {
+		g, _ := facematch.NewGallery(testModel, nil)
+		c.Faces = offGallery{g}
+	})
+	e.register(t, "flat-1", true)
+	if err := e.g.SetCard("flat-1", []byte{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.g.EnrollFace("flat-1", vector(1), 0.9); err != nil {
+		t.Fatal(err)
+	}
+	d := e.g.Admit(Attempt{Liveness: Live, Face: vector(1)})
+	if d.Admit || !errors.Is(d.Err, ErrNoFace) || errors.Is(d.Err, ErrInvalidDescriptor) || d.Reason != "face recognition not available" {
+		t.Fatalf("switched-off gallery: %+v", d)
+	}
+	mustAdmit(t, e.g.Admit(Attempt{Card: []byte{1, 2, 3, 4}}), "flat-1")
 }
