@@ -7,6 +7,7 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate/internal/rawstore"
+	"github.com/facegate/facegate/gate/records/recordstest"
 	"github.com/facegate/facegate/store"
 )
 
@@ -195,5 +196,84 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	}
 	if n := e2.faces.Templates("flat-22"); n != 3 {
 		t.Fatalf("reloaded gallery holds %d templates of the other subject, want 3", n)
+	}
+}
+
+// TestWithdrawAndEraseShareOnePath runs Withdraw of either purpose and
+// Erase through the guarantees of their one path: a write failing at any
+// point of the transaction leaves the store exactly as it was, no receipt,
+// and the subject's face back in the gallery, with their card still
+// working; without a failure the receipt verifies and the face (for
+// PurposeEntry, the card too) no longer gets in.
+func TestWithdrawAndEraseShareOnePath(t *testing.T) {
+	ops := []struct {
+		name     string
+		run      func(g *Gate) (Receipt, error)
+		purpose  Purpose
+		keepCard bool
+	}{
+		{"Withdraw face", func(g *Gate) (Receipt, error) { return g.Withdraw("flat-1", PurposeFace) }, PurposeFace, true},
+		{"Withdraw entry", func(g *Gate) (Receipt, error) { return g.Withdraw("flat-1", PurposeEntry) }, PurposeEntry, false},
+		{"Erase", func(g *Gate) (Receipt, error) { return g.Erase("flat-1") }, PurposeEntry, false},
+	}
+	face := Attempt{Liveness: Live, Face: near(vector(1), 1)}
+	card := Attempt{Card: []byte("card-1")}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) {
+			for k := 1; ; k++ {
+				fs := &failingStore{Store: recordstest.New()}
+				e := newEnv(t, fs)
+				e.register(t, "flat-1", true)
+				if err := e.g.SetCard("flat-1", card.Card); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.g.EnrollFace("flat-1", vector(1), 0.9); err != nil {
+					t.Fatal(err)
+				}
+				before := fs.State()
+				fs.writes, fs.failAt = 0, k
+				r, err := op.run(e.g)
+				fs.failAt = 0
+				if fs.writes < k {
+					// The whole withdrawal went through.
+					if err != nil {
+						t.Fatalf("without a failure: %v", err)
+					}
+					if k < 3 {
+						t.Fatalf("the withdrawal made only %d write(s)", fs.writes)
+					}
+					if r.Purpose != op.purpose || r.Templates != 1 {
+						t.Fatalf("receipt %+v, want %s and 1 template", r, op.purpose)
+					}
+					if err := VerifyReceipt(e.keys.Receipt, r); err != nil {
+						t.Fatal(err)
+					}
+					if e.faces.Subjects() != 0 {
+						t.Fatalf("gallery holds %d subjects after the withdrawal", e.faces.Subjects())
+					}
+					mustDeny(t, e.g.Admit(face), nil)
+					if op.keepCard {
+						mustAdmit(t, e.g.Admit(card), "flat-1")
+					} else {
+						mustDeny(t, e.g.Admit(card), ErrUnknownSubject)
+					}
+					break
+				}
+				if !errors.Is(err, errInjected) {
+					t.Fatalf("write %d failed, the withdrawal returned %v", k, err)
+				}
+				if r.MAC != nil || r.Subject != "" {
+					t.Fatalf("write %d failed and a receipt was issued: %+v", k, r)
+				}
+				if after := fs.State(); after != before {
+					t.Fatalf("a failure at write %d left a half-done withdrawal:\nbefore:\n%s\nafter:\n%s", k, before, after)
+				}
+				if e.faces.Subjects() != 1 {
+					t.Fatalf("after a failure at write %d the gallery holds %d subjects, want 1", k, e.faces.Subjects())
+				}
+				mustAdmit(t, e.g.Admit(face), "flat-1")
+				mustAdmit(t, e.g.Admit(card), "flat-1")
+			}
+		})
 	}
 }
