@@ -37,16 +37,25 @@ func TestReadPadManifest(t *testing.T) {
 	}
 }
 
-// TestPadSlice runs `bench pad` on every 40th image of the shared PAD set
-// (the full study is in `make bench`): the report has the per-source
-// table, a DET plot, and counts that add up.
+// TestPadSlice runs `bench pad` with two networks on every 40th image of
+// the shared PAD set (the full study is in `make bench`): each network's
+// report has the per-source table, a DET plot, and counts that add up.
 func TestPadSlice(t *testing.T) {
 	set := testenv.Pad(t)
-	models := testenv.Models(t, antispoof.FRLiveness.File)
-	out := t.TempDir()
-	if err := runPad([]string{"--set", set, "--models", models, "--limit", "40", "--workers", "1", "--out", out}); err != nil {
+	models := testenv.Models(t, antispoof.FRLiveness.File, antispoof.HumanLiveness.File)
+	dir := t.TempDir()
+	scores := filepath.Join(dir, "scores.tsv")
+	if err := runPad([]string{"--set", set, "--models", models, "--net", "fr_liveness,human-liveness", "--limit", "40", "--workers", "1", "--out", dir, "--scores", scores}); err != nil {
 		t.Fatal(err)
 	}
+	if r, err := report.Read(filepath.Join(dir, "human-liveness")); err != nil || r.Pad == nil || r.Pad.Network != antispoof.HumanLiveness.ID() {
+		t.Fatalf("human-liveness report: %v", err)
+	}
+	tsv, err := os.ReadFile(scores)
+	if err != nil || !strings.HasPrefix(string(tsv), "path\tsource\tkind\tfr_liveness\thuman-liveness\n") {
+		t.Fatalf("scores file: %v", err)
+	}
+	out := filepath.Join(dir, "fr_liveness")
 	r, err := report.Read(out)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/facegate/facegate/bench/metrics"
@@ -53,6 +54,7 @@ type PadAUC struct {
 type PadVariant struct {
 	Order        string  `json:"order"`
 	Class        int     `json:"class"`
+	Output       string  `json:"output,omitempty"`
 	AUC          float64 `json:"auc"`
 	EER          float64 `json:"eer"`
 	APCERAtBPCER float64 `json:"apcer_at_bpcer"`
@@ -92,7 +94,11 @@ func padMarkdown(p func(string, ...any), d *Pad) {
 		if v.Chosen {
 			used = "yes"
 		}
-		p("| %s | %d | %.3f | %s | %s | %s |\n", v.Order, v.Class, v.AUC, pct(v.EER), pct(v.APCERAtBPCER), used)
+		out := fmt.Sprint(v.Class)
+		if v.Output != "" {
+			out = v.Output
+		}
+		p("| %s | %s | %.3f | %s | %s | %s |\n", v.Order, out, v.AUC, pct(v.EER), pct(v.APCERAtBPCER), used)
 	}
 	if len(d.SourceAUC) > 0 {
 		p("\n### Separation within each source (faces found; masks left out)\n\n| source | bona fide | attacks | AUC |\n|---|---|---|---|\n")

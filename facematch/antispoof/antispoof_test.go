@@ -111,7 +111,7 @@ func TestScore(t *testing.T) {
 
 func TestSquare(t *testing.T) {
 	for _, tc := range []struct{ in, want image.Rectangle }{
-		{image.Rect(10, 20, 50, 40), image.Rect(10, 10, 50, 50)}, // wide: grows in y
+		{image.Rect(10, 20, 50, 40), image.Rect(10, 10, 50, 50)},  // wide: grows in y
 		{image.Rect(10, 20, 30, 80), image.Rect(-10, 20, 50, 80)}, // tall: grows in x
 		{image.Rect(0, 0, 7, 7), image.Rect(0, 0, 7, 7)},
 	} {
