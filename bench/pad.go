@@ -10,7 +10,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +42,9 @@ type padScored struct {
 	// outs[k][o] are network k's raw outputs with channel order o (0 RGB,
 	// 1 BGR).
 	outs [][2][][]float32
+	// fixed[k], when set, is network k's bona fide score with its Spec's
+	// preparation, read from a --scores file (--rescore) instead of outs.
+	fixed []float64
 	// passive[k] and embed are network k's and the descriptor's time for
 	// this image (the descriptor includes detection and landmarks).
 	passive []time.Duration
@@ -61,6 +66,7 @@ func runPad(args []string) error {
 	boxScale := fs.Float64("box-scale", 1, "scale the front end's face box about its centre before the network's own widening (dlib's HOG boxes are tighter than the detector the network was trained with)")
 	whole := fs.Bool("whole", false, "feed the whole image instead of the widened face box (most pad/ images are tight crops); the face must still be found")
 	scoresOut := fs.String("scores", "", "also write every image's bona fide score per network to this TSV file (for studies such as the fused rule; not a report file)")
+	rescore := fs.String("rescore", "", "read the scores of an earlier run's --scores file instead of running the front end and the networks (another --threshold or operating point; no preparation variants, no cost)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +95,9 @@ func runPad(args []string) error {
 			spec.Threshold = *threshold
 		}
 		specs = append(specs, spec)
+	}
+	if *rescore != "" {
+		return padRescore(*rescore, *set, c.out, specs)
 	}
 	images, err := readPadManifest(*set)
 	if err != nil {
@@ -191,6 +200,66 @@ func writePadScores(path string, specs []antispoof.Spec, sets ...[]padScored) er
 	return os.WriteFile(path, []byte(sb.String()), 0o644)
 }
 
+// padRescore writes the reports of specs from a --scores file: rows whose
+// source ends in "/" are the bona fide directories, the others the set.
+func padRescore(path, set, outDir string, specs []antispoof.Spec) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	head := strings.Split(lines[0], "\t")
+	col := make([]int, len(specs))
+	for k, spec := range specs {
+		col[k] = slices.Index(head, spec.Name)
+		if len(head) < 4 || head[0] != "path" || col[k] < 3 {
+			return fmt.Errorf("%s: no column %q in header %q", path, spec.Name, lines[0])
+		}
+	}
+	var scored, extra []padScored
+	for i, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		if len(f) != len(head) {
+			return fmt.Errorf("%s line %d: %d columns, want %d", path, i+2, len(f), len(head))
+		}
+		s := padScored{padImage: padImage{path: f[0], source: f[1], attack: f[2]}, fixed: make([]float64, len(specs))}
+		if s.attack == "bonafide" {
+			s.attack = ""
+		}
+		for k := range specs {
+			if f[col[k]] == "" {
+				s.noFace = true
+				continue
+			}
+			if s.fixed[k], err = strconv.ParseFloat(f[col[k]], 64); err != nil {
+				return fmt.Errorf("%s line %d: %w", path, i+2, err)
+			}
+		}
+		if strings.HasSuffix(s.source, "/") {
+			extra = append(extra, s)
+		} else {
+			scored = append(scored, s)
+		}
+	}
+	for k, spec := range specs {
+		r := &report.Report{Kind: "pad", Command: commandLine(), Machine: report.ThisMachine()}
+		p, err := padFigures(spec, k, set, scored, extra)
+		if err != nil {
+			return err
+		}
+		r.Pad = p
+		r.Notes = append(padNotes(spec, p), "Rescored from the scores file "+path+" of an earlier run (same faces and networks): the preparation variants and the cost are in that run's report.")
+		out := outDir
+		if len(specs) > 1 {
+			out = filepath.Join(outDir, spec.Name)
+		}
+		if err := write(out, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // channelOrder is the index of spec's channel order in padScored.outs.
 func channelOrder(spec antispoof.Spec) int {
 	if spec.BGR {
@@ -203,6 +272,9 @@ func channelOrder(spec antispoof.Spec) int {
 // with channel order o and bona fide class class; 1 when the outputs
 // cannot be read.
 func padScore(spec antispoof.Spec, s padScored, k, o, class int) float32 {
+	if s.fixed != nil {
+		return float32(1 - s.fixed[k])
+	}
 	spec.BonaFide = class
 	v, err := spec.ScoreOf(s.outs[k][o])
 	if err != nil {
@@ -383,8 +455,9 @@ func padFigures(spec antispoof.Spec, k int, set string, scored, extra []padScore
 		for class := 0; class < classes; class++ {
 			var bona, att []float32
 			for _, s := range scored {
-				if s.noFace || s.outs[k][o] == nil {
-					continue
+				if s.noFace || (s.fixed == nil && s.outs[k][o] == nil) ||
+					(s.fixed != nil && (o != order || (classes > 1 && class != spec.BonaFide))) {
+					continue // not run, or not kept in the scores file
 				}
 				if s.attack == "" {
 					bona = append(bona, score(s, o, class))
@@ -449,8 +522,10 @@ func padFigures(spec antispoof.Spec, k int, set string, scored, extra []padScore
 		if s.noFace {
 			continue
 		}
-		passive = append(passive, s.passive[k].Seconds()*1000)
-		embed = append(embed, s.embed.Seconds()*1000)
+		if len(s.passive) > k { // not for rescored rows
+			passive = append(passive, s.passive[k].Seconds()*1000)
+			embed = append(embed, s.embed.Seconds()*1000)
+		}
 		d := score(s, order, spec.BonaFide)
 		switch s.attack {
 		case "":

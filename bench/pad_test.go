@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,5 +90,18 @@ func TestPadSlice(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "det.png")); err != nil {
 		t.Fatal(err)
+	}
+	// --rescore from the scores file gives the same figures without the
+	// networks
+	again := filepath.Join(dir, "again")
+	if err := runPad([]string{"--set", set, "--rescore", scores, "--net", "fr_liveness", "--out", again}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := report.Read(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r2.Pad.Cells, p.Cells) || r2.Pad.APCERAtBPCER != p.APCERAtBPCER {
+		t.Errorf("rescored cells %+v\nwant %+v", r2.Pad.Cells, p.Cells)
 	}
 }
