@@ -153,12 +153,7 @@ func measureEyes(ex facematch.Extractor, net *eyestate.Net, im padImage) eyeRow 
 		return r
 	}
 	defer fr.Close()
-	img, err := capture.Image(fr.Mat)
-	if err != nil {
-		return r
-	}
-	faces, err := ex.ExtractImage(img)
-	capture.Wipe(img)
+	faces, err := findFaces(ex, fr)
 	if err != nil || len(faces) == 0 {
 		return r
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
 	"github.com/facegate/facegate/facematch/capture"
+	faceprobe "github.com/facegate/facegate/facematch/probe"
 )
 
 // padTarget is the ISO/IEC 30107-3 operating point the issue asks for:
@@ -391,13 +392,7 @@ func scoreOne(ex facematch.Extractor, nets [][2]*antispoof.Net, dir string, im p
 	}
 	defer fr.Close()
 	t0 := time.Now()
-	img, err := capture.Image(fr.Mat)
-	if err != nil {
-		s.noFace = true
-		return s
-	}
-	faces, err := ex.ExtractImage(img)
-	capture.Wipe(img)
+	faces, err := findFaces(ex, fr)
 	s.embed = time.Since(t0)
 	if err != nil || len(faces) == 0 {
 		s.noFace = true
@@ -428,6 +423,28 @@ func scoreOne(ex facematch.Extractor, nets [][2]*antispoof.Net, dir string, im p
 		}
 	}
 	return s
+}
+
+// findFaces returns the faces of fr: boxes and landmarks only when the
+// backend can skip the descriptor (facematch/probe Backend.Faces), else
+// with descriptors (cleared).
+func findFaces(ex facematch.Extractor, fr *capture.Frame) ([]facematch.Face, error) {
+	var faces []facematch.Face
+	var err error
+	if b, ok := ex.(*faceprobe.Backend); ok {
+		faces, err = b.Faces(fr)
+	} else {
+		img, ierr := capture.Image(fr.Mat)
+		if ierr != nil {
+			return nil, ierr
+		}
+		faces, err = ex.ExtractImage(img)
+		capture.Wipe(img)
+	}
+	for _, f := range faces {
+		clear(f.Descriptor)
+	}
+	return faces, err
 }
 
 // scaleBox scales r by k about its centre.

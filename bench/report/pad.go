@@ -36,8 +36,10 @@ type Pad struct {
 	// FAR reads as APCER and FRR as BPCER.
 	Lines []Line `json:"lines"`
 	// PassiveMS and DescriptorMS summarize per-image times in ms: the
-	// passive network (crop, resize, forward) and the backend's detection,
-	// landmarks and descriptor, measured in the same run.
+	// passive network (crop, resize, forward) and the backend's front end
+	// (detection and landmarks, and the descriptor for a backend that
+	// cannot skip it), measured in the same run. The cost against the
+	// whole probe is facematch/probe BenchmarkCheckCost.
 	PassiveMS    metrics.Summary `json:"passive_ms"`
 	DescriptorMS metrics.Summary `json:"descriptor_ms"`
 }
@@ -137,7 +139,7 @@ func padMarkdown(p func(string, ...any), d *Pad) {
 	for _, r := range []struct {
 		name string
 		s    metrics.Summary
-	}{{"passive check (crop, resize, network)", d.PassiveMS}, {"detection + landmarks + descriptor", d.DescriptorMS}} {
+	}{{"passive check (crop, resize, network)", d.PassiveMS}, {"front end (detection + landmarks; no descriptor when the backend can skip it)", d.DescriptorMS}} {
 		p("| %s | %d | %.1f | %.1f | %.1f |\n", r.name, r.s.N, r.s.Median, r.s.Mean, r.s.Max)
 	}
 	p("\n")
