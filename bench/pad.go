@@ -58,7 +58,7 @@ func runPad(args []string) error {
 	c.register(fs, "pad")
 	set := fs.String("set", "", "PAD set laid out like ../shared/testdata/pad, with its MANIFEST.tsv")
 	bonafide := fs.String("bonafide", "", "comma-separated photo directories whose every image is bona fide (BPCER only), e.g. ../shared/testdata/faces,../shared/testdata/lfw")
-	netNames := fs.String("net", antispoof.FRLiveness.Name, "comma-separated passive networks (facematch/antispoof Specs) scored on the same faces; with more than one, each report goes to OUT/<network>")
+	netNames := fs.String("net", antispoof.Default.Name, "comma-separated passive networks (facematch/antispoof Specs) scored on the same faces; with more than one, each report goes to OUT/<network>")
 	threshold := fs.Float64("threshold", math.NaN(), "operating point: bona fide score at or over which a face passes (default: the network's Spec.Threshold; one --net only)")
 	bgr := fs.Bool("bgr", false, "feed the network B,G,R (default: the Spec's order)")
 	class := fs.Int("class", 0, "the output taken as the bona fide score (default: the Spec's)")

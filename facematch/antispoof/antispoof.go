@@ -155,8 +155,14 @@ var HumanLiveness = Spec{
 	Threshold: 0.5,
 }
 
-// Specs lists the passive networks FaceGate knows, the default first.
+// Specs lists the passive networks FaceGate knows.
 var Specs = []Spec{FRLiveness, Expo, HumanAntispoof, HumanLiveness}
+
+// Default is the passive network of the library's default liveness rule
+// (facematch/probe DefaultRule) and of the examples: the candidate with
+// the lowest print+replay APCER at BPCER ≤ 5 % on ../shared/testdata/pad
+// with the default front end (docs/pad.md).
+var Default = FRLiveness
 
 // Lookup returns the Spec named name.
 func Lookup(name string) (Spec, error) {
