@@ -23,7 +23,8 @@ import (
 type eyeRow struct {
 	path, source string
 	noFace       bool
-	closed       bool       // the label: eyes closed (from --closed), else open
+	closed       bool       // the label: eyes closed (from --labels), else open
+	unsure       bool       // labelled unsure: left out
 	ear          float64    // mean eye-aspect ratio of the landmarks
 	net          [2]float64 // fr_eye's closed probability, right and left eye
 }
@@ -39,7 +40,7 @@ func runEyes(args []string) error {
 	var c common
 	c.register(fs, "eyes")
 	dirs := fs.String("dirs", "", "comma-separated photo directories (every JPEG/PNG below them)")
-	closedList := fs.String("closed", "", "file listing the photos whose eyes are closed, one per line (a path matches any photo path it ends, e.g. lfw/x.jpg); every other photo is labelled open")
+	closedList := fs.String("labels", "", "file of labels, one photo a line: its path (matching any photo path it ends, e.g. lfw/x.jpg), a tab, and closed or unsure (left out); every other photo is labelled open (bench/testdata/eye-labels.tsv)")
 	rows := fs.String("rows", "", "also write every photo's measures to this TSV file (not a report file)")
 	workers := fs.Int("workers", 2, "photos measured at once")
 	limit := fs.Int("limit", 0, "read only every n-th photo (0 or 1: all)")
@@ -50,7 +51,7 @@ func runEyes(args []string) error {
 		fs.Usage()
 		return errors.New("eyes needs --dirs DIR,... and no other arguments")
 	}
-	closed := map[string]bool{}
+	closed := map[string]bool{} // path → closed (true) or unsure (false)
 	if *closedList != "" {
 		f, err := os.Open(*closedList)
 		if err != nil {
@@ -58,9 +59,15 @@ func runEyes(args []string) error {
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-				closed[strings.Fields(l)[0]] = true
+			l := strings.TrimSpace(sc.Text())
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
 			}
+			f := strings.Fields(l)
+			if len(f) != 2 || (f[1] != "closed" && f[1] != "unsure") {
+				return fmt.Errorf("%s: line %q: want a path and closed or unsure", *closedList, l)
+			}
+			closed[f[0]] = f[1] == "closed"
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
@@ -94,7 +101,7 @@ func runEyes(args []string) error {
 			defer wg.Done()
 			for i := range next {
 				out[i] = measureEyes(b.ex, net, photos[i])
-				out[i].closed = listed(closed, photos[i].path)
+				out[i].closed, out[i].unsure = label(closed, photos[i].path)
 			}
 		}()
 	}
@@ -110,7 +117,13 @@ func runEyes(args []string) error {
 			if r.noFace {
 				continue
 			}
-			fmt.Fprintf(&sb, "%s\t%s\t%s\t%.4f\t%.4f\t%.4f\n", r.path, r.source, map[bool]string{true: "closed", false: "open"}[r.closed], r.ear, r.net[0], r.net[1])
+			l := "open"
+			if r.closed {
+				l = "closed"
+			} else if r.unsure {
+				l = "unsure"
+			}
+			fmt.Fprintf(&sb, "%s\t%s\t%s\t%.4f\t%.4f\t%.4f\n", r.path, r.source, l, r.ear, r.net[0], r.net[1])
 		}
 		if err := os.WriteFile(*rows, []byte(sb.String()), 0o644); err != nil {
 			return err
@@ -119,7 +132,7 @@ func runEyes(args []string) error {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return err
 	}
-	md := eyesMarkdown(out, len(closed))
+	md := eyesMarkdown(out)
 	if err := os.WriteFile(filepath.Join(c.out, "report.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -127,16 +140,17 @@ func runEyes(args []string) error {
 	return nil
 }
 
-// listed reports whether path, or a path it ends with, is in set.
-func listed(set map[string]bool, path string) bool {
+// label returns the label of path, or of a path it ends with, in labels:
+// closed, unsure (left out), or neither (open).
+func label(labels map[string]bool, path string) (closed, unsure bool) {
 	p := filepath.ToSlash(path)
 	for {
-		if set[p] {
-			return true
+		if c, ok := labels[p]; ok {
+			return c, !c
 		}
 		i := strings.IndexByte(p, '/')
 		if i < 0 {
-			return false
+			return false, false
 		}
 		p = p[i+1:]
 	}
@@ -174,12 +188,12 @@ func measureEyes(ex facematch.Extractor, net *eyestate.Net, im padImage) eyeRow 
 // person's own open eyes instead).
 var eyeEARClosed = liveness.DefaultBlink.MinOpenEAR
 
-func eyesMarkdown(rows []eyeRow, listed int) string {
+func eyesMarkdown(rows []eyeRow) string {
 	var sb strings.Builder
 	p := func(f string, a ...any) { fmt.Fprintf(&sb, f, a...) }
 	p("# FaceGate eyes benchmark\n\nRun with `%s`.\n\n", commandLine())
-	p("Eye state of the largest face of every photo, two ways: the mean eye-aspect ratio (EAR) of the front end's 68 landmarks (what the blink challenge uses), and fr_eye.onnx (facematch/eyestate, the mean closed probability of both eyes). Labels: photos listed by --closed (%d) are closed, every other photo open.\n\n", listed)
-	type src struct{ n, noFace, closed int }
+	p("Eye state of the largest face of every photo, two ways: the mean eye-aspect ratio (EAR) of the front end's 68 landmarks (what the blink challenge uses), and fr_eye.onnx (facematch/eyestate, the mean closed probability of both eyes). Labels from --labels: closed, unsure (left out), every other photo open.\n\n")
+	type src struct{ n, noFace, unsure, closed, earFP, netFP int }
 	srcs := map[string]*src{}
 	var earOpen, earClosed, netOpen, netClosed []float32
 	var earFP, earFN, netFP, netFN int
@@ -192,6 +206,10 @@ func eyesMarkdown(rows []eyeRow, listed int) string {
 		s.n++
 		if r.noFace {
 			s.noFace++
+			continue
+		}
+		if r.unsure {
+			s.unsure++
 			continue
 		}
 		netP := (r.net[0] + r.net[1]) / 2
@@ -211,9 +229,11 @@ func eyesMarkdown(rows []eyeRow, listed int) string {
 			earOpen, netOpen = append(earOpen, float32(r.ear)), append(netOpen, float32(1-netP))
 			if earSays {
 				earFP++
+				s.earFP++
 			}
 			if netSays {
 				netFP++
+				s.netFP++
 			}
 		}
 	}
@@ -222,10 +242,10 @@ func eyesMarkdown(rows []eyeRow, listed int) string {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	p("| photos | images | no face | judged | labelled closed |\n|---|---|---|---|---|\n")
+	p("| photos | images | no face | unsure (left out) | judged | labelled closed | open called closed: EAR | fr_eye |\n|---|---|---|---|---|---|---|---|\n")
 	for _, k := range names {
 		s := srcs[k]
-		p("| %s | %d | %d | %d | %d |\n", k, s.n, s.noFace, s.n-s.noFace, s.closed)
+		p("| %s | %d | %d | %d | %d | %d | %d | %d |\n", k, s.n, s.noFace, s.unsure, s.n-s.noFace-s.unsure, s.closed, s.earFP, s.netFP)
 	}
 	aucOf := func(closed, open []float32) string {
 		c, err := metrics.ROC(closed, open)

@@ -133,8 +133,8 @@ func TestScoreOf(t *testing.T) {
 		bad  bool
 	}{
 		{"softmax class 0", FRLiveness, [][]float32{{0, 0, 0}}, 1.0 / 3, false},
-		{"sigmoid as (p, 1-p)", HumanAntispoof, [][]float32{{0.8}}, 0.8, false},
-		{"sigmoid, class 1", Spec{Output: Probabilities, Classes: 2, BonaFide: 1}, [][]float32{{0.8}}, 0.2, false},
+		{"sigmoid as (p, 1-p), class 0", Spec{Output: Probabilities, Classes: 2, BonaFide: 0}, [][]float32{{0.8}}, 0.8, false},
+		{"sigmoid, class 1 (HumanAntispoof)", HumanAntispoof, [][]float32{{0.8}}, 0.2, false},
 		{"softmax layer", HumanLiveness, [][]float32{{0.25, 0.75}}, 0.25, false},
 		{"probability out of range", HumanLiveness, [][]float32{{1.5, -0.5}}, 0, true},
 		{"wrong count", HumanLiveness, [][]float32{{0.1, 0.2, 0.7}}, 0, true},
