@@ -27,6 +27,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/faceplugin"
 	"github.com/facegate/facegate/internal/modelfile"
 )
 
@@ -130,12 +131,12 @@ func (n *Net) closedProb(img gocv.Mat, r image.Rectangle) (float64, error) {
 	chip := gocv.NewMat()
 	gocv.Resize(roi, &chip, image.Pt(size, size), 0, 0, gocv.InterpolationLinear)
 	roi.Close() // a view: never wiped, it would zero img
-	defer wipe(&chip)
+	defer faceplugin.Wipe(&chip)
 	grey := gocv.NewMat()
-	defer wipe(&grey)
+	defer faceplugin.Wipe(&grey)
 	gocv.CvtColor(chip, &grey, gocv.ColorRGBToGray) // the package's weights (see the package doc)
 	blob := gocv.BlobFromImage(grey, 1.0/255, image.Pt(size, size), gocv.NewScalar(0, 0, 0, 0), false, false)
-	defer wipe(&blob)
+	defer faceplugin.Wipe(&blob)
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -170,12 +171,4 @@ func (n *Net) Close() error {
 		n.net.Close()
 	}
 	return nil
-}
-
-// wipe zeroes a Mat that owns its pixels and releases it.
-func wipe(m *gocv.Mat) {
-	if !m.Empty() {
-		m.SetTo(gocv.Scalar{})
-	}
-	m.Close()
 }
