@@ -135,6 +135,10 @@ func padMarkdown(p func(string, ...any), d *Pad) {
 		p("| %s | %s | %s (%d of %d) | %s (%d of %d) |\n", l.Name, eer, pct(at.FAR), at.ImpostorAccepted, l.Curve.Impostor,
 			pct(at.FRR()), l.Curve.Genuine-at.GenuineAccepted, l.Curve.Genuine)
 	}
+	if d.PassiveMS.N == 0 {
+		p("\n")
+		return
+	}
 	p("\n### Cost per image (same run)\n\n| step | n | median ms | mean ms | max ms |\n|---|---|---|---|---|\n")
 	for _, r := range []struct {
 		name string
