@@ -60,7 +60,10 @@ bench: setup
 	$(GO) run ./bench identify --set ../shared/testdata/lfw --groups ../shared/testdata/lfw/GROUPS.tsv --model $(BENCH_MODEL) --largest --out out/bench-identify-lfw
 	$(GO) run ./bench accuracy --descriptors ../shared/testdata/dlib-reference/idols.json --label east-asian --out out/bench-reference
 	$(GO) run ./bench speed --out out/bench-speed
-	$(GO) run ./bench pad --set ../shared/testdata/pad --bonafide ../shared/testdata/faces,../shared/testdata/lfw --out out/bench-pad
+	$(GO) run ./bench pad --set ../shared/testdata/pad --bonafide ../shared/testdata/faces,../shared/testdata/lfw --net fr_liveness,human-antispoof,human-liveness --out out/bench-pad --scores out/bench-pad-scores.tsv
+	$(GO) run ./bench pad --set ../shared/testdata/pad --bonafide ../shared/testdata/faces,../shared/testdata/lfw --net expo-faceantispoofing --out out/bench-pad-expo
+	$(GO) run ./bench eyes --dirs ../shared/testdata/faces,../shared/testdata/lfw,../shared/testdata/pad/bonafide --labels bench/testdata/eye-labels.tsv --out out/bench-eyes
+	$(GO) test -run '^$$' -bench BenchmarkCheckCost -benchtime 20x -count 3 ./facematch/probe | tee out/bench-pad-cost.txt
 
 # fuzz: a short run of every Fuzz target (FUZZTIME each, default 20s); go
 # test -fuzz takes one target at a time, so scripts/fuzz.sh loops over them.

@@ -52,6 +52,7 @@ const usage = `usage:
   bench identify --set DIR [--groups FILE] [flags]   open-set 1:N identification: FNIR, FPIR per gallery size
   bench speed [flags]                                extraction latency, 1:N search throughput, memory
   bench pad --set DIR [--bonafide DIR,...] [flags]   presentation-attack detection (ISO/IEC 30107-3)
+  bench eyes --dirs DIR,... [--labels FILE] [flags]  eye state: landmarks' EAR against fr_eye.onnx
   bench render DIR...                                rewrite report.md and the plots from DIR/results.json
 Run "bench accuracy -h" or "bench speed -h" for the flags.
 `
@@ -69,6 +70,8 @@ func main() {
 		err = runIdentify(os.Args[2:])
 	case "speed":
 		err = runSpeed(os.Args[2:])
+	case "eyes":
+		err = runEyes(os.Args[2:])
 	case "pad":
 		err = runPad(os.Args[2:])
 	case "render":

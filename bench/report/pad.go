@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/facegate/facegate/bench/metrics"
@@ -35,8 +36,10 @@ type Pad struct {
 	// FAR reads as APCER and FRR as BPCER.
 	Lines []Line `json:"lines"`
 	// PassiveMS and DescriptorMS summarize per-image times in ms: the
-	// passive network (crop, resize, forward) and the backend's detection,
-	// landmarks and descriptor, measured in the same run.
+	// passive network (crop, resize, forward) and the backend's front end
+	// (detection and landmarks, and the descriptor for a backend that
+	// cannot skip it), measured in the same run. The cost against the
+	// whole probe is facematch/probe BenchmarkCheckCost.
 	PassiveMS    metrics.Summary `json:"passive_ms"`
 	DescriptorMS metrics.Summary `json:"descriptor_ms"`
 }
@@ -53,6 +56,7 @@ type PadAUC struct {
 type PadVariant struct {
 	Order        string  `json:"order"`
 	Class        int     `json:"class"`
+	Output       string  `json:"output,omitempty"`
 	AUC          float64 `json:"auc"`
 	EER          float64 `json:"eer"`
 	APCERAtBPCER float64 `json:"apcer_at_bpcer"`
@@ -92,7 +96,11 @@ func padMarkdown(p func(string, ...any), d *Pad) {
 		if v.Chosen {
 			used = "yes"
 		}
-		p("| %s | %d | %.3f | %s | %s | %s |\n", v.Order, v.Class, v.AUC, pct(v.EER), pct(v.APCERAtBPCER), used)
+		out := fmt.Sprint(v.Class)
+		if v.Output != "" {
+			out = v.Output
+		}
+		p("| %s | %s | %.3f | %s | %s | %s |\n", v.Order, out, v.AUC, pct(v.EER), pct(v.APCERAtBPCER), used)
 	}
 	if len(d.SourceAUC) > 0 {
 		p("\n### Separation within each source (faces found; masks left out)\n\n| source | bona fide | attacks | AUC |\n|---|---|---|---|\n")
@@ -127,11 +135,15 @@ func padMarkdown(p func(string, ...any), d *Pad) {
 		p("| %s | %s | %s (%d of %d) | %s (%d of %d) |\n", l.Name, eer, pct(at.FAR), at.ImpostorAccepted, l.Curve.Impostor,
 			pct(at.FRR()), l.Curve.Genuine-at.GenuineAccepted, l.Curve.Genuine)
 	}
+	if d.PassiveMS.N == 0 {
+		p("\n")
+		return
+	}
 	p("\n### Cost per image (same run)\n\n| step | n | median ms | mean ms | max ms |\n|---|---|---|---|---|\n")
 	for _, r := range []struct {
 		name string
 		s    metrics.Summary
-	}{{"passive check (crop, resize, network)", d.PassiveMS}, {"detection + landmarks + descriptor", d.DescriptorMS}} {
+	}{{"passive check (crop, resize, network)", d.PassiveMS}, {"front end (detection + landmarks; no descriptor when the backend can skip it)", d.DescriptorMS}} {
 		p("| %s | %d | %.1f | %.1f | %.1f |\n", r.name, r.s.N, r.s.Median, r.s.Mean, r.s.Max)
 	}
 	p("\n")

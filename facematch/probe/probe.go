@@ -111,6 +111,18 @@ func (b *Backend) decode(data []byte) (*capture.Frame, error) {
 	return &capture.Frame{Mat: m}, nil
 }
 
+// Faces returns the faces of the frame with their boxes and 68 landmarks,
+// for the checks that need no descriptor (the passive check, eye state):
+// a front end that finds faces in a Mat (faceplugin) computes none; other
+// backends (dlib) return their faces with descriptors, which the caller
+// should clear.
+func (b *Backend) Faces(frame *capture.Frame) ([]facematch.Face, error) {
+	if b.mat != nil {
+		return b.mat.Find(frame.Mat)
+	}
+	return b.find(frame)
+}
+
 // find returns the faces of the frame with descriptors. An ArcFace-class
 // backend takes the frame's pixels as they are (with a front end that
 // reads them too, such as faceplugin, nothing is converted); dlib gets a

@@ -36,12 +36,12 @@ type Rule struct {
 
 // DefaultRule is the blink challenge (liveness.DefaultBlink) and the
 // non-planar motion check, fused with the passive check at
-// antispoof.FRLiveness.Threshold, over 45 frames (3 s at 15 fps: time
+// antispoof.Default's Threshold, over 45 frames (3 s at 15 fps: time
 // for one blink and a slight head turn).
 var DefaultRule = Rule{
 	Active:     liveness.All{liveness.DefaultBlink, liveness.DefaultMotion},
 	Passive:    true,
-	PassiveMin: antispoof.FRLiveness.Threshold,
+	PassiveMin: antispoof.Default.Threshold,
 	Frames:     45,
 }
 
@@ -139,6 +139,8 @@ func (v Verdict) Message() string {
 		return "no live face seen: face the camera yourself, or use your card or PIN"
 	case failed["passive"]:
 		return "photo or screen suspected: remove it and face the camera, or use your card or PIN"
+	case failed["blink"] && failed["motion"]:
+		return "please blink once and turn your head slightly while looking at the camera"
 	case failed["blink"]:
 		return "please blink once while looking at the camera"
 	case failed["motion"]:

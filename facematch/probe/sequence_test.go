@@ -201,7 +201,10 @@ func TestVerdictMessages(t *testing.T) {
 		{ev("blink"), "please blink once while looking at the camera"},
 		{ev("motion"), "please turn your head slightly while looking at the camera"},
 		{ev("passive"), "photo or screen suspected: remove it and face the camera, or use your card or PIN"},
+		{ev("blink", "motion"), "please blink once and turn your head slightly while looking at the camera"},
 		{ev("passive", "blink"), "no live face seen: face the camera yourself, or use your card or PIN"},
+		{ev("passive", "motion"), "no live face seen: face the camera yourself, or use your card or PIN"},
+		{ev("passive", "blink", "motion"), "no live face seen: face the camera yourself, or use your card or PIN"},
 		{probe.Verdict{Liveness: gate.NotLive, Err: liveness.ErrFrames}, "hold still and look at the camera, then try again"},
 	} {
 		if got := tc.v.Message(); got != tc.want {

@@ -46,6 +46,8 @@ type value struct {
 	// op "pad": pads
 	// op "clip": lo, hi
 	lo, hi float32
+	// op "maxpool": kernel side (stride and pads as for conv)
+	kernel int
 
 	out string // emitted ONNX name
 }
@@ -217,6 +219,19 @@ func (c *converter) lower(n *Node, in []*value) (*value, error) {
 			return nil, fmt.Errorf("%w: %s %q of a constant", ErrUnsupported, n.Op, n.Name)
 		}
 		return &value{op: strings.ToLower(n.Op), in: in, shape: in[0].shape}, nil
+	case "MaxPool":
+		if err := c.need(n, in, 1); err != nil {
+			return nil, err
+		}
+		return c.maxPool(n, in[0])
+	case "Softmax":
+		if err := c.need(n, in, 1); err != nil {
+			return nil, err
+		}
+		if len(in[0].shape) != 2 || isConst(in[0]) {
+			return nil, fmt.Errorf("%w: Softmax %q of shape %v: only over the features of a 2-D tensor", ErrUnsupported, n.Name, in[0].shape)
+		}
+		return &value{op: "softmax", in: in, shape: in[0].shape}, nil
 	case "Squeeze":
 		if err := c.need(n, in, 1); err != nil {
 			return nil, err
@@ -364,6 +379,54 @@ func (c *converter) conv(n *Node, in []*value) (*value, error) {
 		return v, nil
 	}
 	return c.fusedTail(n, v, in[2:])
+}
+
+// maxPool lowers an NHWC MaxPool with a square window and equal strides
+// over H and W (batch and channels not pooled), VALID or SAME padding. SAME
+// pads with -inf in TF; ONNX MaxPool's pads are ignored positions too, so
+// the two agree.
+func (c *converter) maxPool(n *Node, x *value) (*value, error) {
+	if len(x.shape) != 4 || isConst(x) {
+		return nil, fmt.Errorf("%w: MaxPool %q: want a 4-D input", ErrUnsupported, n.Name)
+	}
+	if f, _ := n.attrString("data_format"); f != "" && f != "NHWC" {
+		return nil, fmt.Errorf("%w: MaxPool %q data_format %s", ErrUnsupported, n.Name, f)
+	}
+	k, err := n.attrInts("ksize")
+	if err != nil {
+		return nil, err
+	}
+	st, err := n.attrInts("strides")
+	if err != nil {
+		return nil, err
+	}
+	if len(k) != 4 || k[0] != 1 || k[3] != 1 || k[1] != k[2] || k[1] < 1 || k[1] > maxSide ||
+		len(st) != 4 || st[0] != 1 || st[3] != 1 || st[1] != st[2] || st[1] < 1 || st[1] > maxSide {
+		return nil, fmt.Errorf("%w: MaxPool %q ksize %v strides %v", ErrUnsupported, n.Name, k, st)
+	}
+	padding, err := n.attrString("padding")
+	if err != nil {
+		return nil, err
+	}
+	v := &value{op: "maxpool", in: []*value{x}, kernel: k[1], stride: st[1]}
+	h, w := x.shape[2], x.shape[3]
+	var oh, ow int
+	switch padding {
+	case "VALID":
+		oh, ow = (h-v.kernel)/v.stride+1, (w-v.kernel)/v.stride+1
+	case "SAME":
+		oh, ow = (h+v.stride-1)/v.stride, (w+v.stride-1)/v.stride
+		th := max((oh-1)*v.stride+v.kernel-h, 0)
+		tw := max((ow-1)*v.stride+v.kernel-w, 0)
+		v.pads = [4]int{th / 2, tw / 2, th - th/2, tw - tw/2}
+	default:
+		return nil, fmt.Errorf("%w: MaxPool %q padding %q", ErrUnsupported, n.Name, padding)
+	}
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("%w: MaxPool %q: empty output", ErrFormat, n.Name)
+	}
+	v.shape = []int{x.shape[0], x.shape[1], oh, ow}
+	return v, nil
 }
 
 // fusedTail applies a fused op's fused_ops (BiasAdd, then Relu/Relu6/Prelu)
@@ -638,6 +701,21 @@ func (c *converter) emitNew(v *value) (string, error) {
 			return "", err
 		}
 		return c.b.Node(map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "abs": "Abs"}[v.op], v.name, []string{x}), nil
+	case "maxpool":
+		x, err := in(0)
+		if err != nil {
+			return "", err
+		}
+		return c.b.Node("MaxPool", v.name, []string{x},
+			onnx.Ints("kernel_shape", v.kernel, v.kernel),
+			onnx.Ints("pads", v.pads[0], v.pads[1], v.pads[2], v.pads[3]),
+			onnx.Ints("strides", v.stride, v.stride)), nil
+	case "softmax":
+		x, err := in(0)
+		if err != nil {
+			return "", err
+		}
+		return c.b.Node("Softmax", v.name, []string{x}, onnx.Attr{Name: "axis", Type: onnx.AttrInt, I: 1}), nil
 	case "prelu":
 		x, err := in(0)
 		if err != nil {

@@ -286,3 +286,133 @@ func FuzzConvert(f *testing.F) {
 		}
 	})
 }
+
+// poolModel builds a TF.js graph model with the ops of human-models'
+// antispoof and liveness networks that the face-recognition ones lack:
+// NHWC input 1×5×5×2 → MaxPool 2×2/2 (padding as given) → Reshape (flatten)
+// → MatMul → Softmax.
+func poolModel(padding string) (model, shard []byte) {
+	b64 := func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
+	ints := func(v ...string) map[string]any { return map[string]any{"list": map[string]any{"i": v}} }
+	side := "2" // VALID: 5 → 2
+	if padding == "SAME" {
+		side = "3" // SAME: 5 → 3
+	}
+	k := map[string]int{"2": 8, "3": 18}[side]
+	fc := make([]float32, 2*k)
+	for i := range fc {
+		fc[i] = float32(i%5) - 2
+	}
+	shard = append(le32(1, float32(k)), le32(fc...)...)
+	nodes := []map[string]any{
+		{"name": "x", "op": "Placeholder", "attr": map[string]any{"shape": map[string]any{"shape": map[string]any{"dim": []map[string]string{{"size": "-1"}, {"size": "5"}, {"size": "5"}, {"size": "2"}}}}}},
+		{"name": "pool", "op": "MaxPool", "input": []string{"x"}, "attr": map[string]any{
+			"ksize": ints("1", "2", "2", "1"), "strides": ints("1", "2", "2", "1"),
+			"padding": map[string]string{"s": b64(padding)}, "data_format": map[string]string{"s": b64("NHWC")}}},
+		{"name": "shape", "op": "Const"},
+		{"name": "flat", "op": "Reshape", "input": []string{"pool", "shape"}},
+		{"name": "fc", "op": "Const"},
+		{"name": "mm", "op": "MatMul", "input": []string{"flat", "fc"}},
+		{"name": "out", "op": "Softmax", "input": []string{"mm"}},
+	}
+	weights := []map[string]any{
+		{"name": "shape", "shape": []int{2}, "dtype": "float32"},
+		{"name": "fc", "shape": []int{k, 2}, "dtype": "float32"},
+	}
+	model, _ = json.Marshal(map[string]any{
+		"format":          "graph-model",
+		"modelTopology":   map[string]any{"node": nodes},
+		"weightsManifest": []map[string]any{{"paths": []string{"w.bin"}, "weights": weights}},
+	})
+	return model, shard
+}
+
+// TestConvertPool checks MaxPool (VALID and SAME: the window, stride and
+// TF's SAME padding, bottom/right first) and Softmax over the features.
+func TestConvertPool(t *testing.T) {
+	for _, tt := range []struct {
+		padding string
+		pads    []int64
+	}{{"VALID", []int64{0, 0, 0, 0}}, {"SAME", []int64{0, 0, 1, 1}}} {
+		t.Run(tt.padding, func(t *testing.T) {
+			model, shard := poolModel(tt.padding)
+			g, specs, err := ParseModelJSON(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.DecodeWeights(specs, shard); err != nil {
+				t.Fatal(err)
+			}
+			b, err := Convert(g, Options{Output: "out"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			graphs := onnxtest.Fields(t, b, 7)
+			var ops []string
+			var pool [][]byte
+			for _, n := range onnxtest.Fields(t, graphs[0], 1) {
+				op := string(onnxtest.Fields(t, n, 4)[0])
+				ops = append(ops, op)
+				if op == "MaxPool" {
+					pool = onnxtest.Fields(t, n, 5)
+				}
+			}
+			if want := []string{"MaxPool", "Flatten", "Gemm", "Softmax"}; !slices.Equal(ops, want) {
+				t.Fatalf("ops %v, want %v", ops, want)
+			}
+			attrs := map[string][]int64{}
+			for _, a := range pool {
+				name := string(onnxtest.Fields(t, a, 1)[0])
+				attrs[name] = varints(t, a, 8)
+			}
+			if !slices.Equal(attrs["kernel_shape"], []int64{2, 2}) || !slices.Equal(attrs["strides"], []int64{2, 2}) || !slices.Equal(attrs["pads"], tt.pads) {
+				t.Errorf("MaxPool attributes %v, want kernel 2×2, strides 2, pads %v", attrs, tt.pads)
+			}
+		})
+	}
+	model, shard := poolModel("EXPLICIT")
+	g, specs, err := ParseModelJSON(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.DecodeWeights(specs, shard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Convert(g, Options{Output: "out"}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("EXPLICIT padding: err = %v, want ErrUnsupported", err)
+	}
+}
+
+// varints returns the varint (unpacked repeated int64) values of field f
+// in one level of protobuf b, as internal/onnx writes an INTS attribute.
+func varints(t *testing.T, b []byte, f int) []int64 {
+	t.Helper()
+	var out []int64
+	for len(b) > 0 {
+		key, n := binary.Uvarint(b)
+		if n <= 0 {
+			t.Fatal("bad varint")
+		}
+		b = b[n:]
+		switch key & 7 {
+		case 0:
+			v, n := binary.Uvarint(b)
+			if n <= 0 {
+				t.Fatal("bad varint")
+			}
+			if int(key>>3) == f {
+				out = append(out, int64(v))
+			}
+			b = b[n:]
+		case 2:
+			l, n := binary.Uvarint(b)
+			if n <= 0 || l > uint64(len(b)-n) {
+				t.Fatal("bad length")
+			}
+			b = b[n+int(l):]
+		default:
+			t.Fatalf("wire type %d", key&7)
+		}
+	}
+	return out
+}

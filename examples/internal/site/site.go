@@ -67,7 +67,7 @@ type Config struct {
 	// Workers is the extractor's pool size; 0 means one per CPU.
 	Workers int
 	// Passive also opens the passive presentation-attack check
-	// (antispoof.FRLiveness), with Faces.
+	// (antispoof.Default), with Faces.
 	Passive bool
 	// Policy is the default door policy.
 	Policy gate.Policy
@@ -203,7 +203,7 @@ func (s *Site) open(cfg Config) error {
 			return fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
 		}
 		if cfg.Passive {
-			if s.Passive, err = antispoof.Open(ModelDir(cfg.Models), antispoof.FRLiveness); err != nil {
+			if s.Passive, err = antispoof.Open(ModelDir(cfg.Models), antispoof.Default); err != nil {
 				return fmt.Errorf("%w: %w", exitcode.ErrSetup, err)
 			}
 		}
