@@ -16,6 +16,7 @@ import (
 	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 )
 
 // Extrapolation target of the identify report: the per-pair FAR that keeps
@@ -208,8 +209,8 @@ func ratio(k, n int) float64 {
 }
 
 // gallery enrolls the first face of each identity of ids.
-func (s *identSet) gallery(ids []int) (*facematch.Gallery, error) {
-	g, err := facematch.NewGallery(s.model, nil)
+func (s *identSet) gallery(ids []int) (*gallery.Gallery, error) {
+	g, err := gallery.NewGallery(s.model, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +223,7 @@ func (s *identSet) gallery(ids []int) (*facematch.Gallery, error) {
 }
 
 // search probes g with face f of identity own.
-func (s *identSet) search(g *facematch.Gallery, index map[string]int, f int, mated bool) (idProbe, error) {
+func (s *identSet) search(g *gallery.Gallery, index map[string]int, f int, mated bool) (idProbe, error) {
 	own := s.of[f]
 	p := idProbe{group: s.group[own], mated: mated, found: -1, rank1: -1, own: own}
 	e := s.model.Embedding(s.descs[f])

@@ -27,6 +27,7 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/gallery"
 )
 
 // frameSizes are the camera frame sizes extraction is timed at.
@@ -123,7 +124,7 @@ func runSpeed(args []string) error {
 	r.Notes = append(r.Notes,
 		fmt.Sprintf("Percentiles are nearest-rank over %d calls per row: with few calls p99 is the slowest call.", *calls),
 		"The machine may be shared with other work; ratios compare figures measured in this run, interleaved where the engines run one call at a time.",
-		fmt.Sprintf("facematch.Gallery scans galleries of %d rows or more on all cores (GOMAXPROCS=%d), smaller ones on one; the plain Go loop always runs on one goroutine.", parallelRows, runtime.GOMAXPROCS(0)),
+		fmt.Sprintf("gallery.Gallery scans galleries of %d rows or more on all cores (GOMAXPROCS=%d), smaller ones on one; the plain Go loop always runs on one goroutine.", parallelRows, runtime.GOMAXPROCS(0)),
 		"VmHWM includes the C memory of dlib and OpenBLAS (every recognizer loads its own model copy) and the synthetic galleries; the Go figures do not include C memory.",
 	)
 	return write(c.out, r)
@@ -305,7 +306,7 @@ func latencyRow(engine string, sz image.Point, workers, faces int, lat []float64
 }
 
 // timeIdentify fills sp.Identify: a plain Go float32 scan (one goroutine)
-// and facematch.Gallery.Search in float32 and int8 precision, over N
+// and gallery.Gallery.Search in float32 and int8 precision, over N
 // synthetic unit-length descriptors of model m's dimension.
 func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Duration, mem *memSampler) error {
 	dim := m.Dim
@@ -340,9 +341,9 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 		})
 		sp.Identify = append(sp.Identify, identifyRow("plain Go loop, float32, 1 goroutine", n, nq, nsq, 4*dim, 1, probeBW))
 		mem.sample()
-		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
+		for _, prec := range []gallery.Precision{gallery.Float32, gallery.Int8} {
 			heap0 := heapAlloc()
-			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
+			g, err := gallery.NewGallery(m, &gallery.GalleryConfig{Precision: prec})
 			if err != nil {
 				return err
 			}
@@ -353,7 +354,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			}
 			heap := int64(heapAlloc()) - int64(heap0)
 			bytesPerRow := 4 * dim
-			if prec == facematch.Int8 {
+			if prec == gallery.Int8 {
 				bytesPerRow = dim
 			}
 			threads := 1
@@ -370,7 +371,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			if serr != nil {
 				return serr
 			}
-			row := identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW)
+			row := identifyRow(fmt.Sprintf("gallery.Gallery %v, %s", prec, gallery.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW)
 			row.HeapBytes = heap
 			sp.Identify = append(sp.Identify, row)
 			runtime.KeepAlive(g)
@@ -575,7 +576,7 @@ func speedRatios(sp *report.Speed) {
 		byKey[fmt.Sprintf("%s/%d", strings.SplitN(r.Engine, ",", 2)[0], r.N)] = r
 	}
 	for _, r := range sp.Identify {
-		if !strings.HasPrefix(r.Engine, "facematch.Gallery") {
+		if !strings.HasPrefix(r.Engine, "gallery.Gallery") {
 			continue
 		}
 		if p, ok := byKey[fmt.Sprintf("plain Go loop/%d", r.N)]; ok && r.NsPerQuery > 0 {

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 )
 
@@ -18,7 +19,7 @@ type Gallery struct {
 	open  atomic.Pointer[func() bool]
 }
 
-// NewGallery wraps inner (a *facematch.Gallery).
+// NewGallery wraps inner (a *gallery.Gallery).
 func NewGallery(inner gate.Gallery) *Gallery { return &Gallery{inner: inner} }
 
 func (g *Gallery) bind(open func() bool) { g.open.Store(&open) }
@@ -40,7 +41,7 @@ func (g *Gallery) drop(id string) error {
 
 // Identify matches a protected probe while the face path is open and
 // returns ErrStale while it is closed.
-func (g *Gallery) Identify(e facematch.Embedding, k int) ([]facematch.Match, error) {
+func (g *Gallery) Identify(e facematch.Embedding, k int) ([]gallery.Match, error) {
 	if open := g.open.Load(); open == nil || !(*open)() {
 		return nil, ErrStale
 	}

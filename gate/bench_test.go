@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 )
 
 // BenchmarkAdmit measures one decision per method on the bbolt store, with
@@ -77,8 +78,8 @@ func BenchmarkFaceAdmit(b *testing.B) {
 				if !int8 {
 					return
 				}
-				g, err := facematch.NewGallery(testModel, &facematch.GalleryConfig{
-					Precision: facematch.Int8,
+				g, err := gallery.NewGallery(testModel, &gallery.GalleryConfig{
+					Precision: gallery.Int8,
 					Originals: func(id string) ([]facematch.Embedding, error) { return gt.Originals(id) },
 				})
 				if err != nil {

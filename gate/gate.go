@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
 // Gallery is the in-memory face matcher the gate keeps in step with the
-// store; *facematch.Gallery satisfies it. It holds protected vectors only:
+// store; *gallery.Gallery satisfies it. It holds protected vectors only:
 // the store's revocable transform preserves distances, so matching in the
 // protected space gives the same answers.
 type Gallery interface {
@@ -27,11 +28,11 @@ type Gallery interface {
 	Remove(id string) error
 	// Identify returns up to k subjects within the match threshold of the
 	// protected probe, closest first.
-	Identify(e facematch.Embedding, k int) ([]facematch.Match, error)
+	Identify(e facematch.Embedding, k int) ([]gallery.Match, error)
 }
 
 // A Verifier is a Gallery that also compares a protected probe with one
-// subject's templates (1:1), as *facematch.Gallery does; Gate.Verify
+// subject's templates (1:1), as *gallery.Gallery does; Gate.Verify
 // needs one.
 type Verifier interface {
 	Gallery
@@ -635,7 +636,7 @@ func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 // Originals returns the stored (protected) face templates of subject
 // under the gate's model, read back from the sealed store: the vectors the
 // gate put into its gallery. It is meant as the GalleryConfig.Originals of
-// an Int8 facematch.Gallery, which then takes its decisions on these
+// an Int8 gallery.Gallery, which then takes its decisions on these
 // rather than on its 8-bit copies while keeping only those in memory (see
 // the Int8 gallery example). A subject with no such template, or not
 // registered, is an error wrapping facematch.ErrUnknownID.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/gate/records/recordstest"
@@ -31,7 +32,7 @@ type env struct {
 	g     *Gate
 	st    records.Store
 	mem   *recordstest.Store // nil on the real store
-	faces *facematch.Gallery
+	faces *gallery.Gallery
 	clock *recordstest.Clock
 	keys  Keys
 	log   *accesslog.Log
@@ -59,7 +60,7 @@ func newEnv(t testing.TB, st records.Store, opts ...option) *env {
 		e.mem = recordstest.New()
 		e.st = e.mem
 	}
-	faces, err := facematch.NewGallery(testModel, nil)
+	faces, err := gallery.NewGallery(testModel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1033,7 +1034,7 @@ func TestConcurrentAdmit(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	k := testKeys(t)
 	st := recordstest.New()
-	g, _ := facematch.NewGallery(testModel, nil)
+	g, _ := gallery.NewGallery(testModel, nil)
 	for name, cfg := range map[string]Config{
 		"no store":     {Keys: k},
 		"short key":    {Records: st, Keys: Keys{Card: k.Card, QR: k.QR, Receipt: k.Receipt[:16]}},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/records"
 )
 
@@ -47,9 +48,9 @@ func TestReloadSubject(t *testing.T) {
 }
 
 // offGallery is a gallery switched off, as a stale compound gate's.
-type offGallery struct{ *facematch.Gallery }
+type offGallery struct{ *gallery.Gallery }
 
-func (offGallery) Identify(facematch.Embedding, int) ([]facematch.Match, error) {
+func (offGallery) Identify(facematch.Embedding, int) ([]gallery.Match, error) {
 	return nil, ErrNoFace
 }
 
@@ -58,7 +59,7 @@ func (offGallery) Identify(facematch.Embedding, int) ([]facematch.Match, error) 
 // unusable probe; the card still opens.
 func TestGalleryOff(t *testing.T) {
 	e := newEnv(t, nil, func(c *Config) {
-		g, _ := facematch.NewGallery(testModel, nil)
+		g, _ := gallery.NewGallery(testModel, nil)
 		c.Faces = offGallery{g}
 	})
 	e.register(t, "flat-1", true)

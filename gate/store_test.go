@@ -8,6 +8,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/store"
 )
@@ -164,7 +165,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 
 	other := testModel
 	other.ID = "other-model-128"
-	faces, err := facematch.NewGallery(other, nil)
+	faces, err := gallery.NewGallery(other, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +201,11 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 	st := newStore(t)
 	var gt *Gate
 	calls := 0
-	var faces *facematch.Gallery
+	var faces *gallery.Gallery
 	e := newEnv(t, st, func(c *Config) {
 		var err error
-		faces, err = facematch.NewGallery(testModel, &facematch.GalleryConfig{
-			Precision: facematch.Int8,
+		faces, err = gallery.NewGallery(testModel, &gallery.GalleryConfig{
+			Precision: gallery.Int8,
 			Originals: func(id string) ([]facematch.Embedding, error) {
 				calls++
 				return gt.Originals(id)

@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 // dlibLike returns a random descriptor resembling dlib's: components of
@@ -39,9 +41,9 @@ func TestInt8TopOneAgreement(t *testing.T) {
 	if testing.Short() {
 		n, queries = 2000, 1000
 	}
-	for _, m := range []Model{
-		{ID: "dlib-like", Dim: 128, Metric: Euclidean, Threshold: 0.6},
-		{ID: "cos-like", Dim: 128, Metric: Cosine, Threshold: 0.5},
+	for _, m := range []facematch.Model{
+		{ID: "dlib-like", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6},
+		{ID: "cos-like", Dim: 128, Metric: facematch.Cosine, Threshold: 0.5},
 	} {
 		rng := rand.New(rand.NewPCG(11, 12))
 		gf, _ := NewGallery(m, nil)
@@ -49,13 +51,13 @@ func TestInt8TopOneAgreement(t *testing.T) {
 		vecs := make([][]float32, n)
 		byID := make(map[string][]float32, n)
 		calls := 0
-		originals := func(id string) ([]Embedding, error) {
+		originals := func(id string) ([]facematch.Embedding, error) {
 			calls++
 			v, ok := byID[id]
 			if !ok {
-				return nil, ErrUnknownID
+				return nil, facematch.ErrUnknownID
 			}
-			return []Embedding{m.Embedding(v)}, nil
+			return []facematch.Embedding{m.Embedding(v)}, nil
 		}
 		gr, _ := NewGallery(m, &GalleryConfig{Precision: Int8, Originals: originals})
 		for i := range n {
@@ -166,7 +168,7 @@ func TestInt8RescoreAtThreshold(t *testing.T) {
 		{-0.26, 0.28, true},
 		{-0.14, 0.12, false},
 	} {
-		m := Model{ID: "one", Dim: 1, Metric: Euclidean, Threshold: c.threshold}
+		m := facematch.Model{ID: "one", Dim: 1, Metric: facematch.Euclidean, Threshold: c.threshold}
 		g, err := NewGallery(m, &GalleryConfig{Precision: Int8, Scale: 0.1})
 		if err != nil {
 			t.Fatal(err)
@@ -208,39 +210,43 @@ func TestOriginals(t *testing.T) {
 		name     string
 		template float32 // the original, stored by the gallery as 0
 		probe    float32
-		answer   func(m Model, v float32) ([]Embedding, error) // Originals' answer
-		dist     float32                                       // want, with match at threshold 0.28
+		answer   func(m facematch.Model, v float32) ([]facematch.Embedding, error) // Originals' answer
+		dist     float32                                                           // want, with match at threshold 0.28
 		match    bool
 		err      error // want from Verify and Identify
 	}{
 		{name: "original closer", template: 0.04, probe: 0.3, dist: 0.26, match: true},
 		{name: "original farther", template: -0.04, probe: 0.26, dist: 0.30, match: false},
 		{name: "two originals, closest counts", template: 0.5, probe: 0.3, dist: 0.05, match: true,
-			answer: func(m Model, v float32) ([]Embedding, error) {
-				return []Embedding{m.Embedding([]float32{v}), m.Embedding([]float32{0.25})}, nil
+			answer: func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
+				return []facematch.Embedding{m.Embedding([]float32{v}), m.Embedding([]float32{0.25})}, nil
 			}},
-		{name: "removed from the store", template: 0.04, probe: 0.3, err: ErrUnknownID,
-			answer: func(Model, float32) ([]Embedding, error) { return nil, fmt.Errorf("gone: %w", ErrUnknownID) }},
-		{name: "no templates left", template: 0.04, probe: 0.3, err: ErrUnknownID,
-			answer: func(Model, float32) ([]Embedding, error) { return nil, nil }},
+		{name: "removed from the store", template: 0.04, probe: 0.3, err: facematch.ErrUnknownID,
+			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) {
+				return nil, fmt.Errorf("gone: %w", facematch.ErrUnknownID)
+			}},
+		{name: "no templates left", template: 0.04, probe: 0.3, err: facematch.ErrUnknownID,
+			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) { return nil, nil }},
 		{name: "store error", template: 0.04, probe: 0.3, err: errStore,
-			answer: func(Model, float32) ([]Embedding, error) { return nil, errStore }},
-		{name: "other model", template: 0.04, probe: 0.3, err: ErrModelMismatch,
-			answer: func(_ Model, v float32) ([]Embedding, error) {
-				return []Embedding{{Model: "other", Vector: []float32{v}}}, nil
+			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) { return nil, errStore }},
+		{name: "other model", template: 0.04, probe: 0.3, err: facematch.ErrModelMismatch,
+			answer: func(_ facematch.Model, v float32) ([]facematch.Embedding, error) {
+				return []facematch.Embedding{{Model: "other", Vector: []float32{v}}}, nil
 			}},
-		{name: "wrong dimension", template: 0.04, probe: 0.3, err: ErrDimension,
-			answer: func(m Model, v float32) ([]Embedding, error) {
-				return []Embedding{m.Embedding([]float32{v, v})}, nil
+		{name: "wrong dimension", template: 0.04, probe: 0.3, err: facematch.ErrDimension,
+			answer: func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
+				return []facematch.Embedding{m.Embedding([]float32{v, v})}, nil
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := Model{ID: "one", Dim: 1, Metric: Euclidean, Threshold: 0.28}
+			m := facematch.Model{ID: "one", Dim: 1, Metric: facematch.Euclidean, Threshold: 0.28}
 			answer := c.answer
 			if answer == nil {
-				answer = func(m Model, v float32) ([]Embedding, error) { return []Embedding{m.Embedding([]float32{v})}, nil }
+				answer = func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
+					return []facematch.Embedding{m.Embedding([]float32{v})}, nil
+				}
 			}
-			originals := func(id string) ([]Embedding, error) {
+			originals := func(id string) ([]facematch.Embedding, error) {
 				if id != "a" {
 					t.Errorf("Originals(%q), only a is enrolled", id)
 				}
@@ -260,7 +266,7 @@ func TestOriginals(t *testing.T) {
 				if !errors.Is(err, c.err) {
 					t.Errorf("Verify: err %v, want %v", err, c.err)
 				}
-				if c.err == ErrUnknownID {
+				if c.err == facematch.ErrUnknownID {
 					// Identify leaves a subject the store no longer has out.
 					if ierr != nil || len(ms) != 0 {
 						t.Errorf("Identify = %v, %v; want nothing, nil", ms, ierr)
@@ -295,8 +301,8 @@ func TestOriginals(t *testing.T) {
 // TestOriginalsIgnoredForFloat32 checks that a Float32 gallery never calls
 // Originals: its own templates are exact.
 func TestOriginalsIgnoredForFloat32(t *testing.T) {
-	m := Model{ID: "one", Dim: 2, Metric: Euclidean, Threshold: 1}
-	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]Embedding, error) {
+	m := facematch.Model{ID: "one", Dim: 2, Metric: facematch.Euclidean, Threshold: 1}
+	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]facematch.Embedding, error) {
 		t.Error("Originals called by a Float32 gallery")
 		return nil, nil
 	}})

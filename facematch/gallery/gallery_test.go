@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"errors"
@@ -9,11 +9,13 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 var (
-	testL2  = Model{ID: "test-l2", Dim: 128, Metric: Euclidean, Threshold: 0.6}
-	testCos = Model{ID: "test-cos", Dim: 128, Metric: Cosine, Threshold: 0.5}
+	testL2  = facematch.Model{ID: "test-l2", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
+	testCos = facematch.Model{ID: "test-cos", Dim: 128, Metric: facematch.Cosine, Threshold: 0.5}
 )
 
 func randVec(rng *rand.Rand, dim int, sd float64) []float32 {
@@ -46,13 +48,13 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 // refGallery is the specification the gallery is tested against: a map of
 // subject -> templates in stored form, searched with plain float64 loops.
 type refGallery struct {
-	m     Model
+	m     facematch.Model
 	prec  Precision
 	scale float64
 	subj  map[string][][]float64
 }
 
-func newRef(m Model, prec Precision) *refGallery {
+func newRef(m facematch.Model, prec Precision) *refGallery {
 	return &refGallery{m: m, prec: prec, scale: DefaultInt8Scale, subj: map[string][][]float64{}}
 }
 
@@ -71,7 +73,7 @@ func (r *refGallery) convert(v []float32, round bool) []float64 {
 		w[i] = float64(x)
 		ss += w[i] * w[i]
 	}
-	if r.m.Metric == Cosine {
+	if r.m.Metric == facematch.Cosine {
 		for i := range w {
 			w[i] = float64(float32(w[i] / math.Sqrt(ss)))
 		}
@@ -90,16 +92,16 @@ func (r *refGallery) convert(v []float32, round bool) []float64 {
 func (r *refGallery) dist(a, b []float64) float64 {
 	var s float64
 	for i := range a {
-		if r.m.Metric == Euclidean {
+		if r.m.Metric == facematch.Euclidean {
 			s += (a[i] - b[i]) * (a[i] - b[i])
 		} else {
 			s += a[i] * b[i]
 		}
 	}
 	switch {
-	case r.m.Metric == Euclidean && r.prec == Int8:
+	case r.m.Metric == facematch.Euclidean && r.prec == Int8:
 		return r.scale * math.Sqrt(s)
-	case r.m.Metric == Euclidean:
+	case r.m.Metric == facematch.Euclidean:
 		return math.Sqrt(s)
 	case r.prec == Int8:
 		return math.Max(0, math.Min(2, 1-r.scale*r.scale*s))
@@ -150,19 +152,19 @@ func checkSearch(t *testing.T, g *Gallery, ref *refGallery, v []float32, k int) 
 func TestNewGalleryErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		m    Model
+		m    facematch.Model
 		cfg  *GalleryConfig
 	}{
-		{"zero dim", Model{ID: "x", Dim: 0, Metric: Euclidean}, nil},
-		{"negative dim", Model{ID: "x", Dim: -3, Metric: Euclidean}, nil},
-		{"no metric", Model{ID: "x", Dim: 4}, nil},
-		{"bad metric", Model{ID: "x", Dim: 4, Metric: 9}, nil},
-		{"negative threshold", Model{ID: "x", Dim: 4, Metric: Cosine, Threshold: -1}, nil},
+		{"zero dim", facematch.Model{ID: "x", Dim: 0, Metric: facematch.Euclidean}, nil},
+		{"negative dim", facematch.Model{ID: "x", Dim: -3, Metric: facematch.Euclidean}, nil},
+		{"no metric", facematch.Model{ID: "x", Dim: 4}, nil},
+		{"bad metric", facematch.Model{ID: "x", Dim: 4, Metric: 9}, nil},
+		{"negative threshold", facematch.Model{ID: "x", Dim: 4, Metric: facematch.Cosine, Threshold: -1}, nil},
 		{"NaN threshold", testL2, &GalleryConfig{Threshold: float32(math.NaN())}},
 		{"bad precision", testL2, &GalleryConfig{Precision: 7}},
 		{"negative scale", testL2, &GalleryConfig{Precision: Int8, Scale: -1}},
 		{"Inf scale", testL2, &GalleryConfig{Precision: Int8, Scale: float32(math.Inf(1))}},
-		{"int8 too wide", Model{ID: "x", Dim: maxInt8Dim + 1, Metric: Cosine}, &GalleryConfig{Precision: Int8}},
+		{"int8 too wide", facematch.Model{ID: "x", Dim: maxInt8Dim + 1, Metric: facematch.Cosine}, &GalleryConfig{Precision: Int8}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,7 +187,7 @@ func TestGalleryBadInput(t *testing.T) {
 	withInf := slices.Clone(good)
 	withInf[127] = inf
 	for _, prec := range []Precision{Float32, Int8} {
-		for _, m := range []Model{testL2, testCos} {
+		for _, m := range []facematch.Model{testL2, testCos} {
 			t.Run(prec.String()+"/"+m.Metric.String(), func(t *testing.T) {
 				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
 				if err != nil {
@@ -194,20 +196,20 @@ func TestGalleryBadInput(t *testing.T) {
 				if err := g.Add("alice", m.Embedding(good)); err != nil {
 					t.Fatal(err)
 				}
-				other := Model{ID: "other-model", Dim: 128, Metric: m.Metric}
+				other := facematch.Model{ID: "other-model", Dim: 128, Metric: m.Metric}
 				tests := []struct {
 					name string
 					id   string
-					e    Embedding
+					e    facematch.Embedding
 					want error
 				}{
-					{"wrong model", "bob", other.Embedding(good), ErrModelMismatch},
-					{"short", "bob", m.Embedding(good[:127]), ErrDimension},
-					{"long", "bob", m.Embedding(append(slices.Clone(good), 1)), ErrDimension},
-					{"empty", "bob", m.Embedding(nil), ErrDimension},
-					{"NaN", "bob", m.Embedding(withNaN), ErrNotFinite},
-					{"Inf", "bob", m.Embedding(withInf), ErrNotFinite},
-					{"duplicate", "alice", m.Embedding(good), ErrDuplicateID},
+					{"wrong model", "bob", other.Embedding(good), facematch.ErrModelMismatch},
+					{"short", "bob", m.Embedding(good[:127]), facematch.ErrDimension},
+					{"long", "bob", m.Embedding(append(slices.Clone(good), 1)), facematch.ErrDimension},
+					{"empty", "bob", m.Embedding(nil), facematch.ErrDimension},
+					{"NaN", "bob", m.Embedding(withNaN), facematch.ErrNotFinite},
+					{"Inf", "bob", m.Embedding(withInf), facematch.ErrNotFinite},
+					{"duplicate", "alice", m.Embedding(good), facematch.ErrDuplicateID},
 					{"empty ID", "", m.Embedding(good), ErrInvalidID},
 					{"long ID", string(make([]byte, 256)), m.Embedding(good), ErrInvalidID},
 				}
@@ -217,15 +219,15 @@ func TestGalleryBadInput(t *testing.T) {
 					tests = append(tests, struct {
 						name string
 						id   string
-						e    Embedding
+						e    facematch.Embedding
 						want error
 					}{"out of int8 range", "bob", m.Embedding(big), ErrOutOfRange})
 				}
-				if m.Metric == Cosine {
+				if m.Metric == facematch.Cosine {
 					tests = append(tests, struct {
 						name string
 						id   string
-						e    Embedding
+						e    facematch.Embedding
 						want error
 					}{"zero vector", "bob", m.Embedding(make([]float32, 128)), ErrZeroVector})
 				}
@@ -233,7 +235,7 @@ func TestGalleryBadInput(t *testing.T) {
 					if err := g.Add(tt.id, tt.e); !errors.Is(err, tt.want) {
 						t.Errorf("Add %s: %v, want %v", tt.name, err, tt.want)
 					}
-					if tt.want == ErrDuplicateID || tt.want == ErrInvalidID {
+					if tt.want == facematch.ErrDuplicateID || tt.want == ErrInvalidID {
 						continue
 					}
 					if _, _, err := g.Verify("alice", tt.e); !errors.Is(err, tt.want) {
@@ -247,10 +249,10 @@ func TestGalleryBadInput(t *testing.T) {
 				if g.Len() != 1 || g.Subjects() != 1 || g.Templates("alice") != 1 {
 					t.Errorf("after bad input: Len %d, Subjects %d, Templates %d; want 1, 1, 1", g.Len(), g.Subjects(), g.Templates("alice"))
 				}
-				if _, _, err := g.Verify("nobody", m.Embedding(good)); !errors.Is(err, ErrUnknownID) {
+				if _, _, err := g.Verify("nobody", m.Embedding(good)); !errors.Is(err, facematch.ErrUnknownID) {
 					t.Errorf("Verify unknown subject: %v, want ErrUnknownID", err)
 				}
-				if err := g.Remove("nobody"); !errors.Is(err, ErrUnknownID) {
+				if err := g.Remove("nobody"); !errors.Is(err, facematch.ErrUnknownID) {
 					t.Errorf("Remove unknown subject: %v, want ErrUnknownID", err)
 				}
 				// A different template for the same subject is not a duplicate.
@@ -292,7 +294,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 		n = 1500
 	}
 	for _, prec := range []Precision{Float32, Int8} {
-		for _, m := range []Model{testL2, testCos, {ID: "odd", Dim: 37, Metric: Euclidean, Threshold: 1}} {
+		for _, m := range []facematch.Model{testL2, testCos, {ID: "odd", Dim: 37, Metric: facematch.Euclidean, Threshold: 1}} {
 			t.Run(prec.String()+"/"+m.ID, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(prec), uint64(m.Dim)))
 				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
@@ -393,7 +395,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 func TestIdentifyThreshold(t *testing.T) {
 	withKernels(t, func(t *testing.T) {
 		for _, prec := range []Precision{Float32, Int8} {
-			m := Model{ID: "t", Dim: 4, Metric: Euclidean, Threshold: 0.5}
+			m := facematch.Model{ID: "t", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
 			g, _ := NewGallery(m, &GalleryConfig{Precision: prec, Scale: 1.0 / 127})
 			// Distances from the probe (0,0,0,0): a 0.1, b 0.3, b' 0.2, c 0.4, d 0.9.
 			add := func(id string, x float32) {
@@ -457,7 +459,7 @@ func TestLoad(t *testing.T) {
 	for i := range 100 {
 		data[fmt.Sprintf("s%d", i)] = randVec(rng, 128, 1)
 	}
-	seq := func(yield func(string, Embedding) bool) {
+	seq := func(yield func(string, facematch.Embedding) bool) {
 		for _, id := range slices.Sorted(maps.Keys(data)) {
 			if !yield(id, m.Embedding(data[id])) {
 				return
@@ -471,16 +473,16 @@ func TestLoad(t *testing.T) {
 	}
 	// Loading the same templates again stops at the first duplicate.
 	n, err = g.Load(seq)
-	if !errors.Is(err, ErrDuplicateID) || n != 0 || g.Len() != 100 {
+	if !errors.Is(err, facematch.ErrDuplicateID) || n != 0 || g.Len() != 100 {
 		t.Fatalf("second Load = %d, %v; Len %d", n, err, g.Len())
 	}
-	bad := func(yield func(string, Embedding) bool) {
+	bad := func(yield func(string, facematch.Embedding) bool) {
 		_ = yield("x1", m.Embedding(randVec(rng, 128, 1))) &&
 			yield("x2", m.Embedding(randVec(rng, 127, 1))) &&
 			yield("x3", m.Embedding(randVec(rng, 128, 1)))
 	}
 	n, err = g.Load(bad)
-	if !errors.Is(err, ErrDimension) || n != 1 || g.Len() != 101 {
+	if !errors.Is(err, facematch.ErrDimension) || n != 1 || g.Len() != 101 {
 		t.Fatalf("Load with a bad vector = %d, %v; Len %d", n, err, g.Len())
 	}
 }
@@ -509,12 +511,12 @@ func TestConcurrentUse(t *testing.T) {
 			}
 			cfg := &GalleryConfig{Precision: c.prec}
 			if c.originals {
-				cfg.Originals = func(id string) ([]Embedding, error) {
+				cfg.Originals = func(id string) ([]facematch.Embedding, error) {
 					v, ok := store.Load(id)
 					if !ok {
-						return nil, ErrUnknownID
+						return nil, facematch.ErrUnknownID
 					}
-					return []Embedding{m.Embedding(v.([]float32))}, nil
+					return []facematch.Embedding{m.Embedding(v.([]float32))}, nil
 				}
 			}
 			g, _ = NewGallery(m, cfg)
@@ -582,7 +584,7 @@ func TestConcurrentUse(t *testing.T) {
 // TestRemoveCompactsIDs removes most subjects so that the ID arena is
 // compacted, then checks every remaining subject is still found.
 func TestRemoveCompactsIDs(t *testing.T) {
-	m := Model{ID: "small", Dim: 8, Metric: Euclidean, Threshold: 0.01}
+	m := facematch.Model{ID: "small", Dim: 8, Metric: facematch.Euclidean, Threshold: 0.01}
 	g, _ := NewGallery(m, nil)
 	rng := rand.New(rand.NewPCG(3, 3))
 	vecs := map[string][]float32{}
@@ -629,7 +631,7 @@ func TestRemoveCompactsIDs(t *testing.T) {
 }
 
 func TestTooManyTemplates(t *testing.T) {
-	m := Model{ID: "t", Dim: 2, Metric: Euclidean, Threshold: 0.1}
+	m := facematch.Model{ID: "t", Dim: 2, Metric: facematch.Euclidean, Threshold: 0.1}
 	g, _ := NewGallery(m, nil)
 	for i := range maxTemplates {
 		if err := g.Add("busy", m.Embedding([]float32{float32(i), 0})); err != nil {

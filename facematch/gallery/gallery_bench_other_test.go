@@ -1,6 +1,6 @@
 //go:build !linux
 
-package facematch
+package gallery
 
 import "time"
 

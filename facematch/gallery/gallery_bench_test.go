@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 // The scan benchmarks report, for each gallery size, precision, kernel and
@@ -41,7 +43,7 @@ import (
 
 var benchSizes = []int{1000, 10000, 100000, 1000000}
 
-var benchModel = Model{ID: "bench-dlib-like", Dim: 128, Metric: Euclidean, Threshold: 0.6}
+var benchModel = facematch.Model{ID: "bench-dlib-like", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
 
 // benchCache holds the last gallery built, so that the sub-benchmarks of
 // one size and precision share it without keeping every size in memory.
@@ -274,7 +276,7 @@ func BenchmarkInt8Rescore(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			g := benchGallery(b, Int8, n)
 			rng := rand.New(rand.NewPCG(4, 4))
-			var es []Embedding
+			var es []facematch.Embedding
 			var qs []query
 			for range 16 {
 				e := benchModel.Embedding(dlibLike(rng))

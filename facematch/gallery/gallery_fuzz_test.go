@@ -1,10 +1,12 @@
-package facematch
+package gallery
 
 import (
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 // FuzzGalleryOps drives a small gallery with an arbitrary sequence of Add,
@@ -17,7 +19,7 @@ func FuzzGalleryOps(f *testing.F) {
 	f.Add([]byte{0, 7, 1, 1, 1, 1, 0, 7, 2, 2, 2, 2, 0, 8, 1, 1, 1, 1, 1, 7, 3, 8, 1, 2, 3, 4})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		for _, variant := range []string{"float32", "int8", "int8+originals"} {
-			m := Model{ID: "fuzz", Dim: 4, Metric: Euclidean, Threshold: 0.2}
+			m := facematch.Model{ID: "fuzz", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.2}
 			prec := Float32
 			if variant != "float32" {
 				prec = Int8
@@ -29,12 +31,12 @@ func FuzzGalleryOps(f *testing.F) {
 			cfg := &GalleryConfig{Precision: prec}
 			if variant == "int8+originals" {
 				exact = newRef(m, Float32)
-				cfg.Originals = func(id string) ([]Embedding, error) {
+				cfg.Originals = func(id string) ([]facematch.Embedding, error) {
 					ts, ok := exact.subj[id]
 					if !ok {
-						return nil, ErrUnknownID
+						return nil, facematch.ErrUnknownID
 					}
-					var es []Embedding
+					var es []facematch.Embedding
 					for _, v := range ts {
 						w := make([]float32, len(v))
 						for i, x := range v {
@@ -63,7 +65,7 @@ func FuzzGalleryOps(f *testing.F) {
 					err := g.Add(id, m.Embedding(v))
 					sv := ref.stored(v)
 					dup := slices.ContainsFunc(ref.subj[id], func(t []float64) bool { return slices.Equal(t, sv) })
-					if dup != errors.Is(err, ErrDuplicateID) || (!dup && err != nil) {
+					if dup != errors.Is(err, facematch.ErrDuplicateID) || (!dup && err != nil) {
 						t.Fatalf("%s: Add(%s, %v) = %v, duplicate %v", variant, id, v, err, dup)
 					}
 					if err == nil {
@@ -75,7 +77,7 @@ func FuzzGalleryOps(f *testing.F) {
 				case 1: // Remove
 					err := g.Remove(id)
 					_, known := ref.subj[id]
-					if known != (err == nil) || (!known && !errors.Is(err, ErrUnknownID)) {
+					if known != (err == nil) || (!known && !errors.Is(err, facematch.ErrUnknownID)) {
 						t.Fatalf("%s: Remove(%s) = %v, known %v", variant, id, err, known)
 					}
 					delete(ref.subj, id)
@@ -83,7 +85,7 @@ func FuzzGalleryOps(f *testing.F) {
 				case 2: // Verify
 					d, _, err := g.Verify(id, m.Embedding(v))
 					if _, known := ref.subj[id]; !known {
-						if !errors.Is(err, ErrUnknownID) {
+						if !errors.Is(err, facematch.ErrUnknownID) {
 							t.Fatalf("%s: Verify(%s) unknown = %v", variant, id, err)
 						}
 						continue

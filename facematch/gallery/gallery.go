@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"encoding/binary"
@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 var (
@@ -30,19 +32,6 @@ var (
 	// templates, the most a gallery keeps per subject.
 	ErrTooManyTemplates = errors.New("facematch: subject has too many templates")
 )
-
-// An Embedding is a descriptor labelled with the model that produced it. The
-// gallery refuses embeddings of any other model than its own with
-// ErrModelMismatch, so descriptors of two networks are never compared.
-type Embedding struct {
-	// Model is the producing model's ID (Model.ID).
-	Model string
-	// Vector is the descriptor.
-	Vector []float32
-}
-
-// Embedding labels the descriptor v as produced by model m.
-func (m Model) Embedding(v []float32) Embedding { return Embedding{Model: m.ID, Vector: v} }
 
 // Precision is how a Gallery stores its templates.
 type Precision uint8
@@ -110,7 +99,7 @@ type GalleryConfig struct {
 	// subject. A subject it reports as unknown (an error wrapping
 	// ErrUnknownID) or with no template is taken as removed meanwhile and
 	// left out; any other error fails the call, wrapped.
-	Originals func(id string) ([]Embedding, error)
+	Originals func(id string) ([]facematch.Embedding, error)
 }
 
 // OriginalsExtra is how many subjects beyond the k asked for an Int8
@@ -171,7 +160,7 @@ func (c *chunk) capRows() int { return cap(c.subj) }
 // sync.RWMutex, a reader that arrives while a writer waits for a long scan to
 // finish waits too.)
 type Gallery struct {
-	model Model
+	model facematch.Model
 	prec  Precision
 	scale float32
 
@@ -179,7 +168,7 @@ type Gallery struct {
 	mu  sync.RWMutex // readers vs. the installing step of a writer
 
 	threshold float32
-	originals func(id string) ([]Embedding, error)
+	originals func(id string) ([]facematch.Embedding, error)
 	chunks    []*chunk
 	n         int // rows
 	spare     *chunk
@@ -189,7 +178,7 @@ type Gallery struct {
 // NewGallery returns an empty gallery for descriptors of model m. cfg may
 // be nil for the defaults. It returns an error wrapping ErrInvalidModel if m
 // or cfg is unusable.
-func NewGallery(m Model, cfg *GalleryConfig) (*Gallery, error) {
+func NewGallery(m facematch.Model, cfg *GalleryConfig) (*Gallery, error) {
 	var c GalleryConfig
 	if cfg != nil {
 		c = *cfg
@@ -197,7 +186,7 @@ func NewGallery(m Model, cfg *GalleryConfig) (*Gallery, error) {
 	if m.Dim < 1 {
 		return nil, fmt.Errorf("%w: model %q has dimension %d", ErrInvalidModel, m.ID, m.Dim)
 	}
-	if m.Metric != Euclidean && m.Metric != Cosine {
+	if m.Metric != facematch.Euclidean && m.Metric != facematch.Cosine {
 		return nil, fmt.Errorf("%w: model %q has unknown metric %d", ErrInvalidModel, m.ID, m.Metric)
 	}
 	g := &Gallery{model: m, prec: c.Precision, threshold: m.Threshold, ids: newIDTable()}
@@ -230,7 +219,7 @@ func NewGallery(m Model, cfg *GalleryConfig) (*Gallery, error) {
 }
 
 // Model returns the model whose descriptors the gallery holds.
-func (g *Gallery) Model() Model { return g.model }
+func (g *Gallery) Model() facematch.Model { return g.model }
 
 // Precision returns the storage precision of the templates.
 func (g *Gallery) Precision() Precision { return g.prec }
@@ -291,15 +280,15 @@ type row struct {
 
 // validated checks e and returns its vector as the gallery compares it:
 // normalised (a new slice) for a cosine model, e.Vector itself otherwise.
-func (g *Gallery) validated(e Embedding) ([]float32, error) {
+func (g *Gallery) validated(e facematch.Embedding) ([]float32, error) {
 	if e.Model != g.model.ID {
-		return nil, fmt.Errorf("%w: embedding of model %q, gallery of model %q", ErrModelMismatch, e.Model, g.model.ID)
+		return nil, fmt.Errorf("%w: embedding of model %q, gallery of model %q", facematch.ErrModelMismatch, e.Model, g.model.ID)
 	}
-	if err := g.model.check(e.Vector); err != nil {
+	if err := check(g.model, e.Vector); err != nil {
 		return nil, err
 	}
 	v := e.Vector
-	if g.model.Metric == Cosine {
+	if g.model.Metric == facematch.Cosine {
 		var ss float64
 		for _, x := range v {
 			ss += float64(x) * float64(x)
@@ -319,13 +308,13 @@ func (g *Gallery) validated(e Embedding) ([]float32, error) {
 
 // prepare validates e and converts it to the stored form: normalised for a
 // cosine model, quantized for an Int8 gallery.
-func (g *Gallery) prepare(e Embedding) (row, error) {
+func (g *Gallery) prepare(e facematch.Embedding) (row, error) {
 	v, err := g.validated(e)
 	if err != nil {
 		return row{}, err
 	}
 	if g.prec == Float32 {
-		if g.model.Metric != Cosine {
+		if g.model.Metric != facematch.Cosine {
 			v = slices.Clone(v)
 		}
 		return row{f32: v}, nil
@@ -340,6 +329,19 @@ func (g *Gallery) prepare(e Embedding) (row, error) {
 		q[i] = int8(r)
 	}
 	return row{i8: q, v: v}, nil
+}
+
+// check validates v as a descriptor of model m.
+func check(m facematch.Model, v []float32) error {
+	if len(v) != m.Dim {
+		return fmt.Errorf("%w: %d components, model %q has %d", facematch.ErrDimension, len(v), m.ID, m.Dim)
+	}
+	for i, x := range v {
+		if !finite(x) {
+			return fmt.Errorf("%w: component %d is %v", facematch.ErrNotFinite, i, x)
+		}
+	}
+	return nil
 }
 
 func checkID(id string) error {
@@ -398,7 +400,7 @@ func (g *Gallery) grownChunk(c *chunk) *chunk {
 // wrapping ErrDuplicateID and changes nothing. Other errors: ErrInvalidID,
 // ErrModelMismatch, ErrDimension, ErrNotFinite, ErrZeroVector,
 // ErrOutOfRange, ErrTooManyTemplates (all wrapped).
-func (g *Gallery) Add(id string, e Embedding) error {
+func (g *Gallery) Add(id string, e facematch.Embedding) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
@@ -418,7 +420,7 @@ func (g *Gallery) Add(id string, e Embedding) error {
 		rows := g.rowsOf(ref)
 		for _, r := range rows {
 			if g.equalRow(r, p) {
-				return fmt.Errorf("%w: subject %q already has this template", ErrDuplicateID, id)
+				return fmt.Errorf("%w: subject %q already has this template", facematch.ErrDuplicateID, id)
 			}
 		}
 		k = len(rows)
@@ -503,7 +505,7 @@ func (g *Gallery) Remove(id string) error {
 	defer g.wmu.Unlock()
 	ref, slot, ok := g.ids.find(id)
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownID, id)
+		return fmt.Errorf("%w: %q", facematch.ErrUnknownID, id)
 	}
 	rows := g.rowsOf(ref)
 	// Removing from the highest row down guarantees that the last row,
@@ -586,7 +588,7 @@ func (g *Gallery) compact() {
 // decrypted templates of a store, and returns how many it added. It stops
 // at the first error, which names the subject and wraps the error of Add;
 // the templates added before it stay in the gallery.
-func (g *Gallery) Load(seq iter.Seq2[string, Embedding]) (int, error) {
+func (g *Gallery) Load(seq iter.Seq2[string, facematch.Embedding]) (int, error) {
 	n := 0
 	for id, e := range seq {
 		if err := g.Add(id, e); err != nil {

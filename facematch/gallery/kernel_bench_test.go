@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"fmt"

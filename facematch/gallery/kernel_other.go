@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package facematch
+package gallery
 
 // archKernels returns no SIMD kernels: this architecture (or a build with the
 // purego tag) uses the portable Go loops only.

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package facematch_test
+package gallery_test
 
 import (
 	"fmt"
@@ -13,13 +13,14 @@ import (
 	face "github.com/Kagami/go-face"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
 // BenchmarkGoFaceBaseline identifies one probe in galleries of 1k to 1M
 // random 128-d descriptors with go-face's own Recognizer.Classify (its scan
 // runs in C++: a squared distance per sample into a vector, then a full
-// sort) and with facematch.Gallery.Identify (k = 1, float32, int8, and
+// sort) and with gallery.Gallery.Identify (k = 1, float32, int8, and
 // int8 deciding on the originals) on the same descriptors, in the same run. Every sub-benchmark reports best-ns,
 // its best iteration; the facematch ones (all cores from the parallel
 // crossover up, as deployed) report x-goface, go-face's mean ns/op divided
@@ -68,18 +69,18 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			best, bestCPU := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 			for b.Loop() {
-				c0, _ := facematch.ThreadCPU()
+				c0, _ := gallery.ThreadCPU()
 				t0 := time.Now()
 				rec.Classify(probe)
 				best = min(best, time.Since(t0))
-				c1, _ := facematch.ThreadCPU()
+				c1, _ := gallery.ThreadCPU()
 				bestCPU = min(bestCPU, c1-c0)
 			}
 			gofaceNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			gofaceBest = float64(best.Nanoseconds())
 			gofaceCPU = float64(bestCPU.Nanoseconds())
 			b.ReportMetric(gofaceBest, "best-ns")
-			if _, ok := facematch.ThreadCPU(); ok {
+			if _, ok := gallery.ThreadCPU(); ok {
 				b.ReportMetric(gofaceCPU, "cpu-ns")
 			}
 		})
@@ -95,14 +96,14 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 		}
 		for _, c := range []struct {
 			name string
-			cfg  facematch.GalleryConfig
+			cfg  gallery.GalleryConfig
 		}{
-			{"float32", facematch.GalleryConfig{Precision: facematch.Float32}},
-			{"int8", facematch.GalleryConfig{Precision: facematch.Int8}},
-			{"int8+originals", facematch.GalleryConfig{Precision: facematch.Int8, Originals: originals}},
+			{"float32", gallery.GalleryConfig{Precision: gallery.Float32}},
+			{"int8", gallery.GalleryConfig{Precision: gallery.Int8}},
+			{"int8+originals", gallery.GalleryConfig{Precision: gallery.Int8, Originals: originals}},
 		} {
 			prec := c.name
-			g, err := facematch.NewGallery(m, &c.cfg)
+			g, err := gallery.NewGallery(m, &c.cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -141,14 +142,14 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 				defer runtime.UnlockOSThread()
 				bestCPU := time.Duration(math.MaxInt64)
 				for b.Loop() {
-					c0, _ := facematch.ThreadCPU()
+					c0, _ := gallery.ThreadCPU()
 					if _, err := g.Identify(e, 1); err != nil {
 						b.Fatal(err)
 					}
-					c1, _ := facematch.ThreadCPU()
+					c1, _ := gallery.ThreadCPU()
 					bestCPU = min(bestCPU, c1-c0)
 				}
-				if _, ok := facematch.ThreadCPU(); ok {
+				if _, ok := gallery.ThreadCPU(); ok {
 					b.ReportMetric(float64(bestCPU.Nanoseconds()), "cpu-ns")
 					b.ReportMetric(gofaceCPU/float64(bestCPU.Nanoseconds()), "cpu-x-goface")
 				}

@@ -1,4 +1,4 @@
-package facematch_test
+package gallery_test
 
 import (
 	"errors"
@@ -6,13 +6,14 @@ import (
 	"log"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 )
 
 // A toy 4-d model; real descriptors come from an Extractor.
 var toy = facematch.Model{ID: "toy-v1", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
 
 func ExampleGallery_Identify() {
-	g, err := facematch.NewGallery(toy, nil)
+	g, err := gallery.NewGallery(toy, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func ExampleGallery_Identify() {
 }
 
 func ExampleGallery_Verify() {
-	g, _ := facematch.NewGallery(toy, nil)
+	g, _ := gallery.NewGallery(toy, nil)
 	g.Add("alice", toy.Embedding([]float32{1, 0, 0, 0}))
 
 	dist, ok, err := g.Verify("alice", toy.Embedding([]float32{0.9, 0.1, 0, 0}))
@@ -57,7 +58,7 @@ func ExampleGallery_Verify() {
 }
 
 func ExampleGallery_Remove() {
-	g, _ := facematch.NewGallery(toy, &facematch.GalleryConfig{Precision: facematch.Int8})
+	g, _ := gallery.NewGallery(toy, &gallery.GalleryConfig{Precision: gallery.Int8})
 	g.Add("alice", toy.Embedding([]float32{0.4, 0, 0, 0}))
 	g.Add("alice", toy.Embedding([]float32{0.3, 0.1, 0, 0}))
 	g.Add("bob", toy.Embedding([]float32{0, 0.4, 0, 0}))
@@ -81,7 +82,7 @@ func ExampleGallery_Load() {
 		"alice": {1, 0, 0, 0},
 		"bob":   {0, 1, 0, 0},
 	}
-	g, _ := facematch.NewGallery(toy, nil)
+	g, _ := gallery.NewGallery(toy, nil)
 	n, err := g.Load(func(yield func(string, facematch.Embedding) bool) {
 		for id, v := range stored {
 			if !yield(id, toy.Embedding(v)) {
@@ -94,30 +95,6 @@ func ExampleGallery_Load() {
 	// 2 <nil>
 }
 
-func ExampleCalibrate() {
-	genuine := []float32{0.21, 0.25, 0.30, 0.34, 0.38, 0.41, 0.47, 0.52}
-	impostor := []float32{0.45, 0.55, 0.58, 0.61, 0.63, 0.66, 0.70, 0.72, 0.75, 0.80}
-	c, err := facematch.Calibrate(genuine, impostor, 0.10)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(c)
-	// Output:
-	// threshold 0.5500: FAR 10.000% (1/10), TAR 100.00% (8/8)
-}
-
-func ExampleModel_Distance() {
-	d, err := toy.Distance([]float32{1, 0, 0, 0}, []float32{0, 1, 0, 0})
-	fmt.Printf("%.4f %v\n", d, err)
-	_, err = toy.Distance([]float32{1, 0, 0}, []float32{0, 1, 0, 0})
-	fmt.Println(errors.Is(err, facematch.ErrDimension))
-	fmt.Printf("%.1f\n", facematch.CosineDistance([]float32{1, 0}, []float32{0, 2}))
-	// Output:
-	// 1.4142 <nil>
-	// true
-	// 1.0
-}
-
 // An Int8 gallery keeps a quarter of the memory of a Float32 one. Given
 // the original templates (here a map; in a gate, gate.Gate.Originals reads
 // them back from the encrypted store), it shortlists with its int8 rows
@@ -127,8 +104,8 @@ func ExampleNewGallery_int8() {
 		"alice": {0.31, 0.02, 0.004, 0.1},
 		"bob":   {0.02, 0.33, 0.1, 0.004},
 	}
-	g, err := facematch.NewGallery(toy, &facematch.GalleryConfig{
-		Precision: facematch.Int8,
+	g, err := gallery.NewGallery(toy, &gallery.GalleryConfig{
+		Precision: gallery.Int8,
 		Originals: func(id string) ([]facematch.Embedding, error) {
 			v, ok := originals[id]
 			if !ok {

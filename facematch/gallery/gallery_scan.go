@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 // parallelMinBytes is the amount of template data from which Identify and
@@ -57,7 +59,7 @@ type query struct {
 	qerr float32
 }
 
-func (g *Gallery) query(e Embedding) (query, error) {
+func (g *Gallery) query(e facematch.Embedding) (query, error) {
 	p, err := g.prepare(e)
 	if err != nil {
 		return query{}, err
@@ -104,7 +106,7 @@ func (g *Gallery) rowDist(q *query, r uint32) float32 {
 	row := c.i8[i*d : i*d+d : i*d+d]
 	v := q.f32[:d]
 	var s float32
-	if g.model.Metric == Euclidean {
+	if g.model.Metric == facematch.Euclidean {
 		for j, x := range row {
 			t := v[j] - g.scale*float32(x)
 			s += t * t
@@ -135,7 +137,7 @@ func (g *Gallery) exactDist(q *query, ref uint32) float32 {
 func (g *Gallery) scanMargin(q *query) float32 {
 	terr := 0.5 * g.scale * float32(math.Sqrt(float64(g.model.Dim)))
 	m := q.qerr
-	if g.model.Metric == Cosine {
+	if g.model.Metric == facematch.Cosine {
 		m = q.qerr * (1 + terr)
 	}
 	if g.originals != nil {
@@ -147,11 +149,11 @@ func (g *Gallery) scanMargin(q *query) float32 {
 // dist converts a kernel score to a distance.
 func (g *Gallery) dist(score float32) float32 {
 	switch {
-	case g.prec == Float32 && g.model.Metric == Euclidean:
+	case g.prec == Float32 && g.model.Metric == facematch.Euclidean:
 		return float32(math.Sqrt(float64(score)))
 	case g.prec == Float32:
 		return clampCos(1 + score)
-	case g.model.Metric == Euclidean:
+	case g.model.Metric == facematch.Euclidean:
 		return g.scale * float32(math.Sqrt(float64(score)))
 	default:
 		return clampCos(1 + g.scale*g.scale*score)
@@ -166,11 +168,11 @@ func clampCos(d float32) float32 { return max(0, min(2, d)) }
 func (g *Gallery) cutoff(t float32) float32 {
 	var s float64
 	switch {
-	case g.prec == Float32 && g.model.Metric == Euclidean:
+	case g.prec == Float32 && g.model.Metric == facematch.Euclidean:
 		s = float64(t) * float64(t)
 	case g.prec == Float32:
 		s = float64(t) - 1
-	case g.model.Metric == Euclidean:
+	case g.model.Metric == facematch.Euclidean:
 		s = (float64(t) / float64(g.scale)) * (float64(t) / float64(g.scale))
 	default:
 		s = (float64(t) - 1) / (float64(g.scale) * float64(g.scale))
@@ -183,14 +185,14 @@ func (g *Gallery) scoreRows(q *query, c *chunk, i int, out []float32, ibuf []int
 	d := g.model.Dim
 	n := len(out)
 	switch {
-	case g.prec == Float32 && g.model.Metric == Euclidean:
+	case g.prec == Float32 && g.model.Metric == facematch.Euclidean:
 		kern.l2F32(q.f32, c.f32[i*d:(i+n)*d], out)
 	case g.prec == Float32:
 		kern.dotF32(q.f32, c.f32[i*d:(i+n)*d], out)
 		for j, s := range out {
 			out[j] = -s
 		}
-	case g.model.Metric == Euclidean:
+	case g.model.Metric == facematch.Euclidean:
 		ibuf = ibuf[:n]
 		kern.l2I8(q.i16, c.i8[i*d:(i+n)*d], ibuf)
 		for j, s := range ibuf {
@@ -209,7 +211,7 @@ func (g *Gallery) scoreRows(q *query, c *chunk, i int, out []float32, ibuf []int
 // the distance to the closest one and whether it is at or under the
 // gallery's threshold. Errors (wrapped): ErrUnknownID, ErrModelMismatch,
 // ErrDimension, ErrNotFinite, ErrZeroVector, ErrOutOfRange.
-func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err error) {
+func (g *Gallery) Verify(id string, e facematch.Embedding) (dist float32, match bool, err error) {
 	q, err := g.query(e)
 	if err != nil {
 		return 0, false, err
@@ -218,7 +220,7 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 	ref, _, ok := g.ids.find(id)
 	if !ok {
 		g.mu.RUnlock()
-		return 0, false, fmt.Errorf("%w: %q", ErrUnknownID, id)
+		return 0, false, fmt.Errorf("%w: %q", facematch.ErrUnknownID, id)
 	}
 	if g.originals != nil {
 		g.mu.RUnlock()
@@ -227,7 +229,7 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 			return 0, false, err
 		}
 		if !ok {
-			return 0, false, fmt.Errorf("%w: %q (no originals)", ErrUnknownID, id)
+			return 0, false, fmt.Errorf("%w: %q (no originals)", facematch.ErrUnknownID, id)
 		}
 		return dist, dist <= g.threshold, nil
 	}
@@ -252,7 +254,7 @@ func (g *Gallery) Verify(id string, e Embedding) (dist float32, match bool, err 
 // the gallery's threshold from the probe e, closest first, one entry per
 // subject. An empty result means the probe is unknown: nobody in the gallery
 // is close enough. Errors as for Verify (except ErrUnknownID).
-func (g *Gallery) Identify(e Embedding, k int) ([]Match, error) {
+func (g *Gallery) Identify(e facematch.Embedding, k int) ([]Match, error) {
 	return g.search(e, k, true)
 }
 
@@ -260,11 +262,11 @@ func (g *Gallery) Identify(e Embedding, k int) ([]Match, error) {
 // distance, closest first, one entry per subject (fewer if the gallery has
 // fewer subjects). It serves evaluation and threshold calibration; access
 // decisions use Identify or Verify.
-func (g *Gallery) Search(e Embedding, k int) ([]Match, error) {
+func (g *Gallery) Search(e facematch.Embedding, k int) ([]Match, error) {
 	return g.search(e, k, false)
 }
 
-func (g *Gallery) search(e Embedding, k int, useThreshold bool) ([]Match, error) {
+func (g *Gallery) search(e facematch.Embedding, k int, useThreshold bool) ([]Match, error) {
 	q, err := g.query(e)
 	if err != nil {
 		return nil, err
@@ -349,7 +351,7 @@ func (g *Gallery) refine(q *query, ms []Match) ([]Match, error) {
 // computes it, and false if Originals knows no template of id. No lock held.
 func (g *Gallery) originalDist(q *query, id string) (float32, bool, error) {
 	es, err := g.originals(id)
-	if errors.Is(err, ErrUnknownID) {
+	if errors.Is(err, facematch.ErrUnknownID) {
 		return 0, false, nil
 	}
 	if err != nil {
@@ -362,7 +364,7 @@ func (g *Gallery) originalDist(q *query, id string) (float32, bool, error) {
 		if err != nil {
 			return 0, false, fmt.Errorf("facematch: original %d of %q: %w", i, id, err)
 		}
-		if g.model.Metric == Euclidean {
+		if g.model.Metric == facematch.Euclidean {
 			kern.l2F32(q.f32, v, out[:])
 			best = min(best, float32(math.Sqrt(float64(out[0]))))
 		} else {
@@ -440,7 +442,7 @@ func (g *Gallery) scanRange(q *query, t *topK, lo, hi int) {
 		n := min(hi-r, chunkRows-i, blockRows)
 		subj := c.subj[i : i+n]
 		switch {
-		case g.prec == Float32 && g.model.Metric == Euclidean:
+		case g.prec == Float32 && g.model.Metric == facematch.Euclidean:
 			out := scores[:n]
 			kern.l2F32(q.f32, c.f32[i*d:(i+n)*d], out)
 			for j, s := range out {
@@ -456,7 +458,7 @@ func (g *Gallery) scanRange(q *query, t *topK, lo, hi int) {
 					t.offer(subj[j], -s)
 				}
 			}
-		case g.model.Metric == Euclidean:
+		case g.model.Metric == facematch.Euclidean:
 			out := ibuf[:n]
 			kern.l2I8(q.i16, c.i8[i*d:(i+n)*d], out)
 			for j, v := range out {

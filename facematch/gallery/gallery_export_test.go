@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 // ThreadCPU exports threadCPU to the external test package (the go-face
 // baseline benchmark).

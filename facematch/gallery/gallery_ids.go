@@ -1,4 +1,4 @@
-package facematch
+package gallery
 
 import (
 	"encoding/binary"

@@ -1,10 +1,12 @@
-package facematch
+package gallery
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/facegate/facegate/facematch"
 )
 
 // heapBytes returns the live heap after two collections.
@@ -20,7 +22,7 @@ func heapBytes() uint64 {
 // (perSubject templates per subject, IDs idLen bytes long) and returns the
 // heap it holds per template, ID map included, as runtime.MemStats sees it.
 func galleryBytesPerTemplate(t testing.TB, n, perSubject, idLen int) float64 {
-	m := Model{ID: "mem", Dim: 128, Metric: Euclidean, Threshold: 0.6}
+	m := facematch.Model{ID: "mem", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
 	rng := rand.New(rand.NewPCG(1, 2))
 	v := dlibLike(rng)
 	format := fmt.Sprintf("%%0%dd", idLen)
