@@ -28,6 +28,8 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
 	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 // frameSizes are the camera frame sizes extraction is timed at.
@@ -328,6 +330,12 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 	for i := range queries {
 		queries[i] = unit()
 	}
+	// Random unit vectors stand for protected ones (a random direction
+	// rotated is a random direction), without an O(d²) rotation per row.
+	probes := make([]template.Protected, len(queries))
+	for i, q := range queries {
+		probes[i] = templatetest.Protected(m.ID, q)
+	}
 	for _, n := range ns {
 		fmt.Fprintf(os.Stderr, "bench: 1:N at N=%d\n", n)
 		rows := make([]float32, n*dim)
@@ -348,7 +356,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 				return err
 			}
 			for i := range n {
-				if err := g.Add("s"+strconv.Itoa(i), m.Embedding(rows[i*dim:(i+1)*dim:(i+1)*dim])); err != nil {
+				if err := g.Add("s"+strconv.Itoa(i), templatetest.Protected(m.ID, rows[i*dim:(i+1)*dim])); err != nil {
 					return fmt.Errorf("gallery of %d: %w", n, err)
 				}
 			}
@@ -364,7 +372,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			probeBW := probeOnce(int64(n*bytesPerRow), threads)
 			var serr error
 			nsq, nq := timeLoop(minTime, func(q int) {
-				if _, err := g.Search(m.Embedding(queries[q%len(queries)]), 1); err != nil {
+				if _, err := g.Search(probes[q%len(probes)], 1); err != nil {
 					serr = err
 				}
 			})

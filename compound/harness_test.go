@@ -314,7 +314,7 @@ func storeContents(t testing.TB, st *store.Store) map[string][]byte {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		fmt.Fprint(&b, e.Template.TransformID, e.Template.Vector)
+		fmt.Fprint(&b, e.Template.TransformID(), e.Template.Vector())
 		out[fmt.Sprintf("%s/%d", e.Subject, e.ID)] = b.Bytes()
 	}
 	return out

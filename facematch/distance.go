@@ -63,16 +63,6 @@ func (m Model) Distance(a, b []float32) (float32, error) {
 	return m.Metric.Distance(a, b), nil
 }
 
-// Match reports whether descriptors a and b of model m are at or under the
-// model's threshold, with their distance. Errors are those of Distance.
-func (m Model) Match(a, b []float32) (dist float32, match bool, err error) {
-	d, err := m.Distance(a, b)
-	if err != nil {
-		return 0, false, err
-	}
-	return d, d <= m.Threshold, nil
-}
-
 // check validates v as a descriptor of model m.
 func (m Model) check(v []float32) error {
 	if len(v) != m.Dim {

@@ -51,16 +51,3 @@ type Face struct {
 	// Descriptor is the model's embedding of the face, Model.Dim long.
 	Descriptor []float32
 }
-
-// An Embedding is a descriptor labelled with the model that produced it. A
-// gallery (facematch/gallery) refuses embeddings of any other model than its own with
-// ErrModelMismatch, so descriptors of two networks are never compared.
-type Embedding struct {
-	// Model is the producing model's ID (Model.ID).
-	Model string
-	// Vector is the descriptor.
-	Vector []float32
-}
-
-// Embedding labels the descriptor v as produced by model m.
-func (m Model) Embedding(v []float32) Embedding { return Embedding{Model: m.ID, Vector: v} }

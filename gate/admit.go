@@ -263,8 +263,8 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	matches, err := g.cfg.Faces.Identify(g.embedding(probe), 1)
-	clear(probe)
+	matches, err := g.cfg.Faces.Identify(probe, 1)
+	probe.Wipe()
 	if errors.Is(err, ErrNoFace) {
 		return "", 0, err // the gallery is switched off (a stale compound gate)
 	}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/template"
 )
 
 // BenchmarkAdmit measures one decision per method on the bbolt store, with
@@ -80,7 +80,7 @@ func BenchmarkFaceAdmit(b *testing.B) {
 				}
 				g, err := gallery.NewGallery(testModel, &gallery.GalleryConfig{
 					Precision: gallery.Int8,
-					Originals: func(id string) ([]facematch.Embedding, error) { return gt.Originals(id) },
+					Originals: func(id string) ([]template.Protected, error) { return gt.Originals(id) },
 				})
 				if err != nil {
 					b.Fatal(err)

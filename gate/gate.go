@@ -22,13 +22,13 @@ import (
 // protected space gives the same answers.
 type Gallery interface {
 	// Add adds one more protected template for subject id.
-	Add(id string, e facematch.Embedding) error
+	Add(id string, p template.Protected) error
 	// Remove drops every template of id (facematch.ErrUnknownID when it
 	// holds none).
 	Remove(id string) error
 	// Identify returns up to k subjects within the match threshold of the
 	// protected probe, closest first.
-	Identify(e facematch.Embedding, k int) ([]gallery.Match, error)
+	Identify(p template.Protected, k int) ([]gallery.Match, error)
 }
 
 // A Verifier is a Gallery that also compares a protected probe with one
@@ -36,10 +36,10 @@ type Gallery interface {
 // needs one.
 type Verifier interface {
 	Gallery
-	// Verify returns the smallest distance between e and id's templates
+	// Verify returns the smallest distance between p and id's templates
 	// and whether it is within the threshold (facematch.ErrUnknownID when
 	// id has none).
-	Verify(id string, e facematch.Embedding) (float32, bool, error)
+	Verify(id string, p template.Protected) (float32, bool, error)
 }
 
 // Store layout of the gate's own indexes, under subjects with a "/" that
@@ -275,11 +275,7 @@ func (g *Gate) addStored(subject string, t storedTemplate) error {
 	if t.Model != g.cfg.Model.ID {
 		return nil
 	}
-	return g.cfg.Faces.Add(subject, facematch.Embedding{Model: t.Model, Vector: t.Vector})
-}
-
-func (g *Gate) embedding(v []float32) facematch.Embedding {
-	return facematch.Embedding{Model: g.cfg.Model.ID, Vector: v}
+	return g.cfg.Faces.Add(subject, t.Vector)
 }
 
 // removeFaces drops subject from the gallery; a subject it does not hold
@@ -506,7 +502,7 @@ type TemplateInfo struct {
 
 type storedTemplate struct {
 	TemplateInfo
-	Vector []float32
+	Vector template.Protected
 }
 
 func (g *Gate) templates(subject string) ([]storedTemplate, error) {
@@ -519,14 +515,15 @@ func (g *Gate) templates(subject string) ([]storedTemplate, error) {
 	}
 	out := make([]storedTemplate, len(entries))
 	for i, e := range entries {
-		out[i] = storedTemplate{infoOf(e.ID, &e.Template), e.Template.Vector}
+		out[i] = storedTemplate{infoOf(e.ID, &e.Template), e.Template.Protected}
 	}
 	return out, nil
 }
 
 func infoOf(id uint64, t *template.Template) TemplateInfo {
+	tid := t.TransformID()
 	return TemplateInfo{
-		ID: fmt.Sprintf("%016x", id), Model: t.ModelID, Transform: hex.EncodeToString(t.TransformID[:]),
+		ID: fmt.Sprintf("%016x", id), Model: t.ModelID(), Transform: hex.EncodeToString(tid[:]),
 		Dim: t.Dim(), Quality: t.Quality, Created: t.Created.UTC(),
 	}
 }
@@ -564,7 +561,7 @@ func (g *Gate) EnrollFace(subject string, descriptor []float32, quality float32)
 	if err != nil {
 		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+	if err := g.cfg.Faces.Add(subject, t.Protected); err != nil {
 		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	id, err := g.cfg.Records.AddTemplate(subject, t)
@@ -640,15 +637,15 @@ func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 // rather than on its 8-bit copies while keeping only those in memory (see
 // the Int8 gallery example). A subject with no such template, or not
 // registered, is an error wrapping facematch.ErrUnknownID.
-func (g *Gate) Originals(subject string) ([]facematch.Embedding, error) {
+func (g *Gate) Originals(subject string) ([]template.Protected, error) {
 	tmpls, err := g.templates(subject)
 	if err != nil {
 		return nil, err
 	}
-	var out []facematch.Embedding
+	var out []template.Protected
 	for _, t := range tmpls {
 		if t.Model == g.cfg.Model.ID {
-			out = append(out, facematch.Embedding{Model: t.Model, Vector: t.Vector})
+			out = append(out, t.Vector)
 		}
 	}
 	if len(out) == 0 {

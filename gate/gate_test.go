@@ -18,6 +18,7 @@ import (
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/gate/records/recordstest"
+	"github.com/facegate/facegate/template"
 )
 
 var testModel = facematch.Model{ID: "test-model-128", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
@@ -308,7 +309,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 			e.g.EnrollFace("flat-10", vector(10), 0.8)
 			tmpls, _ := e.st.Templates("flat-9")
 			for _, tp := range tmpls {
-				stored = append(stored, floatBytes(tp.Template.Vector))
+				stored = append(stored, floatBytes(tp.Template.Vector()))
 			}
 			for _, b := range stored {
 				if e.mem.Opens(b) == 0 {
@@ -329,7 +330,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 			}
 			// The gallery no longer matches the face.
 			mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(9), 100)}), ErrUnknownSubject)
-			if got, err := e.faces.Identify(facematch.Embedding{Model: testModel.ID, Vector: stored0(t, e)}, 5); err != nil || len(got) != 0 {
+			if got, err := e.faces.Identify(stored0(t, e), 5); err != nil || len(got) != 0 {
 				t.Fatalf("gallery still identifies the stored vector: %v %v", got, err)
 			}
 			// Nothing of it opens in the store, old copies included.
@@ -355,7 +356,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 
 // stored0 returns a vector known to have been in the gallery: the protected
 // form of flat-9's face, recomputed from the store's transform.
-func stored0(t *testing.T, e *env) []float32 {
+func stored0(t *testing.T, e *env) template.Protected {
 	tr, err := e.st.Transform(testModel.ID, testModel.Dim)
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +461,7 @@ func TestExportHoldsNoBiometricVectors(t *testing.T) {
 	tmpls, _ := e.st.Templates("flat-5")
 	vectors := append([][]float32{}, raw...)
 	for _, tp := range tmpls {
-		vectors = append(vectors, tp.Template.Vector, tp.Template.Dequantize())
+		vectors = append(vectors, tp.Template.Vector())
 	}
 	for _, v := range vectors {
 		for _, x := range v {

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/template"
 )
 
 // TestReloadSubject: after another writer changed a subject's records in
@@ -50,7 +50,7 @@ func TestReloadSubject(t *testing.T) {
 // offGallery is a gallery switched off, as a stale compound gate's.
 type offGallery struct{ *gallery.Gallery }
 
-func (offGallery) Identify(facematch.Embedding, int) ([]gallery.Match, error) {
+func (offGallery) Identify(template.Protected, int) ([]gallery.Match, error) {
 	return nil, ErrNoFace
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/template"
 )
 
 // cheapKDF keeps store creation fast in tests.
@@ -49,7 +50,7 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	var vectors [][]byte
 	tmpls, _ := st.Templates("flat-21")
 	for _, tp := range tmpls {
-		vectors = append(vectors, floatBytes(tp.Template.Vector))
+		vectors = append(vectors, floatBytes(tp.Template.Vector()))
 	}
 	before := rawstore.Values(t, st.Path())
 
@@ -63,7 +64,7 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	gone := rawstore.Gone(before, rawstore.Values(t, st.Path()))
 	// Sealed values are store version ‖ format version ‖ 24-byte nonce ‖
 	// ciphertext ‖ 16-byte tag.
-	sealedTemplate := store.SealedOverhead + 32 + len(testModel.ID) + 5*testModel.Dim
+	sealedTemplate := store.SealedOverhead + 28 + len(testModel.ID) + 4*testModel.Dim
 	sizes := rawstore.Sizes(gone)
 	if sizes[sealedTemplate] != 3 || sizes[store.WrappedKeySize] < 1 {
 		t.Fatalf("values gone from the file by size: %v; want 3 sealed templates (%d bytes) and the wrapped face key (%d bytes)",
@@ -206,7 +207,7 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 		var err error
 		faces, err = gallery.NewGallery(testModel, &gallery.GalleryConfig{
 			Precision: gallery.Int8,
-			Originals: func(id string) ([]facematch.Embedding, error) {
+			Originals: func(id string) ([]template.Protected, error) {
 				calls++
 				return gt.Originals(id)
 			},
@@ -249,8 +250,13 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 		if err != nil || len(orig) != 1 {
 			t.Fatalf("Originals(%s) = %d templates, %v", s, len(orig), err)
 		}
-		want, _ := testModel.Distance(p.Vector, orig[0].Vector)
-		ms, err := faces.Identify(testModel.Embedding(p.Vector), 1)
+		// As a Float32 gallery of the originals computes it.
+		ref, _ := gallery.NewGallery(testModel, nil)
+		if err := ref.Add(s, orig[0]); err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := ref.Verify(s, p.Protected)
+		ms, err := faces.Identify(p.Protected, 1)
 		if err != nil || len(ms) != 1 || ms[0].ID != s || ms[0].Distance != want {
 			t.Fatalf("Identify = %v, %v; want %s at %v", ms, err, s, want)
 		}

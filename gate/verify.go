@@ -32,8 +32,8 @@ func (g *Gate) Verify(subject string, descriptor []float32) (float32, bool, erro
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	defer clear(probe)
-	d, ok, err := v.Verify(subject, g.embedding(probe))
+	defer probe.Wipe()
+	d, ok, err := v.Verify(subject, probe)
 	switch {
 	case errors.Is(err, facematch.ErrUnknownID):
 		return 0, false, fmt.Errorf("%w: %q has none", ErrNoFace, subject)
@@ -56,8 +56,8 @@ func (g *Gate) Identify(descriptor []float32, k int) ([]gallery.Match, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	defer clear(probe)
-	m, err := g.cfg.Faces.Identify(g.embedding(probe), k)
+	defer probe.Wipe()
+	m, err := g.cfg.Faces.Identify(probe, k)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}

@@ -4,33 +4,33 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"iter"
 	"math"
 	"slices"
 	"sync"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/template"
 )
 
 var (
 	// ErrInvalidModel is returned by NewGallery for a model or configuration
 	// it cannot hold: a dimension under 1 (or over 32768 in Int8 precision),
 	// an unknown metric, a negative or non-finite scale or threshold.
-	ErrInvalidModel = errors.New("facematch: invalid model or gallery configuration")
+	ErrInvalidModel = errors.New("gallery: invalid model or gallery configuration")
 	// ErrInvalidID is returned for a subject ID that is empty or longer than
 	// 255 bytes.
-	ErrInvalidID = errors.New("facematch: subject ID is empty or longer than 255 bytes")
+	ErrInvalidID = errors.New("gallery: subject ID is empty or longer than 255 bytes")
 	// ErrZeroVector is returned when a descriptor of a cosine model is all
 	// zeros and so has no direction.
-	ErrZeroVector = errors.New("facematch: descriptor is all zeros")
+	ErrZeroVector = errors.New("gallery: descriptor is all zeros")
 	// ErrOutOfRange is returned by an Int8 gallery for a descriptor with a
 	// component outside ±127·Scale. Such a vector is refused rather than
 	// clipped: clipping moves it closer to every template and could turn a
 	// stranger into a match. A larger GalleryConfig.Scale accepts it.
-	ErrOutOfRange = errors.New("facematch: descriptor component outside the int8 range")
+	ErrOutOfRange = errors.New("gallery: descriptor component outside the int8 range")
 	// ErrTooManyTemplates is returned when a subject already has 255
 	// templates, the most a gallery keeps per subject.
-	ErrTooManyTemplates = errors.New("facematch: subject has too many templates")
+	ErrTooManyTemplates = errors.New("gallery: subject has too many templates")
 )
 
 // Precision is how a Gallery stores its templates.
@@ -99,7 +99,7 @@ type GalleryConfig struct {
 	// subject. A subject it reports as unknown (an error wrapping
 	// ErrUnknownID) or with no template is taken as removed meanwhile and
 	// left out; any other error fails the call, wrapped.
-	Originals func(id string) ([]facematch.Embedding, error)
+	Originals func(id string) ([]template.Protected, error)
 }
 
 // OriginalsExtra is how many subjects beyond the k asked for an Int8
@@ -150,7 +150,7 @@ func (c *chunk) capRows() int { return cap(c.subj) }
 //
 // A Gallery is safe for concurrent use. Readers (Verify, Identify, Search,
 // Len, ...) run concurrently with each other under a read lock. Writers (Add,
-// Remove, Load, SetThreshold) are serialized by a separate mutex and do all
+// Remove, SetThreshold) are serialized by a separate mutex and do all
 // their allocation and bulk copying — growing a chunk, adding a chunk,
 // growing the ID hash table, compacting the ID arena — before taking the
 // read/write lock, working on private copies of what readers may be looking
@@ -168,7 +168,7 @@ type Gallery struct {
 	mu  sync.RWMutex // readers vs. the installing step of a writer
 
 	threshold float32
-	originals func(id string) ([]facematch.Embedding, error)
+	originals func(id string) ([]template.Protected, error)
 	chunks    []*chunk
 	n         int // rows
 	spare     *chunk
@@ -278,16 +278,16 @@ type row struct {
 	v []float32
 }
 
-// validated checks e and returns its vector as the gallery compares it:
-// normalised (a new slice) for a cosine model, e.Vector itself otherwise.
-func (g *Gallery) validated(e facematch.Embedding) ([]float32, error) {
-	if e.Model != g.model.ID {
-		return nil, fmt.Errorf("%w: embedding of model %q, gallery of model %q", facematch.ErrModelMismatch, e.Model, g.model.ID)
+// validated checks p and returns its vector as the gallery compares it: a
+// copy the gallery owns, normalised for a cosine model.
+func (g *Gallery) validated(p template.Protected) ([]float32, error) {
+	if p.ModelID() != g.model.ID {
+		return nil, fmt.Errorf("%w: vector of model %q, gallery of model %q", facematch.ErrModelMismatch, p.ModelID(), g.model.ID)
 	}
-	if err := check(g.model, e.Vector); err != nil {
+	v := p.Vector()
+	if err := check(g.model, v); err != nil {
 		return nil, err
 	}
-	v := e.Vector
 	if g.model.Metric == facematch.Cosine {
 		var ss float64
 		for _, x := range v {
@@ -297,26 +297,21 @@ func (g *Gallery) validated(e facematch.Embedding) ([]float32, error) {
 			return nil, ErrZeroVector
 		}
 		inv := 1 / math.Sqrt(ss)
-		n := make([]float32, len(v))
 		for i, x := range v {
-			n[i] = float32(float64(x) * inv)
+			v[i] = float32(float64(x) * inv)
 		}
-		v = n
 	}
 	return v, nil
 }
 
-// prepare validates e and converts it to the stored form: normalised for a
+// prepare validates p and converts it to the stored form: normalised for a
 // cosine model, quantized for an Int8 gallery.
-func (g *Gallery) prepare(e facematch.Embedding) (row, error) {
-	v, err := g.validated(e)
+func (g *Gallery) prepare(p template.Protected) (row, error) {
+	v, err := g.validated(p)
 	if err != nil {
 		return row{}, err
 	}
 	if g.prec == Float32 {
-		if g.model.Metric != facematch.Cosine {
-			v = slices.Clone(v)
-		}
 		return row{f32: v}, nil
 	}
 	q := make([]int8, len(v))
@@ -394,17 +389,17 @@ func (g *Gallery) grownChunk(c *chunk) *chunk {
 	return nc
 }
 
-// Add enrolls the descriptor e for subject id. A subject may have several
+// Add enrolls the protected vector p for subject id. A subject may have several
 // templates; adding one identical to a template the subject already has (the
 // same stored row after normalisation and quantization) returns an error
 // wrapping ErrDuplicateID and changes nothing. Other errors: ErrInvalidID,
 // ErrModelMismatch, ErrDimension, ErrNotFinite, ErrZeroVector,
 // ErrOutOfRange, ErrTooManyTemplates (all wrapped).
-func (g *Gallery) Add(id string, e facematch.Embedding) error {
+func (g *Gallery) Add(id string, v template.Protected) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
-	p, err := g.prepare(e)
+	p, err := g.prepare(v)
 	if err != nil {
 		return err
 	}
@@ -429,7 +424,7 @@ func (g *Gallery) Add(id string, e facematch.Embedding) error {
 		}
 	}
 	if g.n >= math.MaxUint32-1 {
-		return fmt.Errorf("facematch: gallery is full (%d templates)", g.n)
+		return fmt.Errorf("gallery: gallery is full (%d templates)", g.n)
 	}
 	var (
 		newSlots   []uint32
@@ -582,21 +577,6 @@ func (g *Gallery) compact() {
 	for k, c := range g.chunks {
 		c.subj = subj[k]
 	}
-}
-
-// Load adds every (subject ID, embedding) pair of seq, for instance the
-// decrypted templates of a store, and returns how many it added. It stops
-// at the first error, which names the subject and wraps the error of Add;
-// the templates added before it stay in the gallery.
-func (g *Gallery) Load(seq iter.Seq2[string, facematch.Embedding]) (int, error) {
-	n := 0
-	for id, e := range seq {
-		if err := g.Add(id, e); err != nil {
-			return n, fmt.Errorf("facematch: loading subject %q: %w", id, err)
-		}
-		n++
-	}
-	return n, nil
 }
 
 func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }

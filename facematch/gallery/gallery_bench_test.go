@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 // The scan benchmarks report, for each gallery size, precision, kernel and
@@ -65,7 +67,7 @@ func benchGallery(b *testing.B, prec Precision, n int) *Gallery {
 	}
 	rng := rand.New(rand.NewPCG(uint64(n), 77))
 	for i := range n {
-		if err := g.Add(fmt.Sprintf("resident-%07d", i), benchModel.Embedding(dlibLike(rng))); err != nil {
+		if err := g.Add(fmt.Sprintf("resident-%07d", i), templatetest.Protected(benchModel.ID, dlibLike(rng))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -135,7 +137,7 @@ func BenchmarkScan(b *testing.B) {
 						rng := rand.New(rand.NewPCG(1, 1))
 						var qs []query
 						for range 16 {
-							q, err := g.query(benchModel.Embedding(dlibLike(rng)))
+							q, err := g.query(templatetest.Protected(benchModel.ID, dlibLike(rng)))
 							if err != nil {
 								b.Fatal(err)
 							}
@@ -200,7 +202,7 @@ func BenchmarkCrossover(b *testing.B) {
 					if mode == "parallel" {
 						minPar = 0
 					}
-					q, _ := g.query(benchModel.Embedding(dlibLike(rand.New(rand.NewPCG(2, 2)))))
+					q, _ := g.query(templatetest.Protected(benchModel.ID, dlibLike(rand.New(rand.NewPCG(2, 2)))))
 					inf := float32(math.Inf(1))
 					best := time.Duration(math.MaxInt64)
 					for b.Loop() {
@@ -226,7 +228,7 @@ func BenchmarkIdentify(b *testing.B) {
 			b.Run(fmt.Sprintf("N=%d/%v", n, prec), func(b *testing.B) {
 				g := benchGallery(b, prec, n)
 				rng := rand.New(rand.NewPCG(uint64(n), 77))
-				probe := benchModel.Embedding(perturb(rng, dlibLike(rng), 0.01))
+				probe := templatetest.Protected(benchModel.ID, perturb(rng, dlibLike(rng), 0.01))
 				for b.Loop() {
 					if _, err := g.Identify(probe, 5); err != nil {
 						b.Fatal(err)
@@ -244,7 +246,7 @@ func BenchmarkAddRemove(b *testing.B) {
 	for _, prec := range []Precision{Float32, Int8} {
 		b.Run(prec.String(), func(b *testing.B) {
 			g := benchGallery(b, prec, 100000)
-			e := benchModel.Embedding(dlibLike(rand.New(rand.NewPCG(3, 3))))
+			e := templatetest.Protected(benchModel.ID, dlibLike(rand.New(rand.NewPCG(3, 3))))
 			for b.Loop() {
 				if err := g.Add("visitor-0000001", e); err != nil {
 					b.Fatal(err)
@@ -276,10 +278,10 @@ func BenchmarkInt8Rescore(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			g := benchGallery(b, Int8, n)
 			rng := rand.New(rand.NewPCG(4, 4))
-			var es []facematch.Embedding
+			var es []template.Protected
 			var qs []query
 			for range 16 {
-				e := benchModel.Embedding(dlibLike(rng))
+				e := templatetest.Protected(benchModel.ID, dlibLike(rng))
 				q, err := g.query(e)
 				if err != nil {
 					b.Fatal(err)

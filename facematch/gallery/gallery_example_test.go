@@ -7,10 +7,25 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/template"
 )
 
 // A toy 4-d model; real descriptors come from an Extractor.
 var toy = facematch.Model{ID: "toy-v1", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
+
+// protect protects a toy descriptor as a gate does before anything reaches
+// the gallery: with the deployment's transform (the store keeps its secret).
+func protect(descriptor []float32) template.Protected {
+	tr, err := template.NewTransform([]byte("a 32-byte per-deployment secret!"), toy.ID, toy.Dim)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := tr.Apply(descriptor)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return p
+}
 
 func ExampleGallery_Identify() {
 	g, err := gallery.NewGallery(toy, nil)
@@ -18,12 +33,12 @@ func ExampleGallery_Identify() {
 		log.Fatal(err)
 	}
 	// Two residents; Bob enrolled twice (the closest template counts).
-	g.Add("alice", toy.Embedding([]float32{1, 0, 0, 0}))
-	g.Add("bob", toy.Embedding([]float32{0, 1, 0, 0}))
-	g.Add("bob", toy.Embedding([]float32{0, 0.9, 0.1, 0}))
+	g.Add("alice", protect([]float32{1, 0, 0, 0}))
+	g.Add("bob", protect([]float32{0, 1, 0, 0}))
+	g.Add("bob", protect([]float32{0, 0.9, 0.1, 0}))
 
 	for _, probe := range [][]float32{{0, 0.95, 0.05, 0}, {0, 0, 0, 1}} {
-		matches, err := g.Identify(toy.Embedding(probe), 3)
+		matches, err := g.Identify(protect(probe), 3)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -40,16 +55,17 @@ func ExampleGallery_Identify() {
 
 func ExampleGallery_Verify() {
 	g, _ := gallery.NewGallery(toy, nil)
-	g.Add("alice", toy.Embedding([]float32{1, 0, 0, 0}))
+	g.Add("alice", protect([]float32{1, 0, 0, 0}))
 
-	dist, ok, err := g.Verify("alice", toy.Embedding([]float32{0.9, 0.1, 0, 0}))
+	dist, ok, err := g.Verify("alice", protect([]float32{0.9, 0.1, 0, 0}))
 	fmt.Printf("%.3f %v %v\n", dist, ok, err)
 
-	_, _, err = g.Verify("carol", toy.Embedding([]float32{0.9, 0.1, 0, 0}))
+	_, _, err = g.Verify("carol", protect([]float32{0.9, 0.1, 0, 0}))
 	fmt.Println(errors.Is(err, facematch.ErrUnknownID))
 
-	other := facematch.Model{ID: "other-net", Dim: 4, Metric: facematch.Euclidean}
-	_, _, err = g.Verify("alice", other.Embedding([]float32{0.9, 0.1, 0, 0}))
+	otherNet, _ := template.NewTransform([]byte("a 32-byte per-deployment secret!"), "other-net", 4)
+	otherProbe, _ := otherNet.Apply([]float32{0.9, 0.1, 0, 0})
+	_, _, err = g.Verify("alice", otherProbe)
 	fmt.Println(errors.Is(err, facematch.ErrModelMismatch))
 	// Output:
 	// 0.141 true <nil>
@@ -59,9 +75,9 @@ func ExampleGallery_Verify() {
 
 func ExampleGallery_Remove() {
 	g, _ := gallery.NewGallery(toy, &gallery.GalleryConfig{Precision: gallery.Int8})
-	g.Add("alice", toy.Embedding([]float32{0.4, 0, 0, 0}))
-	g.Add("alice", toy.Embedding([]float32{0.3, 0.1, 0, 0}))
-	g.Add("bob", toy.Embedding([]float32{0, 0.4, 0, 0}))
+	g.Add("alice", protect([]float32{0.4, 0, 0, 0}))
+	g.Add("alice", protect([]float32{0.3, 0.1, 0, 0}))
+	g.Add("bob", protect([]float32{0, 0.4, 0, 0}))
 	fmt.Println(g.Len(), g.Subjects())
 
 	// Consent withdrawn: every template of Alice goes at once.
@@ -69,30 +85,12 @@ func ExampleGallery_Remove() {
 		log.Fatal(err)
 	}
 	fmt.Println(g.Len(), g.Subjects(), g.Templates("alice"))
-	matches, _ := g.Identify(toy.Embedding([]float32{0.4, 0, 0, 0}), 1)
+	matches, _ := g.Identify(protect([]float32{0.4, 0, 0, 0}), 1)
 	fmt.Println(len(matches))
 	// Output:
 	// 3 2
 	// 1 1 0
 	// 0
-}
-
-func ExampleGallery_Load() {
-	stored := map[string][]float32{ // e.g. templates decrypted from the store
-		"alice": {1, 0, 0, 0},
-		"bob":   {0, 1, 0, 0},
-	}
-	g, _ := gallery.NewGallery(toy, nil)
-	n, err := g.Load(func(yield func(string, facematch.Embedding) bool) {
-		for id, v := range stored {
-			if !yield(id, toy.Embedding(v)) {
-				return
-			}
-		}
-	})
-	fmt.Println(n, err)
-	// Output:
-	// 2 <nil>
 }
 
 // An Int8 gallery keeps a quarter of the memory of a Float32 one. Given
@@ -106,26 +104,26 @@ func ExampleNewGallery_int8() {
 	}
 	g, err := gallery.NewGallery(toy, &gallery.GalleryConfig{
 		Precision: gallery.Int8,
-		Originals: func(id string) ([]facematch.Embedding, error) {
+		Originals: func(id string) ([]template.Protected, error) {
 			v, ok := originals[id]
 			if !ok {
 				return nil, facematch.ErrUnknownID
 			}
-			return []facematch.Embedding{toy.Embedding(v)}, nil
+			return []template.Protected{protect(v)}, nil
 		},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for id, v := range originals {
-		g.Add(id, toy.Embedding(v))
+		g.Add(id, protect(v))
 	}
-	probe := toy.Embedding([]float32{0.3, 0.01, 0.01, 0.1})
+	probe := protect([]float32{0.3, 0.01, 0.01, 0.1})
 	m, err := g.Identify(probe, 1)
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, _ := toy.Distance(probe.Vector, originals["alice"])
+	f, _ := toy.Distance(probe.Vector(), protect(originals["alice"]).Vector())
 	fmt.Printf("%s at %.6f (float32: %.6f)\n", m[0].ID, m[0].Distance, f)
 	// Output: alice at 0.015362 (float32: 0.015362)
 }

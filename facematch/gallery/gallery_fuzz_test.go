@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 // FuzzGalleryOps drives a small gallery with an arbitrary sequence of Add,
@@ -31,18 +33,18 @@ func FuzzGalleryOps(f *testing.F) {
 			cfg := &GalleryConfig{Precision: prec}
 			if variant == "int8+originals" {
 				exact = newRef(m, Float32)
-				cfg.Originals = func(id string) ([]facematch.Embedding, error) {
+				cfg.Originals = func(id string) ([]template.Protected, error) {
 					ts, ok := exact.subj[id]
 					if !ok {
 						return nil, facematch.ErrUnknownID
 					}
-					var es []facematch.Embedding
+					var es []template.Protected
 					for _, v := range ts {
 						w := make([]float32, len(v))
 						for i, x := range v {
 							w[i] = float32(x)
 						}
-						es = append(es, m.Embedding(w))
+						es = append(es, templatetest.Protected(m.ID, w))
 					}
 					return es, nil
 				}
@@ -62,7 +64,7 @@ func FuzzGalleryOps(f *testing.F) {
 				op, id, v := ops[0]%4, fmt.Sprintf("s%d", ops[1]%12), vec(ops[2:6])
 				switch op {
 				case 0: // Add
-					err := g.Add(id, m.Embedding(v))
+					err := g.Add(id, templatetest.Protected(m.ID, v))
 					sv := ref.stored(v)
 					dup := slices.ContainsFunc(ref.subj[id], func(t []float64) bool { return slices.Equal(t, sv) })
 					if dup != errors.Is(err, facematch.ErrDuplicateID) || (!dup && err != nil) {
@@ -83,7 +85,7 @@ func FuzzGalleryOps(f *testing.F) {
 					delete(ref.subj, id)
 					delete(exact.subj, id)
 				case 2: // Verify
-					d, _, err := g.Verify(id, m.Embedding(v))
+					d, _, err := g.Verify(id, templatetest.Protected(m.ID, v))
 					if _, known := ref.subj[id]; !known {
 						if !errors.Is(err, facematch.ErrUnknownID) {
 							t.Fatalf("%s: Verify(%s) unknown = %v", variant, id, err)
@@ -119,7 +121,7 @@ func FuzzGalleryOps(f *testing.F) {
 // first, each at its reference distance.
 func checkSearchDistances(t *testing.T, g *Gallery, ref *refGallery, v []float32, k int) {
 	t.Helper()
-	got, err := g.Search(ref.m.Embedding(v), k)
+	got, err := g.Search(templatetest.Protected(ref.m.ID, v), k)
 	if err != nil {
 		t.Fatal(err)
 	}

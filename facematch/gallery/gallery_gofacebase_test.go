@@ -14,7 +14,9 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/internal/templatetest"
 	"github.com/facegate/facegate/internal/testenv"
+	"github.com/facegate/facegate/template"
 )
 
 // BenchmarkGoFaceBaseline identifies one probe in galleries of 1k to 1M
@@ -87,12 +89,12 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 		// int8+originals: an Int8 gallery deciding on the float32
 		// originals (GalleryConfig.Originals), here read from memory; in
 		// a gate they come from the store (gate's BenchmarkFaceAdmit).
-		originals := func(id string) ([]facematch.Embedding, error) {
+		originals := func(id string) ([]template.Protected, error) {
 			var i int
 			if _, err := fmt.Sscanf(id, "resident-%07d", &i); err != nil || i < 0 || i >= n {
 				return nil, facematch.ErrUnknownID
 			}
-			return []facematch.Embedding{m.Embedding(samples[i][:])}, nil
+			return []template.Protected{templatetest.Protected(m.ID, samples[i][:])}, nil
 		}
 		for _, c := range []struct {
 			name string
@@ -108,11 +110,11 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range samples {
-				if err := g.Add(fmt.Sprintf("resident-%07d", i), m.Embedding(samples[i][:])); err != nil {
+				if err := g.Add(fmt.Sprintf("resident-%07d", i), templatetest.Protected(m.ID, samples[i][:])); err != nil {
 					b.Fatal(err)
 				}
 			}
-			e := m.Embedding(probe[:])
+			e := templatetest.Protected(m.ID, probe[:])
 			if got, err := g.Identify(e, 1); err != nil || len(got) != 1 || got[0].ID != fmt.Sprintf("resident-%07d", want) {
 				b.Fatalf("N=%d %v: Identify = %v, %v; want resident-%07d", n, prec, got, err, want)
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/internal/idols/idolstest"
+	"github.com/facegate/facegate/internal/templatetest"
 )
 
 // TestInt8AgreementIdols measures on real dlib descriptors how often an
@@ -19,15 +20,15 @@ func TestInt8AgreementIdols(t *testing.T) {
 	gq, _ := gallery.NewGallery(m, &gallery.GalleryConfig{Precision: gallery.Int8})
 	for i, f := range faces {
 		id := fmt.Sprintf("face-%04d", i)
-		if err := gf.Add(id, m.Embedding(f.Descriptor)); err != nil {
+		if err := gf.Add(id, templatetest.Protected(m.ID, f.Descriptor)); err != nil {
 			t.Fatal(err)
 		}
-		if err := gq.Add(id, m.Embedding(f.Descriptor)); err != nil {
+		if err := gq.Add(id, templatetest.Protected(m.ID, f.Descriptor)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	nearestOther := func(g *gallery.Gallery, i int) gallery.Match {
-		ms, err := g.Search(m.Embedding(faces[i].Descriptor), 2)
+		ms, err := g.Search(templatetest.Protected(m.ID, faces[i].Descriptor), 2)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 // dlibLike returns a random descriptor resembling dlib's: components of
@@ -51,13 +53,13 @@ func TestInt8TopOneAgreement(t *testing.T) {
 		vecs := make([][]float32, n)
 		byID := make(map[string][]float32, n)
 		calls := 0
-		originals := func(id string) ([]facematch.Embedding, error) {
+		originals := func(id string) ([]template.Protected, error) {
 			calls++
 			v, ok := byID[id]
 			if !ok {
 				return nil, facematch.ErrUnknownID
 			}
-			return []facematch.Embedding{m.Embedding(v)}, nil
+			return []template.Protected{templatetest.Protected(m.ID, v)}, nil
 		}
 		gr, _ := NewGallery(m, &GalleryConfig{Precision: Int8, Originals: originals})
 		for i := range n {
@@ -65,7 +67,7 @@ func TestInt8TopOneAgreement(t *testing.T) {
 			id := fmt.Sprintf("s%d", i)
 			byID[id] = vecs[i]
 			for _, g := range []*Gallery{gf, gq, gr} {
-				if err := g.Add(id, m.Embedding(vecs[i])); err != nil {
+				if err := g.Add(id, templatetest.Protected(m.ID, vecs[i])); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -84,18 +86,18 @@ func TestInt8TopOneAgreement(t *testing.T) {
 						v[i] = max(-0.49, min(0.49, v[i]))
 					}
 				}
-				a, err := gf.Search(m.Embedding(v), 1)
+				a, err := gf.Search(templatetest.Protected(m.ID, v), 1)
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := gq.Search(m.Embedding(v), 1)
+				b, err := gq.Search(templatetest.Protected(m.ID, v), 1)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if a[0].ID == b[0].ID {
 					same++
 				}
-				q, err := gq.query(m.Embedding(v))
+				q, err := gq.query(templatetest.Protected(m.ID, v))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -107,7 +109,7 @@ func TestInt8TopOneAgreement(t *testing.T) {
 					sameScan++
 				}
 				maxErr = max(maxErr, math.Abs(float64(a[0].Distance-b[0].Distance)))
-				c, err := gr.Search(m.Embedding(v), 1)
+				c, err := gr.Search(templatetest.Protected(m.ID, v), 1)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,12 +118,12 @@ func TestInt8TopOneAgreement(t *testing.T) {
 				}
 				origErr = max(origErr, math.Abs(float64(a[0].Distance-c[0].Distance)))
 				// The access decision: who, or unknown, at the model's threshold.
-				da, _ := gf.Identify(m.Embedding(v), 1)
-				db, _ := gq.Identify(m.Embedding(v), 1)
+				da, _ := gf.Identify(templatetest.Protected(m.ID, v), 1)
+				db, _ := gq.Identify(templatetest.Protected(m.ID, v), 1)
 				if len(da) == len(db) && (len(da) == 0 || da[0].ID == db[0].ID) {
 					sameDecision++
 				}
-				dc, _ := gr.Identify(m.Embedding(v), 1)
+				dc, _ := gr.Identify(templatetest.Protected(m.ID, v), 1)
 				if len(da) == len(dc) && (len(da) == 0 || da[0].ID == dc[0].ID) {
 					sameOrigDecision++
 				}
@@ -173,10 +175,10 @@ func TestInt8RescoreAtThreshold(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := g.Add("zero", m.Embedding([]float32{0})); err != nil {
+		if err := g.Add("zero", templatetest.Protected(m.ID, []float32{0})); err != nil {
 			t.Fatal(err)
 		}
-		p := m.Embedding([]float32{c.probe})
+		p := templatetest.Protected(m.ID, []float32{c.probe})
 		want := float32(math.Abs(float64(c.probe)))
 		got, err := g.Identify(p, 1)
 		if err != nil {
@@ -210,43 +212,43 @@ func TestOriginals(t *testing.T) {
 		name     string
 		template float32 // the original, stored by the gallery as 0
 		probe    float32
-		answer   func(m facematch.Model, v float32) ([]facematch.Embedding, error) // Originals' answer
-		dist     float32                                                           // want, with match at threshold 0.28
+		answer   func(m facematch.Model, v float32) ([]template.Protected, error) // Originals' answer
+		dist     float32                                                          // want, with match at threshold 0.28
 		match    bool
 		err      error // want from Verify and Identify
 	}{
 		{name: "original closer", template: 0.04, probe: 0.3, dist: 0.26, match: true},
 		{name: "original farther", template: -0.04, probe: 0.26, dist: 0.30, match: false},
 		{name: "two originals, closest counts", template: 0.5, probe: 0.3, dist: 0.05, match: true,
-			answer: func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
-				return []facematch.Embedding{m.Embedding([]float32{v}), m.Embedding([]float32{0.25})}, nil
+			answer: func(m facematch.Model, v float32) ([]template.Protected, error) {
+				return []template.Protected{templatetest.Protected(m.ID, []float32{v}), templatetest.Protected(m.ID, []float32{0.25})}, nil
 			}},
 		{name: "removed from the store", template: 0.04, probe: 0.3, err: facematch.ErrUnknownID,
-			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) {
+			answer: func(facematch.Model, float32) ([]template.Protected, error) {
 				return nil, fmt.Errorf("gone: %w", facematch.ErrUnknownID)
 			}},
 		{name: "no templates left", template: 0.04, probe: 0.3, err: facematch.ErrUnknownID,
-			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) { return nil, nil }},
+			answer: func(facematch.Model, float32) ([]template.Protected, error) { return nil, nil }},
 		{name: "store error", template: 0.04, probe: 0.3, err: errStore,
-			answer: func(facematch.Model, float32) ([]facematch.Embedding, error) { return nil, errStore }},
+			answer: func(facematch.Model, float32) ([]template.Protected, error) { return nil, errStore }},
 		{name: "other model", template: 0.04, probe: 0.3, err: facematch.ErrModelMismatch,
-			answer: func(_ facematch.Model, v float32) ([]facematch.Embedding, error) {
-				return []facematch.Embedding{{Model: "other", Vector: []float32{v}}}, nil
+			answer: func(_ facematch.Model, v float32) ([]template.Protected, error) {
+				return []template.Protected{templatetest.Protected("other", []float32{v})}, nil
 			}},
 		{name: "wrong dimension", template: 0.04, probe: 0.3, err: facematch.ErrDimension,
-			answer: func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
-				return []facematch.Embedding{m.Embedding([]float32{v, v})}, nil
+			answer: func(m facematch.Model, v float32) ([]template.Protected, error) {
+				return []template.Protected{templatetest.Protected(m.ID, []float32{v, v})}, nil
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := facematch.Model{ID: "one", Dim: 1, Metric: facematch.Euclidean, Threshold: 0.28}
 			answer := c.answer
 			if answer == nil {
-				answer = func(m facematch.Model, v float32) ([]facematch.Embedding, error) {
-					return []facematch.Embedding{m.Embedding([]float32{v})}, nil
+				answer = func(m facematch.Model, v float32) ([]template.Protected, error) {
+					return []template.Protected{templatetest.Protected(m.ID, []float32{v})}, nil
 				}
 			}
-			originals := func(id string) ([]facematch.Embedding, error) {
+			originals := func(id string) ([]template.Protected, error) {
 				if id != "a" {
 					t.Errorf("Originals(%q), only a is enrolled", id)
 				}
@@ -256,10 +258,10 @@ func TestOriginals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := g.Add("a", m.Embedding([]float32{c.template})); err != nil {
+			if err := g.Add("a", templatetest.Protected(m.ID, []float32{c.template})); err != nil {
 				t.Fatal(err)
 			}
-			probe := m.Embedding([]float32{c.probe})
+			probe := templatetest.Protected(m.ID, []float32{c.probe})
 			d, match, err := g.Verify("a", probe)
 			ms, ierr := g.Identify(probe, 1)
 			if c.err != nil {
@@ -302,18 +304,18 @@ func TestOriginals(t *testing.T) {
 // Originals: its own templates are exact.
 func TestOriginalsIgnoredForFloat32(t *testing.T) {
 	m := facematch.Model{ID: "one", Dim: 2, Metric: facematch.Euclidean, Threshold: 1}
-	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]facematch.Embedding, error) {
+	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]template.Protected, error) {
 		t.Error("Originals called by a Float32 gallery")
 		return nil, nil
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Add("a", m.Embedding([]float32{0, 0}))
-	if _, _, err := g.Verify("a", m.Embedding([]float32{1, 0})); err != nil {
+	g.Add("a", templatetest.Protected(m.ID, []float32{0, 0}))
+	if _, _, err := g.Verify("a", templatetest.Protected(m.ID, []float32{1, 0})); err != nil {
 		t.Fatal(err)
 	}
-	if ms, err := g.Identify(m.Embedding([]float32{1, 0}), 1); err != nil || len(ms) != 1 {
+	if ms, err := g.Identify(templatetest.Protected(m.ID, []float32{1, 0}), 1); err != nil || len(ms) != 1 {
 		t.Fatalf("Identify = %v, %v", ms, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/templatetest"
 )
 
 // heapBytes returns the live heap after two collections.
@@ -37,7 +38,7 @@ func galleryBytesPerTemplate(t testing.TB, n, perSubject, idLen int) float64 {
 		for j, x := 0, i; j < 7; j, x = j+1, x/10 {
 			v[j] = float32(x%10) / 40
 		}
-		if err := g.Add(fmt.Sprintf(format, i/perSubject), m.Embedding(v)); err != nil {
+		if err := g.Add(fmt.Sprintf(format, i/perSubject), templatetest.Protected(m.ID, v)); err != nil {
 			t.Fatal(err)
 		}
 	}

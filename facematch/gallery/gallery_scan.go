@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/template"
 )
 
 // parallelMinBytes is the amount of template data from which Identify and
@@ -59,8 +60,8 @@ type query struct {
 	qerr float32
 }
 
-func (g *Gallery) query(e facematch.Embedding) (query, error) {
-	p, err := g.prepare(e)
+func (g *Gallery) query(v template.Protected) (query, error) {
+	p, err := g.prepare(v)
 	if err != nil {
 		return query{}, err
 	}
@@ -207,12 +208,12 @@ func (g *Gallery) scoreRows(q *query, c *chunk, i int, out []float32, ibuf []int
 	}
 }
 
-// Verify compares the probe e with the templates of subject id and returns
+// Verify compares the probe p with the templates of subject id and returns
 // the distance to the closest one and whether it is at or under the
 // gallery's threshold. Errors (wrapped): ErrUnknownID, ErrModelMismatch,
 // ErrDimension, ErrNotFinite, ErrZeroVector, ErrOutOfRange.
-func (g *Gallery) Verify(id string, e facematch.Embedding) (dist float32, match bool, err error) {
-	q, err := g.query(e)
+func (g *Gallery) Verify(id string, p template.Protected) (dist float32, match bool, err error) {
+	q, err := g.query(p)
 	if err != nil {
 		return 0, false, err
 	}
@@ -251,23 +252,23 @@ func (g *Gallery) Verify(id string, e facematch.Embedding) (dist float32, match 
 }
 
 // Identify returns up to k subjects whose closest template is at or under
-// the gallery's threshold from the probe e, closest first, one entry per
+// the gallery's threshold from the probe p, closest first, one entry per
 // subject. An empty result means the probe is unknown: nobody in the gallery
 // is close enough. Errors as for Verify (except ErrUnknownID).
-func (g *Gallery) Identify(e facematch.Embedding, k int) ([]Match, error) {
-	return g.search(e, k, true)
+func (g *Gallery) Identify(p template.Protected, k int) ([]Match, error) {
+	return g.search(p, k, true)
 }
 
-// Search returns the k subjects closest to the probe e whatever their
+// Search returns the k subjects closest to the probe p whatever their
 // distance, closest first, one entry per subject (fewer if the gallery has
 // fewer subjects). It serves evaluation and threshold calibration; access
 // decisions use Identify or Verify.
-func (g *Gallery) Search(e facematch.Embedding, k int) ([]Match, error) {
-	return g.search(e, k, false)
+func (g *Gallery) Search(p template.Protected, k int) ([]Match, error) {
+	return g.search(p, k, false)
 }
 
-func (g *Gallery) search(e facematch.Embedding, k int, useThreshold bool) ([]Match, error) {
-	q, err := g.query(e)
+func (g *Gallery) search(p template.Protected, k int, useThreshold bool) ([]Match, error) {
+	q, err := g.query(p)
 	if err != nil {
 		return nil, err
 	}
@@ -355,14 +356,14 @@ func (g *Gallery) originalDist(q *query, id string) (float32, bool, error) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("facematch: originals of %q: %w", id, err)
+		return 0, false, fmt.Errorf("gallery: originals of %q: %w", id, err)
 	}
 	best := float32(math.Inf(1))
 	var out [1]float32
 	for i, e := range es {
 		v, err := g.validated(e)
 		if err != nil {
-			return 0, false, fmt.Errorf("facematch: original %d of %q: %w", i, id, err)
+			return 0, false, fmt.Errorf("gallery: original %d of %q: %w", i, id, err)
 		}
 		if g.model.Metric == facematch.Euclidean {
 			kern.l2F32(q.f32, v, out[:])

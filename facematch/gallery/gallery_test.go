@@ -3,7 +3,6 @@ package gallery
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 var (
@@ -120,7 +121,7 @@ func (r *refGallery) best(id string, q []float64) float64 {
 // checkSearch compares g.Search with the reference for probe v.
 func checkSearch(t *testing.T, g *Gallery, ref *refGallery, v []float32, k int) {
 	t.Helper()
-	got, err := g.Search(ref.m.Embedding(v), k)
+	got, err := g.Search(templatetest.Protected(ref.m.ID, v), k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,16 +177,37 @@ func TestNewGalleryErrors(t *testing.T) {
 	}
 }
 
+// TestCheck covers what no template.Protected holds (the transform and
+// Decode refuse them) but the gallery still checks: NaN and infinite
+// components.
+func TestCheck(t *testing.T) {
+	good := make([]float32, 128)
+	withNaN := slices.Clone(good)
+	withNaN[77] = float32(math.NaN())
+	withInf := slices.Clone(good)
+	withInf[127] = float32(math.Inf(-1))
+	for _, tc := range []struct {
+		name string
+		v    []float32
+		want error
+	}{
+		{"good", good, nil},
+		{"NaN", withNaN, facematch.ErrNotFinite},
+		{"Inf", withInf, facematch.ErrNotFinite},
+		{"empty", nil, facematch.ErrDimension},
+		{"short", good[:127], facematch.ErrDimension},
+	} {
+		if err := check(testL2, tc.v); !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
 func TestGalleryBadInput(t *testing.T) {
-	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
 	good := make([]float32, 128)
 	for i := range good {
 		good[i] = 0.03 * float32(i%7-3)
 	}
-	withNaN := slices.Clone(good)
-	withNaN[77] = nan
-	withInf := slices.Clone(good)
-	withInf[127] = inf
 	for _, prec := range []Precision{Float32, Int8} {
 		for _, m := range []facematch.Model{testL2, testCos} {
 			t.Run(prec.String()+"/"+m.Metric.String(), func(t *testing.T) {
@@ -193,25 +215,23 @@ func TestGalleryBadInput(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := g.Add("alice", m.Embedding(good)); err != nil {
+				if err := g.Add("alice", templatetest.Protected(m.ID, good)); err != nil {
 					t.Fatal(err)
 				}
 				other := facematch.Model{ID: "other-model", Dim: 128, Metric: m.Metric}
 				tests := []struct {
 					name string
 					id   string
-					e    facematch.Embedding
+					e    template.Protected
 					want error
 				}{
-					{"wrong model", "bob", other.Embedding(good), facematch.ErrModelMismatch},
-					{"short", "bob", m.Embedding(good[:127]), facematch.ErrDimension},
-					{"long", "bob", m.Embedding(append(slices.Clone(good), 1)), facematch.ErrDimension},
-					{"empty", "bob", m.Embedding(nil), facematch.ErrDimension},
-					{"NaN", "bob", m.Embedding(withNaN), facematch.ErrNotFinite},
-					{"Inf", "bob", m.Embedding(withInf), facematch.ErrNotFinite},
-					{"duplicate", "alice", m.Embedding(good), facematch.ErrDuplicateID},
-					{"empty ID", "", m.Embedding(good), ErrInvalidID},
-					{"long ID", string(make([]byte, 256)), m.Embedding(good), ErrInvalidID},
+					{"wrong model", "bob", templatetest.Protected(other.ID, good), facematch.ErrModelMismatch},
+					{"short", "bob", templatetest.Protected(m.ID, good[:127]), facematch.ErrDimension},
+					{"long", "bob", templatetest.Protected(m.ID, append(slices.Clone(good), 1)), facematch.ErrDimension},
+					{"zero Protected", "bob", template.Protected{}, facematch.ErrModelMismatch},
+					{"duplicate", "alice", templatetest.Protected(m.ID, good), facematch.ErrDuplicateID},
+					{"empty ID", "", templatetest.Protected(m.ID, good), ErrInvalidID},
+					{"long ID", string(make([]byte, 256)), templatetest.Protected(m.ID, good), ErrInvalidID},
 				}
 				if prec == Int8 {
 					big := slices.Clone(good)
@@ -219,17 +239,17 @@ func TestGalleryBadInput(t *testing.T) {
 					tests = append(tests, struct {
 						name string
 						id   string
-						e    facematch.Embedding
+						e    template.Protected
 						want error
-					}{"out of int8 range", "bob", m.Embedding(big), ErrOutOfRange})
+					}{"out of int8 range", "bob", templatetest.Protected(m.ID, big), ErrOutOfRange})
 				}
 				if m.Metric == facematch.Cosine {
 					tests = append(tests, struct {
 						name string
 						id   string
-						e    facematch.Embedding
+						e    template.Protected
 						want error
-					}{"zero vector", "bob", m.Embedding(make([]float32, 128)), ErrZeroVector})
+					}{"zero vector", "bob", templatetest.Protected(m.ID, make([]float32, 128)), ErrZeroVector})
 				}
 				for _, tt := range tests {
 					if err := g.Add(tt.id, tt.e); !errors.Is(err, tt.want) {
@@ -249,7 +269,7 @@ func TestGalleryBadInput(t *testing.T) {
 				if g.Len() != 1 || g.Subjects() != 1 || g.Templates("alice") != 1 {
 					t.Errorf("after bad input: Len %d, Subjects %d, Templates %d; want 1, 1, 1", g.Len(), g.Subjects(), g.Templates("alice"))
 				}
-				if _, _, err := g.Verify("nobody", m.Embedding(good)); !errors.Is(err, facematch.ErrUnknownID) {
+				if _, _, err := g.Verify("nobody", templatetest.Protected(m.ID, good)); !errors.Is(err, facematch.ErrUnknownID) {
 					t.Errorf("Verify unknown subject: %v, want ErrUnknownID", err)
 				}
 				if err := g.Remove("nobody"); !errors.Is(err, facematch.ErrUnknownID) {
@@ -258,7 +278,7 @@ func TestGalleryBadInput(t *testing.T) {
 				// A different template for the same subject is not a duplicate.
 				second := slices.Clone(good)
 				second[1] = 0.2
-				if err := g.Add("alice", m.Embedding(second)); err != nil || g.Templates("alice") != 2 {
+				if err := g.Add("alice", templatetest.Protected(m.ID, second)); err != nil || g.Templates("alice") != 2 {
 					t.Errorf("second template: %v, Templates %d", err, g.Templates("alice"))
 				}
 			})
@@ -271,10 +291,10 @@ func TestEmptyGallery(t *testing.T) {
 		for _, prec := range []Precision{Float32, Int8} {
 			g, _ := NewGallery(testCos, &GalleryConfig{Precision: prec})
 			v := randVec(rand.New(rand.NewPCG(1, 1)), 128, 1)
-			if m, err := g.Identify(testCos.Embedding(v), 5); err != nil || len(m) != 0 {
+			if m, err := g.Identify(templatetest.Protected(testCos.ID, v), 5); err != nil || len(m) != 0 {
 				t.Errorf("%v: Identify on empty gallery = %v, %v", prec, m, err)
 			}
-			if m, err := g.Search(testCos.Embedding(v), 5); err != nil || len(m) != 0 {
+			if m, err := g.Search(templatetest.Protected(testCos.ID, v), 5); err != nil || len(m) != 0 {
 				t.Errorf("%v: Search on empty gallery = %v, %v", prec, m, err)
 			}
 			if g.Len() != 0 || g.Subjects() != 0 {
@@ -317,14 +337,14 @@ func TestGalleryMatchesReference(t *testing.T) {
 					case len(ids) > 0 && rng.IntN(3) == 0: // another template
 						id := ids[rng.IntN(len(ids))]
 						v := randVec(rng, m.Dim, sd)
-						if err := g.Add(id, m.Embedding(v)); err != nil {
+						if err := g.Add(id, templatetest.Protected(m.ID, v)); err != nil {
 							t.Fatal(err)
 						}
 						ref.subj[id] = append(ref.subj[id], ref.stored(v))
 					default:
 						id := fmt.Sprintf("subject-%06d", i)
 						v := randVec(rng, m.Dim, sd)
-						if err := g.Add(id, m.Embedding(v)); err != nil {
+						if err := g.Add(id, templatetest.Protected(m.ID, v)); err != nil {
 							t.Fatal(err)
 						}
 						ids = append(ids, id)
@@ -362,13 +382,13 @@ func TestGalleryMatchesReference(t *testing.T) {
 							checkSearch(t, g, ref, v, 1)
 							checkSearch(t, g, ref, v, 7)
 							// The parallel scan must agree with the serial one.
-							q, _ := g.query(m.Embedding(v))
+							q, _ := g.query(templatetest.Protected(m.ID, v))
 							ser := g.scan(&q, 7, float32(math.Inf(1)), math.MaxInt)
 							par := g.scan(&q, 7, float32(math.Inf(1)), 0)
 							if !slices.Equal(ser, par) {
 								t.Fatalf("parallel scan %v, serial %v", par, ser)
 							}
-							d, _, err := g.Verify(id, m.Embedding(v))
+							d, _, err := g.Verify(id, templatetest.Protected(m.ID, v))
 							if err != nil {
 								t.Fatal(err)
 							}
@@ -399,7 +419,7 @@ func TestIdentifyThreshold(t *testing.T) {
 			g, _ := NewGallery(m, &GalleryConfig{Precision: prec, Scale: 1.0 / 127})
 			// Distances from the probe (0,0,0,0): a 0.1, b 0.3, b' 0.2, c 0.4, d 0.9.
 			add := func(id string, x float32) {
-				if err := g.Add(id, m.Embedding([]float32{x, 0, 0, 0})); err != nil {
+				if err := g.Add(id, templatetest.Protected(m.ID, []float32{x, 0, 0, 0})); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -408,7 +428,7 @@ func TestIdentifyThreshold(t *testing.T) {
 			add("c", -0.4)
 			add("d", 0.9)
 			add("b", -0.2)
-			probe := m.Embedding([]float32{0, 0, 0, 0})
+			probe := templatetest.Protected(m.ID, []float32{0, 0, 0, 0})
 			tol := 0.0
 			if prec == Int8 {
 				tol = 1.0 / 127
@@ -452,41 +472,6 @@ func TestIdentifyThreshold(t *testing.T) {
 	})
 }
 
-func TestLoad(t *testing.T) {
-	m := testCos
-	rng := rand.New(rand.NewPCG(5, 5))
-	data := map[string][]float32{}
-	for i := range 100 {
-		data[fmt.Sprintf("s%d", i)] = randVec(rng, 128, 1)
-	}
-	seq := func(yield func(string, facematch.Embedding) bool) {
-		for _, id := range slices.Sorted(maps.Keys(data)) {
-			if !yield(id, m.Embedding(data[id])) {
-				return
-			}
-		}
-	}
-	g, _ := NewGallery(m, nil)
-	n, err := g.Load(seq)
-	if err != nil || n != 100 || g.Len() != 100 {
-		t.Fatalf("Load = %d, %v; Len %d", n, err, g.Len())
-	}
-	// Loading the same templates again stops at the first duplicate.
-	n, err = g.Load(seq)
-	if !errors.Is(err, facematch.ErrDuplicateID) || n != 0 || g.Len() != 100 {
-		t.Fatalf("second Load = %d, %v; Len %d", n, err, g.Len())
-	}
-	bad := func(yield func(string, facematch.Embedding) bool) {
-		_ = yield("x1", m.Embedding(randVec(rng, 128, 1))) &&
-			yield("x2", m.Embedding(randVec(rng, 127, 1))) &&
-			yield("x3", m.Embedding(randVec(rng, 128, 1)))
-	}
-	n, err = g.Load(bad)
-	if !errors.Is(err, facematch.ErrDimension) || n != 1 || g.Len() != 101 {
-		t.Fatalf("Load with a bad vector = %d, %v; Len %d", n, err, g.Len())
-	}
-}
-
 // TestConcurrentUse runs Identify, Verify, Add and Remove at once; run it
 // with -race.
 func TestConcurrentUse(t *testing.T) {
@@ -507,16 +492,16 @@ func TestConcurrentUse(t *testing.T) {
 			var g *Gallery
 			add := func(id string, v []float32) error {
 				store.Store(id, v)
-				return g.Add(id, m.Embedding(v))
+				return g.Add(id, templatetest.Protected(m.ID, v))
 			}
 			cfg := &GalleryConfig{Precision: c.prec}
 			if c.originals {
-				cfg.Originals = func(id string) ([]facematch.Embedding, error) {
+				cfg.Originals = func(id string) ([]template.Protected, error) {
 					v, ok := store.Load(id)
 					if !ok {
 						return nil, facematch.ErrUnknownID
 					}
-					return []facematch.Embedding{m.Embedding(v.([]float32))}, nil
+					return []template.Protected{templatetest.Protected(m.ID, v.([]float32))}, nil
 				}
 			}
 			g, _ = NewGallery(m, cfg)
@@ -539,15 +524,15 @@ func TestConcurrentUse(t *testing.T) {
 						default:
 						}
 						v := randVec(rng, 128, 0.05)
-						if _, err := g.Identify(m.Embedding(v), 3); err != nil {
+						if _, err := g.Identify(templatetest.Protected(m.ID, v), 3); err != nil {
 							t.Error(err)
 							return
 						}
-						q, _ := g.query(m.Embedding(v))
+						q, _ := g.query(templatetest.Protected(m.ID, v))
 						g.mu.RLock()
 						g.scan(&q, 3, float32(math.Inf(1)), 0) // force the parallel path
 						g.mu.RUnlock()
-						_, _, err := g.Verify(fmt.Sprintf("base-%d", i%base), m.Embedding(v))
+						_, _, err := g.Verify(fmt.Sprintf("base-%d", i%base), templatetest.Protected(m.ID, v))
 						if err != nil {
 							t.Error(err)
 							return
@@ -592,7 +577,7 @@ func TestRemoveCompactsIDs(t *testing.T) {
 	for i := range n {
 		id := fmt.Sprintf("resident-%015d", i)
 		vecs[id] = randVec(rng, 8, 1)
-		if err := g.Add(id, m.Embedding(vecs[id])); err != nil {
+		if err := g.Add(id, templatetest.Protected(m.ID, vecs[id])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -619,11 +604,11 @@ func TestRemoveCompactsIDs(t *testing.T) {
 		t.Fatalf("Len %d, Subjects %d, want %d", g.Len(), g.Subjects(), len(vecs))
 	}
 	for id, v := range vecs {
-		d, ok, err := g.Verify(id, m.Embedding(v))
+		d, ok, err := g.Verify(id, templatetest.Protected(m.ID, v))
 		if err != nil || !ok || d != 0 {
 			t.Fatalf("Verify(%q, own vector) = %v, %v, %v", id, d, ok, err)
 		}
-		got, err := g.Identify(m.Embedding(v), 1)
+		got, err := g.Identify(templatetest.Protected(m.ID, v), 1)
 		if err != nil || len(got) != 1 || got[0].ID != id {
 			t.Fatalf("Identify(own vector of %q) = %v, %v", id, got, err)
 		}
@@ -634,18 +619,18 @@ func TestTooManyTemplates(t *testing.T) {
 	m := facematch.Model{ID: "t", Dim: 2, Metric: facematch.Euclidean, Threshold: 0.1}
 	g, _ := NewGallery(m, nil)
 	for i := range maxTemplates {
-		if err := g.Add("busy", m.Embedding([]float32{float32(i), 0})); err != nil {
+		if err := g.Add("busy", templatetest.Protected(m.ID, []float32{float32(i), 0})); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.Add("busy", m.Embedding([]float32{-1, 0})); !errors.Is(err, ErrTooManyTemplates) {
+	if err := g.Add("busy", templatetest.Protected(m.ID, []float32{-1, 0})); !errors.Is(err, ErrTooManyTemplates) {
 		t.Fatalf("template %d: %v, want ErrTooManyTemplates", maxTemplates+1, err)
 	}
 	if g.Templates("busy") != maxTemplates || g.Len() != maxTemplates {
 		t.Fatalf("Templates %d, Len %d", g.Templates("busy"), g.Len())
 	}
 	for i := range maxTemplates {
-		if d, ok, err := g.Verify("busy", m.Embedding([]float32{float32(i), 0.05})); err != nil || !ok || math.Abs(float64(d)-0.05) > 1e-6 {
+		if d, ok, err := g.Verify("busy", templatetest.Protected(m.ID, []float32{float32(i), 0.05})); err != nil || !ok || math.Abs(float64(d)-0.05) > 1e-6 {
 			t.Fatalf("Verify near template %d = %v, %v, %v", i, d, ok, err)
 		}
 	}
