@@ -233,7 +233,7 @@ func ratio(k, n int) float64 {
 
 // gallery enrolls the first face of each identity of ids.
 func (s *identSet) gallery(ids []int) (*gallery.Gallery, error) {
-	g, err := gallery.NewGallery(s.model, nil)
+	g, err := gallery.New(s.model, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -351,7 +351,7 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 		mem.sample()
 		for _, prec := range []gallery.Precision{gallery.Float32, gallery.Int8} {
 			heap0 := heapAlloc()
-			g, err := gallery.NewGallery(m, &gallery.GalleryConfig{Precision: prec})
+			g, err := gallery.New(m, &gallery.Config{Precision: prec})
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ func Example() {
 	defer onc.Close()
 	ost := newStore("office.db")
 	defer ost.Close()
-	ogal, _ := gallery.NewGallery(model, nil)
+	ogal, _ := gallery.New(model, nil)
 	office, err := compound.NewOffice(ctx, compound.OfficeConfig{Compound: "lotus", Key: key, Store: ost, Conn: onc,
 		Gates: []string{"north"}, Faces: ogal, Model: model})
 	if err != nil {
@@ -59,7 +59,7 @@ func Example() {
 	gst := newStore("north.db")
 	defer gst.Close()
 	keys, _ := key.GateKeys()
-	gal, _ := gallery.NewGallery(model, nil)
+	gal, _ := gallery.New(model, nil)
 	faces := compound.NewGallery(gal)
 	g, _ := gate.New(gate.Config{Records: gst, Keys: keys, Faces: faces, Model: model})
 	gnc, _ := compound.DialGate(hub.URL(), "lotus", "north", filepath.Join(dir, "north.nk"))

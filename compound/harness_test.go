@@ -144,7 +144,7 @@ func newCompound(t testing.TB, n int) *testCompound {
 	if c.ostore, err = store.Create(filepath.Join(c.dir, "office.db"), testSecret(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	if c.ogal, err = gallery.NewGallery(testModel, nil); err != nil {
+	if c.ogal, err = gallery.New(testModel, nil); err != nil {
 		t.Fatal(err)
 	}
 	c.office, err = NewOffice(context.Background(), OfficeConfig{
@@ -181,7 +181,7 @@ func (c *testCompound) openGate(g *testGate) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if g.gal, err = gallery.NewGallery(testModel, nil); err != nil {
+	if g.gal, err = gallery.New(testModel, nil); err != nil {
 		c.t.Fatal(err)
 	}
 	g.faces = NewGallery(g.gal)

@@ -57,7 +57,7 @@ func TestWhoMaySayWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		gal, _ := gallery.NewGallery(testModel, nil)
+		gal, _ := gallery.New(testModel, nil)
 		key := mustKey(t)
 		o, err := NewOffice(ctx, OfficeConfig{Compound: name, Key: key, Store: st, Conn: nc, Gates: []string{"gate1"},
 			Faces: gal, Model: testModel, PINParams: fastPIN})

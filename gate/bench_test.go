@@ -78,7 +78,7 @@ func BenchmarkFaceAdmit(b *testing.B) {
 				if !int8 {
 					return
 				}
-				g, err := gallery.NewGallery(testModel, &gallery.GalleryConfig{
+				g, err := gallery.New(testModel, &gallery.Config{
 					Precision: gallery.Int8,
 					Originals: func(id string) ([]template.Protected, error) { return gt.Originals(id) },
 				})

@@ -29,7 +29,7 @@ func Example() {
 	defer st.Close()
 
 	m := facematch.Model{ID: "dlib-resnet-v1", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
-	faces, err := gallery.NewGallery(m, nil)
+	faces, err := gallery.New(m, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func newGate(now *time.Time) *gate.Gate {
 	if err != nil {
 		log.Fatal(err)
 	}
-	faces, err := gallery.NewGallery(model, nil)
+	faces, err := gallery.New(model, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -632,7 +632,7 @@ func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 
 // Originals returns the stored (protected) face templates of subject
 // under the gate's model, read back from the sealed store: the vectors the
-// gate put into its gallery. It is meant as the GalleryConfig.Originals of
+// gate put into its gallery. It is meant as the gallery.Config.Originals of
 // an Int8 gallery.Gallery, which then takes its decisions on these
 // rather than on its 8-bit copies while keeping only those in memory (see
 // the Int8 gallery example). A subject with no such template, or not

@@ -61,7 +61,7 @@ func newEnv(t testing.TB, st records.Store, opts ...option) *env {
 		e.mem = recordstest.New()
 		e.st = e.mem
 	}
-	faces, err := gallery.NewGallery(testModel, nil)
+	faces, err := gallery.New(testModel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1035,7 +1035,7 @@ func TestConcurrentAdmit(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	k := testKeys(t)
 	st := recordstest.New()
-	g, _ := gallery.NewGallery(testModel, nil)
+	g, _ := gallery.New(testModel, nil)
 	for name, cfg := range map[string]Config{
 		"no store":     {Keys: k},
 		"short key":    {Records: st, Keys: Keys{Card: k.Card, QR: k.QR, Receipt: k.Receipt[:16]}},

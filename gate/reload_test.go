@@ -59,7 +59,7 @@ func (offGallery) Identify(template.Protected, int) ([]gallery.Match, error) {
 // unusable probe; the card still opens.
 func TestGalleryOff(t *testing.T) {
 	e := newEnv(t, nil, func(c *Config) {
-		g, _ := gallery.NewGallery(testModel, nil)
+		g, _ := gallery.New(testModel, nil)
 		c.Faces = offGallery{g}
 	})
 	e.register(t, "flat-1", true)

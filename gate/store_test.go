@@ -166,7 +166,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 
 	other := testModel
 	other.ID = "other-model-128"
-	faces, err := gallery.NewGallery(other, nil)
+	faces, err := gallery.New(other, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 }
 
 // TestInt8GalleryWithOriginals runs a gate on an Int8 gallery whose
-// GalleryConfig.Originals is Gate.Originals, on the bbolt store: every
+// gallery.Config.Originals is Gate.Originals, on the bbolt store: every
 // face decision is taken on the stored templates read back from the store
 // (the gallery's distance equals the one computed from Originals), a
 // withdrawn subject is no longer matched, and Originals answers unknown
@@ -205,7 +205,7 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 	var faces *gallery.Gallery
 	e := newEnv(t, st, func(c *Config) {
 		var err error
-		faces, err = gallery.NewGallery(testModel, &gallery.GalleryConfig{
+		faces, err = gallery.New(testModel, &gallery.Config{
 			Precision: gallery.Int8,
 			Originals: func(id string) ([]template.Protected, error) {
 				calls++
@@ -251,7 +251,7 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 			t.Fatalf("Originals(%s) = %d templates, %v", s, len(orig), err)
 		}
 		// As a Float32 gallery of the originals computes it.
-		ref, _ := gallery.NewGallery(testModel, nil)
+		ref, _ := gallery.New(testModel, nil)
 		if err := ref.Add(s, orig[0]); err != nil {
 			t.Fatal(err)
 		}

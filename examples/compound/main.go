@@ -134,7 +134,7 @@ func run(ctx context.Context, dir string, residents int, w io.Writer, log *slog.
 		return err
 	}
 	defer ost.Close()
-	ogal, err := gallery.NewGallery(model, nil)
+	ogal, err := gallery.New(model, nil)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func run(ctx context.Context, dir string, residents int, w io.Writer, log *slog.
 		if d.st, err = store.Create(filepath.Join(dir, gid+".db"), sec, nil); err != nil {
 			return err
 		}
-		gal, err := gallery.NewGallery(model, nil)
+		gal, err := gallery.New(model, nil)
 		if err != nil {
 			return err
 		}

@@ -82,7 +82,7 @@ func TestCompoundGate(t *testing.T) {
 	}
 	defer ostore.Close()
 	m := facematch.Model{ID: "m", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
-	ogal, _ := gallery.NewGallery(m, nil)
+	ogal, _ := gallery.New(m, nil)
 	office, err := compound.NewOffice(ctx, compound.OfficeConfig{Compound: "lotus", Key: key, Store: ostore, Conn: onc,
 		Gates: []string{"north"}, Faces: ogal, Model: m})
 	if err != nil {

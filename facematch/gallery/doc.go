@@ -6,7 +6,7 @@
 // the CPU has (KernelName: AVX-512 VNNI, AVX-512 or AVX2 assembly on amd64,
 // 4-accumulator Go loops everywhere else and under the purego build tag),
 // on all cores from a measured gallery size up. An Int8 gallery given the
-// original templates (GalleryConfig.Originals) shortlists with its int8
+// original templates (Config.Originals) shortlists with its int8
 // rows and computes distances and decisions from the originals, as a
 // Float32 gallery does.
 //

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	// ErrInvalidModel is returned by NewGallery for a model or configuration
+	// ErrInvalidModel is returned by New for a model or configuration
 	// it cannot hold: a dimension under 1 (or over 32768 in Int8 precision),
 	// an unknown metric, a negative or non-finite scale or threshold.
 	ErrInvalidModel = errors.New("gallery: invalid model or gallery configuration")
@@ -26,7 +26,7 @@ var (
 	// ErrOutOfRange is returned by an Int8 gallery for a descriptor with a
 	// component outside ±127·Scale. Such a vector is refused rather than
 	// clipped: clipping moves it closer to every template and could turn a
-	// stranger into a match. A larger GalleryConfig.Scale accepts it.
+	// stranger into a match. A larger Config.Scale accepts it.
 	ErrOutOfRange = errors.New("gallery: descriptor component outside the int8 range")
 	// ErrTooManyTemplates is returned when a subject already has 255
 	// templates, the most a gallery keeps per subject.
@@ -47,7 +47,7 @@ const (
 	// way with the templates; the best subjects it finds (the k asked for
 	// and 4 more) are then rescored with the unquantized probe, so the
 	// distances returned, and Verify's, are exact for the stored templates.
-	// With GalleryConfig.Originals they are rescored with the unquantized
+	// With Config.Originals they are rescored with the unquantized
 	// templates too, as a Float32 gallery scores them.
 	// Vectors with a component outside ±127·Scale are refused
 	// (ErrOutOfRange).
@@ -66,15 +66,15 @@ func (p Precision) String() string {
 }
 
 // DefaultInt8Scale is the quantization step an Int8 gallery uses when
-// GalleryConfig.Scale is 0: components in [-0.5, 0.5] are represented, larger
+// Config.Scale is 0: components in [-0.5, 0.5] are represented, larger
 // ones are refused with ErrOutOfRange. It suits L2-normalised descriptors of 64 or more
 // dimensions and dlib's descriptors (largest component 0.44 over the 1,286
 // reference descriptors of testdata/dlib-reference/idols.json).
 const DefaultInt8Scale = 1.0 / 254
 
-// GalleryConfig sets how a Gallery stores and matches templates. The zero
+// Config sets how a Gallery stores and matches templates. The zero
 // value means float32 storage and the model's own threshold.
-type GalleryConfig struct {
+type Config struct {
 	// Precision is the storage precision of the templates.
 	Precision Precision
 	// Scale is the Int8 quantization step (ignored for Float32); 0 means
@@ -103,7 +103,7 @@ type GalleryConfig struct {
 }
 
 // OriginalsExtra is how many subjects beyond the k asked for an Int8
-// gallery with GalleryConfig.Originals shortlists in its int8 scan and
+// gallery with Config.Originals shortlists in its int8 scan and
 // rescores with the originals: Identify(probe, 1) and Search(probe, 1) call
 // Originals at most 1+OriginalsExtra times.
 //
@@ -137,8 +137,9 @@ type chunk struct {
 
 func (c *chunk) capRows() int { return cap(c.subj) }
 
-// A Gallery is an in-memory set of enrolled templates, each the descriptor
-// of one subject under one model, searched exhaustively (no approximate
+// A Gallery is an in-memory set of enrolled templates, each the protected
+// vector (template.Protected) of one subject under one model, searched
+// exhaustively (no approximate
 // index: deleting a subject removes it at once and entirely). A subject may
 // have several templates; the closest one counts.
 //
@@ -175,11 +176,13 @@ type Gallery struct {
 	ids       idTable
 }
 
-// NewGallery returns an empty gallery for descriptors of model m. cfg may
+// New returns an empty gallery for protected vectors of model m
+// (template.Protected.ModelID equal to m.ID; others are refused with
+// facematch.ErrModelMismatch). cfg may
 // be nil for the defaults. It returns an error wrapping ErrInvalidModel if m
 // or cfg is unusable.
-func NewGallery(m facematch.Model, cfg *GalleryConfig) (*Gallery, error) {
-	var c GalleryConfig
+func New(m facematch.Model, cfg *Config) (*Gallery, error) {
+	var c Config
 	if cfg != nil {
 		c = *cfg
 	}

@@ -61,7 +61,7 @@ func benchGallery(b *testing.B, prec Precision, n int) *Gallery {
 	}
 	benchCache.g, benchCache.key = nil, ""
 	runtime.GC()
-	g, err := NewGallery(benchModel, &GalleryConfig{Precision: prec})
+	g, err := New(benchModel, &Config{Precision: prec})
 	if err != nil {
 		b.Fatal(err)
 	}

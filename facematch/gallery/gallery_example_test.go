@@ -28,7 +28,7 @@ func protect(descriptor []float32) template.Protected {
 }
 
 func ExampleGallery_Identify() {
-	g, err := gallery.NewGallery(toy, nil)
+	g, err := gallery.New(toy, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func ExampleGallery_Identify() {
 }
 
 func ExampleGallery_Verify() {
-	g, _ := gallery.NewGallery(toy, nil)
+	g, _ := gallery.New(toy, nil)
 	g.Add("alice", protect([]float32{1, 0, 0, 0}))
 
 	dist, ok, err := g.Verify("alice", protect([]float32{0.9, 0.1, 0, 0}))
@@ -74,7 +74,7 @@ func ExampleGallery_Verify() {
 }
 
 func ExampleGallery_Remove() {
-	g, _ := gallery.NewGallery(toy, &gallery.GalleryConfig{Precision: gallery.Int8})
+	g, _ := gallery.New(toy, &gallery.Config{Precision: gallery.Int8})
 	g.Add("alice", protect([]float32{0.4, 0, 0, 0}))
 	g.Add("alice", protect([]float32{0.3, 0.1, 0, 0}))
 	g.Add("bob", protect([]float32{0, 0.4, 0, 0}))
@@ -97,12 +97,12 @@ func ExampleGallery_Remove() {
 // the original templates (here a map; in a gate, gate.Gate.Originals reads
 // them back from the encrypted store), it shortlists with its int8 rows
 // and decides on the originals, as a Float32 gallery would.
-func ExampleNewGallery_int8() {
+func ExampleNew_int8() {
 	originals := map[string][]float32{
 		"alice": {0.31, 0.02, 0.004, 0.1},
 		"bob":   {0.02, 0.33, 0.1, 0.004},
 	}
-	g, err := gallery.NewGallery(toy, &gallery.GalleryConfig{
+	g, err := gallery.New(toy, &gallery.Config{
 		Precision: gallery.Int8,
 		Originals: func(id string) ([]template.Protected, error) {
 			v, ok := originals[id]

@@ -14,7 +14,7 @@ import (
 // FuzzGalleryOps drives a small gallery with an arbitrary sequence of Add,
 // Remove, Verify and Search operations and checks every result against the
 // reference gallery of the tests, for a Float32 gallery, an Int8 one, and
-// an Int8 one deciding on the originals (GalleryConfig.Originals), whose
+// an Int8 one deciding on the originals (Config.Originals), whose
 // distances must be the float32 reference's.
 func FuzzGalleryOps(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 1, 1, 9, 9, 9, 9, 2, 1, 3, 0, 0, 0, 0, 0})
@@ -30,7 +30,7 @@ func FuzzGalleryOps(f *testing.F) {
 			// on: the stored templates, or with originals the float32
 			// vectors as added.
 			ref, exact := newRef(m, prec), newRef(m, prec)
-			cfg := &GalleryConfig{Precision: prec}
+			cfg := &Config{Precision: prec}
 			if variant == "int8+originals" {
 				exact = newRef(m, Float32)
 				cfg.Originals = func(id string) ([]template.Protected, error) {
@@ -49,7 +49,7 @@ func FuzzGalleryOps(f *testing.F) {
 					return es, nil
 				}
 			}
-			g, err := NewGallery(m, cfg)
+			g, err := New(m, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

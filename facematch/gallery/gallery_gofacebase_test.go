@@ -87,7 +87,7 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 			}
 		})
 		// int8+originals: an Int8 gallery deciding on the float32
-		// originals (GalleryConfig.Originals), here read from memory; in
+		// originals (Config.Originals), here read from memory; in
 		// a gate they come from the store (gate's BenchmarkFaceAdmit).
 		originals := func(id string) ([]template.Protected, error) {
 			var i int
@@ -98,14 +98,14 @@ func BenchmarkGoFaceBaseline(b *testing.B) {
 		}
 		for _, c := range []struct {
 			name string
-			cfg  gallery.GalleryConfig
+			cfg  gallery.Config
 		}{
-			{"float32", gallery.GalleryConfig{Precision: gallery.Float32}},
-			{"int8", gallery.GalleryConfig{Precision: gallery.Int8}},
-			{"int8+originals", gallery.GalleryConfig{Precision: gallery.Int8, Originals: originals}},
+			{"float32", gallery.Config{Precision: gallery.Float32}},
+			{"int8", gallery.Config{Precision: gallery.Int8}},
+			{"int8+originals", gallery.Config{Precision: gallery.Int8, Originals: originals}},
 		} {
 			prec := c.name
-			g, err := gallery.NewGallery(m, &c.cfg)
+			g, err := gallery.New(m, &c.cfg)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -16,8 +16,8 @@ import (
 func TestInt8AgreementIdols(t *testing.T) {
 	faces := idolstest.Load(t, 128).Faces
 	m := facematch.Model{ID: "dlib-reference", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.36}
-	gf, _ := gallery.NewGallery(m, nil)
-	gq, _ := gallery.NewGallery(m, &gallery.GalleryConfig{Precision: gallery.Int8})
+	gf, _ := gallery.New(m, nil)
+	gq, _ := gallery.New(m, &gallery.Config{Precision: gallery.Int8})
 	for i, f := range faces {
 		id := fmt.Sprintf("face-%04d", i)
 		if err := gf.Add(id, templatetest.Protected(m.ID, f.Descriptor)); err != nil {

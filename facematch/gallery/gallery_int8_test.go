@@ -48,8 +48,8 @@ func TestInt8TopOneAgreement(t *testing.T) {
 		{ID: "cos-like", Dim: 128, Metric: facematch.Cosine, Threshold: 0.5},
 	} {
 		rng := rand.New(rand.NewPCG(11, 12))
-		gf, _ := NewGallery(m, nil)
-		gq, _ := NewGallery(m, &GalleryConfig{Precision: Int8})
+		gf, _ := New(m, nil)
+		gq, _ := New(m, &Config{Precision: Int8})
 		vecs := make([][]float32, n)
 		byID := make(map[string][]float32, n)
 		calls := 0
@@ -61,7 +61,7 @@ func TestInt8TopOneAgreement(t *testing.T) {
 			}
 			return []template.Protected{templatetest.Protected(m.ID, v)}, nil
 		}
-		gr, _ := NewGallery(m, &GalleryConfig{Precision: Int8, Originals: originals})
+		gr, _ := New(m, &Config{Precision: Int8, Originals: originals})
 		for i := range n {
 			vecs[i] = dlibLike(rng)
 			id := fmt.Sprintf("s%d", i)
@@ -171,7 +171,7 @@ func TestInt8RescoreAtThreshold(t *testing.T) {
 		{-0.14, 0.12, false},
 	} {
 		m := facematch.Model{ID: "one", Dim: 1, Metric: facematch.Euclidean, Threshold: c.threshold}
-		g, err := NewGallery(m, &GalleryConfig{Precision: Int8, Scale: 0.1})
+		g, err := New(m, &Config{Precision: Int8, Scale: 0.1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func TestInt8RescoreAtThreshold(t *testing.T) {
 	}
 }
 
-// TestOriginals checks that an Int8 gallery with GalleryConfig.Originals
+// TestOriginals checks that an Int8 gallery with Config.Originals
 // decides on the unquantized templates. With a step of 0.1 the templates
 // 0.04 and -0.04 are both stored as 0; the probe 0.3 is 0.26 from the
 // first (a match at threshold 0.28, although 0.3 from what is stored) and
@@ -254,7 +254,7 @@ func TestOriginals(t *testing.T) {
 				}
 				return answer(m, c.template)
 			}
-			g, err := NewGallery(m, &GalleryConfig{Precision: Int8, Scale: 0.1, Originals: originals})
+			g, err := New(m, &Config{Precision: Int8, Scale: 0.1, Originals: originals})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +304,7 @@ func TestOriginals(t *testing.T) {
 // Originals: its own templates are exact.
 func TestOriginalsIgnoredForFloat32(t *testing.T) {
 	m := facematch.Model{ID: "one", Dim: 2, Metric: facematch.Euclidean, Threshold: 1}
-	g, err := NewGallery(m, &GalleryConfig{Originals: func(string) ([]template.Protected, error) {
+	g, err := New(m, &Config{Originals: func(string) ([]template.Protected, error) {
 		t.Error("Originals called by a Float32 gallery")
 		return nil, nil
 	}})

@@ -28,7 +28,7 @@ func galleryBytesPerTemplate(t testing.TB, n, perSubject, idLen int) float64 {
 	v := dlibLike(rng)
 	format := fmt.Sprintf("%%0%dd", idLen)
 	before := heapBytes()
-	g, err := NewGallery(m, &GalleryConfig{Precision: Int8})
+	g, err := New(m, &Config{Precision: Int8})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ type Match struct {
 	// Distance is the distance from the probe to the subject's closest
 	// template, under the model's metric (in an Int8 gallery, to the
 	// stored, quantized template: within a quantization step of the
-	// float32 distance; with GalleryConfig.Originals, to the original).
+	// float32 distance; with Config.Originals, to the original).
 	Distance float32
 }
 
@@ -331,7 +331,7 @@ func (g *Gallery) shortlist(q *query, k int, useThreshold bool) []Match {
 }
 
 // refine replaces each shortlisted subject's distance with the distance
-// from the probe to its closest original template (GalleryConfig.Originals)
+// from the probe to its closest original template (Config.Originals)
 // and drops subjects that have none any more. No lock held.
 func (g *Gallery) refine(q *query, ms []Match) ([]Match, error) {
 	out := ms[:0]

@@ -154,24 +154,24 @@ func TestNewGalleryErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		m    facematch.Model
-		cfg  *GalleryConfig
+		cfg  *Config
 	}{
 		{"zero dim", facematch.Model{ID: "x", Dim: 0, Metric: facematch.Euclidean}, nil},
 		{"negative dim", facematch.Model{ID: "x", Dim: -3, Metric: facematch.Euclidean}, nil},
 		{"no metric", facematch.Model{ID: "x", Dim: 4}, nil},
 		{"bad metric", facematch.Model{ID: "x", Dim: 4, Metric: 9}, nil},
 		{"negative threshold", facematch.Model{ID: "x", Dim: 4, Metric: facematch.Cosine, Threshold: -1}, nil},
-		{"NaN threshold", testL2, &GalleryConfig{Threshold: float32(math.NaN())}},
-		{"bad precision", testL2, &GalleryConfig{Precision: 7}},
-		{"negative scale", testL2, &GalleryConfig{Precision: Int8, Scale: -1}},
-		{"Inf scale", testL2, &GalleryConfig{Precision: Int8, Scale: float32(math.Inf(1))}},
-		{"int8 too wide", facematch.Model{ID: "x", Dim: maxInt8Dim + 1, Metric: facematch.Cosine}, &GalleryConfig{Precision: Int8}},
+		{"NaN threshold", testL2, &Config{Threshold: float32(math.NaN())}},
+		{"bad precision", testL2, &Config{Precision: 7}},
+		{"negative scale", testL2, &Config{Precision: Int8, Scale: -1}},
+		{"Inf scale", testL2, &Config{Precision: Int8, Scale: float32(math.Inf(1))}},
+		{"int8 too wide", facematch.Model{ID: "x", Dim: maxInt8Dim + 1, Metric: facematch.Cosine}, &Config{Precision: Int8}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := NewGallery(tt.m, tt.cfg)
+			g, err := New(tt.m, tt.cfg)
 			if !errors.Is(err, ErrInvalidModel) || g != nil {
-				t.Fatalf("NewGallery = %v, %v; want nil, ErrInvalidModel", g, err)
+				t.Fatalf("New = %v, %v; want nil, ErrInvalidModel", g, err)
 			}
 		})
 	}
@@ -211,7 +211,7 @@ func TestGalleryBadInput(t *testing.T) {
 	for _, prec := range []Precision{Float32, Int8} {
 		for _, m := range []facematch.Model{testL2, testCos} {
 			t.Run(prec.String()+"/"+m.Metric.String(), func(t *testing.T) {
-				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
+				g, err := New(m, &Config{Precision: prec})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -289,7 +289,7 @@ func TestGalleryBadInput(t *testing.T) {
 func TestEmptyGallery(t *testing.T) {
 	withKernels(t, func(t *testing.T) {
 		for _, prec := range []Precision{Float32, Int8} {
-			g, _ := NewGallery(testCos, &GalleryConfig{Precision: prec})
+			g, _ := New(testCos, &Config{Precision: prec})
 			v := randVec(rand.New(rand.NewPCG(1, 1)), 128, 1)
 			if m, err := g.Identify(templatetest.Protected(testCos.ID, v), 5); err != nil || len(m) != 0 {
 				t.Errorf("%v: Identify on empty gallery = %v, %v", prec, m, err)
@@ -317,7 +317,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 		for _, m := range []facematch.Model{testL2, testCos, {ID: "odd", Dim: 37, Metric: facematch.Euclidean, Threshold: 1}} {
 			t.Run(prec.String()+"/"+m.ID, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(prec), uint64(m.Dim)))
-				g, err := NewGallery(m, &GalleryConfig{Precision: prec})
+				g, err := New(m, &Config{Precision: prec})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -416,7 +416,7 @@ func TestIdentifyThreshold(t *testing.T) {
 	withKernels(t, func(t *testing.T) {
 		for _, prec := range []Precision{Float32, Int8} {
 			m := facematch.Model{ID: "t", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
-			g, _ := NewGallery(m, &GalleryConfig{Precision: prec, Scale: 1.0 / 127})
+			g, _ := New(m, &Config{Precision: prec, Scale: 1.0 / 127})
 			// Distances from the probe (0,0,0,0): a 0.1, b 0.3, b' 0.2, c 0.4, d 0.9.
 			add := func(id string, x float32) {
 				if err := g.Add(id, templatetest.Protected(m.ID, []float32{x, 0, 0, 0})); err != nil {
@@ -494,7 +494,7 @@ func TestConcurrentUse(t *testing.T) {
 				store.Store(id, v)
 				return g.Add(id, templatetest.Protected(m.ID, v))
 			}
-			cfg := &GalleryConfig{Precision: c.prec}
+			cfg := &Config{Precision: c.prec}
 			if c.originals {
 				cfg.Originals = func(id string) ([]template.Protected, error) {
 					v, ok := store.Load(id)
@@ -504,7 +504,7 @@ func TestConcurrentUse(t *testing.T) {
 					return []template.Protected{templatetest.Protected(m.ID, v.([]float32))}, nil
 				}
 			}
-			g, _ = NewGallery(m, cfg)
+			g, _ = New(m, cfg)
 			rng := rand.New(rand.NewPCG(9, 9))
 			const base = 3000 // several chunks; the readers also force the split scan below
 			for i := range base {
@@ -570,7 +570,7 @@ func TestConcurrentUse(t *testing.T) {
 // compacted, then checks every remaining subject is still found.
 func TestRemoveCompactsIDs(t *testing.T) {
 	m := facematch.Model{ID: "small", Dim: 8, Metric: facematch.Euclidean, Threshold: 0.01}
-	g, _ := NewGallery(m, nil)
+	g, _ := New(m, nil)
 	rng := rand.New(rand.NewPCG(3, 3))
 	vecs := map[string][]float32{}
 	const n = 12000
@@ -617,7 +617,7 @@ func TestRemoveCompactsIDs(t *testing.T) {
 
 func TestTooManyTemplates(t *testing.T) {
 	m := facematch.Model{ID: "t", Dim: 2, Metric: facematch.Euclidean, Threshold: 0.1}
-	g, _ := NewGallery(m, nil)
+	g, _ := New(m, nil)
 	for i := range maxTemplates {
 		if err := g.Add("busy", templatetest.Protected(m.ID, []float32{float32(i), 0})); err != nil {
 			t.Fatal(err)

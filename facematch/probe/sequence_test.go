@@ -101,7 +101,7 @@ func TestDoorPoliciesRequireLiveness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			faces, err := gallery.NewGallery(model, nil)
+			faces, err := gallery.New(model, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

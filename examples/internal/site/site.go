@@ -209,7 +209,7 @@ func (s *Site) open(cfg Config) error {
 			}
 		}
 		m := s.Backend.Model()
-		s.Gallery, err = gallery.NewGallery(m, nil)
+		s.Gallery, err = gallery.New(m, nil)
 		if err != nil {
 			return err
 		}
