@@ -34,7 +34,7 @@ test: setup purego
 
 # PURE lists the packages that must build without cgo, for any GOARCH: all of
 # the library but the three backends that wrap dlib and OpenCV.
-PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
+PURE = ./facematch ./facematch/gallery ./facematch/quality ./facematch/liveness/... ./template \
 	./crypto ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./internal/onnx/... \
 	./internal/tflite/... ./internal/tfliteref ./internal/modelfile ./tools/tfjs2onnx ./tools/tflite2onnx
 
@@ -42,7 +42,7 @@ PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
 # engine passes its tests on the portable kernels alone.
 purego:
 	CGO_ENABLED=0 GOARCH=arm64 $(GO) vet $(PURE)
-	CGO_ENABLED=0 $(GO) test -count=1 -tags purego -short ./facematch
+	CGO_ENABLED=0 $(GO) test -count=1 -tags purego -short ./facematch ./facematch/gallery
 
 demo: setup
 	$(GO) run ./examples/facegate demo

@@ -16,6 +16,8 @@ import (
 	"github.com/facegate/facegate/bench/metrics"
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/template"
 )
 
 // Extrapolation target of the identify report: the per-pair FAR that keeps
@@ -112,7 +114,29 @@ type identSet struct {
 	group []string // group of each identity ("" without --groups)
 	faces [][]int  // faces of each identity, in photo order; the first is enrolled
 	descs [][]float32
-	of    []int // identity of each face
+	prot  []template.Protected // descs protected as a gate protects them (see protect)
+	of    []int                // identity of each face
+}
+
+// identSecret keys the transform the 1:N runs protect descriptors with
+// before any reaches a gallery, as a gate does; the rotation preserves
+// distances, so the rates are those of the raw descriptors.
+var identSecret = []byte("facegate bench identify: 32 byte")
+
+// protect fills s.prot from s.descs.
+func (s *identSet) protect() error {
+	tr, err := template.NewTransform(identSecret, s.model.ID, s.model.Dim)
+	if err != nil {
+		return err
+	}
+	defer tr.Wipe()
+	s.prot = make([]template.Protected, len(s.descs))
+	for i, d := range s.descs {
+		if s.prot[i], err = tr.Apply(d); err != nil {
+			return fmt.Errorf("face %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // newIdentSet collects the faces that were extracted, by identity.
@@ -208,13 +232,13 @@ func ratio(k, n int) float64 {
 }
 
 // gallery enrolls the first face of each identity of ids.
-func (s *identSet) gallery(ids []int) (*facematch.Gallery, error) {
-	g, err := facematch.NewGallery(s.model, nil)
+func (s *identSet) gallery(ids []int) (*gallery.Gallery, error) {
+	g, err := gallery.New(s.model, nil)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range ids {
-		if err := g.Add(s.names[k], s.model.Embedding(s.descs[s.faces[k][0]])); err != nil {
+		if err := g.Add(s.names[k], s.prot[s.faces[k][0]]); err != nil {
 			return nil, fmt.Errorf("enrolling %s: %w", s.names[k], err)
 		}
 	}
@@ -222,10 +246,10 @@ func (s *identSet) gallery(ids []int) (*facematch.Gallery, error) {
 }
 
 // search probes g with face f of identity own.
-func (s *identSet) search(g *facematch.Gallery, index map[string]int, f int, mated bool) (idProbe, error) {
+func (s *identSet) search(g *gallery.Gallery, index map[string]int, f int, mated bool) (idProbe, error) {
 	own := s.of[f]
 	p := idProbe{group: s.group[own], mated: mated, found: -1, rank1: -1, own: own}
-	e := s.model.Embedding(s.descs[f])
+	e := s.prot[f]
 	ms, err := g.Identify(e, 1)
 	if err != nil {
 		return p, err
@@ -294,7 +318,7 @@ func (s *identSet) trial(pop, ids []int) ([]idProbe, error) {
 			}
 			out = append(out, p)
 		}
-		if err := g.Add(s.names[k], s.model.Embedding(s.descs[s.faces[k][0]])); err != nil {
+		if err := g.Add(s.names[k], s.prot[s.faces[k][0]]); err != nil {
 			return nil, err
 		}
 	}
@@ -337,6 +361,9 @@ func (s *identSet) evaluate(id *report.Identification, sizes []int, trials int, 
 		return fmt.Errorf("identify needs faces of at least two identities, have %d", len(s.names))
 	}
 	id.Threshold = float64(s.model.Threshold)
+	if err := s.protect(); err != nil {
+		return err
+	}
 	allProbes := map[string][]idProbe{} // scope name → probes of its all-enrolled trial
 	for _, sc := range s.scopes() {
 		done := map[int]bool{}

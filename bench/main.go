@@ -13,7 +13,7 @@
 //	go run ./bench render DIR...
 //
 // identify is open-set 1:N identification as a gate decides it: one photo
-// per identity enrolled in a facematch.Gallery, every other photo searched
+// per identity enrolled in a gallery.Gallery, every other photo searched
 // with Identify at the model's default threshold; FNIR and FPIR per gallery
 // size and group, and the threshold a per-pair FAR of 1e-6 would take,
 // extrapolated from the impostor tail (see identify.go).

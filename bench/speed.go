@@ -27,6 +27,9 @@ import (
 	"github.com/facegate/facegate/bench/report"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/internal/templatetest"
+	"github.com/facegate/facegate/template"
 )
 
 // frameSizes are the camera frame sizes extraction is timed at.
@@ -123,7 +126,7 @@ func runSpeed(args []string) error {
 	r.Notes = append(r.Notes,
 		fmt.Sprintf("Percentiles are nearest-rank over %d calls per row: with few calls p99 is the slowest call.", *calls),
 		"The machine may be shared with other work; ratios compare figures measured in this run, interleaved where the engines run one call at a time.",
-		fmt.Sprintf("facematch.Gallery scans galleries of %d rows or more on all cores (GOMAXPROCS=%d), smaller ones on one; the plain Go loop always runs on one goroutine.", parallelRows, runtime.GOMAXPROCS(0)),
+		fmt.Sprintf("gallery.Gallery scans galleries of %d rows or more on all cores (GOMAXPROCS=%d), smaller ones on one; the plain Go loop always runs on one goroutine.", parallelRows, runtime.GOMAXPROCS(0)),
 		"VmHWM includes the C memory of dlib and OpenBLAS (every recognizer loads its own model copy) and the synthetic galleries; the Go figures do not include C memory.",
 	)
 	return write(c.out, r)
@@ -305,7 +308,7 @@ func latencyRow(engine string, sz image.Point, workers, faces int, lat []float64
 }
 
 // timeIdentify fills sp.Identify: a plain Go float32 scan (one goroutine)
-// and facematch.Gallery.Search in float32 and int8 precision, over N
+// and gallery.Gallery.Search in float32 and int8 precision, over N
 // synthetic unit-length descriptors of model m's dimension.
 func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Duration, mem *memSampler) error {
 	dim := m.Dim
@@ -327,6 +330,12 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 	for i := range queries {
 		queries[i] = unit()
 	}
+	// Random unit vectors stand for protected ones (a random direction
+	// rotated is a random direction), without an O(d²) rotation per row.
+	probes := make([]template.Protected, len(queries))
+	for i, q := range queries {
+		probes[i] = templatetest.Protected(m.ID, q)
+	}
 	for _, n := range ns {
 		fmt.Fprintf(os.Stderr, "bench: 1:N at N=%d\n", n)
 		rows := make([]float32, n*dim)
@@ -340,20 +349,20 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 		})
 		sp.Identify = append(sp.Identify, identifyRow("plain Go loop, float32, 1 goroutine", n, nq, nsq, 4*dim, 1, probeBW))
 		mem.sample()
-		for _, prec := range []facematch.Precision{facematch.Float32, facematch.Int8} {
+		for _, prec := range []gallery.Precision{gallery.Float32, gallery.Int8} {
 			heap0 := heapAlloc()
-			g, err := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: prec})
+			g, err := gallery.New(m, &gallery.Config{Precision: prec})
 			if err != nil {
 				return err
 			}
 			for i := range n {
-				if err := g.Add("s"+strconv.Itoa(i), m.Embedding(rows[i*dim:(i+1)*dim:(i+1)*dim])); err != nil {
+				if err := g.Add("s"+strconv.Itoa(i), templatetest.Protected(m.ID, rows[i*dim:(i+1)*dim])); err != nil {
 					return fmt.Errorf("gallery of %d: %w", n, err)
 				}
 			}
 			heap := int64(heapAlloc()) - int64(heap0)
 			bytesPerRow := 4 * dim
-			if prec == facematch.Int8 {
+			if prec == gallery.Int8 {
 				bytesPerRow = dim
 			}
 			threads := 1
@@ -363,14 +372,14 @@ func timeIdentify(sp *report.Speed, m facematch.Model, ns []int, minTime time.Du
 			probeBW := probeOnce(int64(n*bytesPerRow), threads)
 			var serr error
 			nsq, nq := timeLoop(minTime, func(q int) {
-				if _, err := g.Search(m.Embedding(queries[q%len(queries)]), 1); err != nil {
+				if _, err := g.Search(probes[q%len(probes)], 1); err != nil {
 					serr = err
 				}
 			})
 			if serr != nil {
 				return serr
 			}
-			row := identifyRow(fmt.Sprintf("facematch.Gallery %v, %s", prec, facematch.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW)
+			row := identifyRow(fmt.Sprintf("gallery.Gallery %v, %s", prec, gallery.KernelName()), n, nq, nsq, bytesPerRow, threads, probeBW)
 			row.HeapBytes = heap
 			sp.Identify = append(sp.Identify, row)
 			runtime.KeepAlive(g)
@@ -575,7 +584,7 @@ func speedRatios(sp *report.Speed) {
 		byKey[fmt.Sprintf("%s/%d", strings.SplitN(r.Engine, ",", 2)[0], r.N)] = r
 	}
 	for _, r := range sp.Identify {
-		if !strings.HasPrefix(r.Engine, "facematch.Gallery") {
+		if !strings.HasPrefix(r.Engine, "gallery.Gallery") {
 			continue
 		}
 		if p, ok := byKey[fmt.Sprintf("plain Go loop/%d", r.N)]; ok && r.NsPerQuery > 0 {

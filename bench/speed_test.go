@@ -87,15 +87,15 @@ func TestSpeedRatios(t *testing.T) {
 		},
 		Identify: []report.Identify{
 			{Engine: "plain Go loop, float32, 1 goroutine", N: 100000, NsPerQuery: 1000},
-			{Engine: "facematch.Gallery float32, avx2", N: 100000, NsPerQuery: 250, OfBandwidth: 0.9},
+			{Engine: "gallery.Gallery float32, avx2", N: 100000, NsPerQuery: 250, OfBandwidth: 0.9},
 		},
 	}
 	speedRatios(sp)
 	want := map[string]float64{
-		"640x480: facegate 1 worker p50 / go-face":                   1.1,
-		"640x480: pool of 2 calls/s / 1 worker":                      1.8,
-		"N=100000: plain Go loop time / facematch.Gallery float32":   4,
-		"N=100000: facematch.Gallery float32, avx2 scan rate / same": 0.9,
+		"640x480: facegate 1 worker p50 / go-face":                 1.1,
+		"640x480: pool of 2 calls/s / 1 worker":                    1.8,
+		"N=100000: plain Go loop time / gallery.Gallery float32":   4,
+		"N=100000: gallery.Gallery float32, avx2 scan rate / same": 0.9,
 	}
 	if len(sp.Ratios) != len(want) {
 		t.Fatalf("ratios %+v", sp.Ratios)
@@ -134,7 +134,7 @@ func TestSpeedCommandSynthetic(t *testing.T) {
 	}
 	for _, i := range r.Speed.Identify {
 		// float32 rows alone are 512 B, int8 128 B per template.
-		if strings.HasPrefix(i.Engine, "facematch.Gallery") && i.HeapBytes < int64(i.N*i.BytesPerRow) {
+		if strings.HasPrefix(i.Engine, "gallery.Gallery") && i.HeapBytes < int64(i.N*i.BytesPerRow) {
 			t.Errorf("%s N=%d: heap grew %d bytes, less than the rows", i.Engine, i.N, i.HeapBytes)
 		}
 	}

@@ -141,7 +141,7 @@ func TestNoPlaintextOnWireOrDisk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		protected[e.Subject] = e.Template.Vector
+		protected[e.Subject] = e.Template.Vector()
 	}
 	for where, hay := range map[string][]byte{"wire": wire, "JetStream directory": disk} {
 		for _, r := range res {

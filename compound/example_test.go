@@ -9,6 +9,7 @@ import (
 	"github.com/facegate/facegate/compound"
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -44,7 +45,7 @@ func Example() {
 	defer onc.Close()
 	ost := newStore("office.db")
 	defer ost.Close()
-	ogal, _ := facematch.NewGallery(model, nil)
+	ogal, _ := gallery.New(model, nil)
 	office, err := compound.NewOffice(ctx, compound.OfficeConfig{Compound: "lotus", Key: key, Store: ost, Conn: onc,
 		Gates: []string{"north"}, Faces: ogal, Model: model})
 	if err != nil {
@@ -58,7 +59,7 @@ func Example() {
 	gst := newStore("north.db")
 	defer gst.Close()
 	keys, _ := key.GateKeys()
-	gal, _ := facematch.NewGallery(model, nil)
+	gal, _ := gallery.New(model, nil)
 	faces := compound.NewGallery(gal)
 	g, _ := gate.New(gate.Config{Records: gst, Keys: keys, Faces: faces, Model: model})
 	gnc, _ := compound.DialGate(hub.URL(), "lotus", "north", filepath.Join(dir, "north.nk"))

@@ -5,7 +5,9 @@ import (
 	"sync/atomic"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/template"
 )
 
 // Gallery is a gate's face gallery behind a switch its Agent controls:
@@ -18,14 +20,14 @@ type Gallery struct {
 	open  atomic.Pointer[func() bool]
 }
 
-// NewGallery wraps inner (a *facematch.Gallery).
+// NewGallery wraps inner (a *gallery.Gallery).
 func NewGallery(inner gate.Gallery) *Gallery { return &Gallery{inner: inner} }
 
 func (g *Gallery) bind(open func() bool) { g.open.Store(&open) }
 
 // Add adds a protected template (no switch: the gallery is kept in step
 // even while matching is off).
-func (g *Gallery) Add(id string, e facematch.Embedding) error { return g.inner.Add(id, e) }
+func (g *Gallery) Add(id string, p template.Protected) error { return g.inner.Add(id, p) }
 
 // Remove drops every template of id.
 func (g *Gallery) Remove(id string) error { return g.inner.Remove(id) }
@@ -40,9 +42,9 @@ func (g *Gallery) drop(id string) error {
 
 // Identify matches a protected probe while the face path is open and
 // returns ErrStale while it is closed.
-func (g *Gallery) Identify(e facematch.Embedding, k int) ([]facematch.Match, error) {
+func (g *Gallery) Identify(p template.Protected, k int) ([]gallery.Match, error) {
 	if open := g.open.Load(); open == nil || !(*open)() {
 		return nil, ErrStale
 	}
-	return g.inner.Identify(e, k)
+	return g.inner.Identify(p, k)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -50,7 +51,7 @@ type testGate struct {
 	path    string
 	secret  crypto.Secret
 	st      *store.Store
-	gal     *facematch.Gallery
+	gal     *gallery.Gallery
 	faces   *Gallery
 	g       *gate.Gate
 	conn    *nats.Conn
@@ -71,7 +72,7 @@ type testCompound struct {
 	clock  *clock
 	office *Office
 	ostore *store.Store
-	ogal   *facematch.Gallery
+	ogal   *gallery.Gallery
 	oconn  *nats.Conn
 	gates  []*testGate
 	log    *slog.Logger
@@ -143,7 +144,7 @@ func newCompound(t testing.TB, n int) *testCompound {
 	if c.ostore, err = store.Create(filepath.Join(c.dir, "office.db"), testSecret(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	if c.ogal, err = facematch.NewGallery(testModel, nil); err != nil {
+	if c.ogal, err = gallery.New(testModel, nil); err != nil {
 		t.Fatal(err)
 	}
 	c.office, err = NewOffice(context.Background(), OfficeConfig{
@@ -180,7 +181,7 @@ func (c *testCompound) openGate(g *testGate) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if g.gal, err = facematch.NewGallery(testModel, nil); err != nil {
+	if g.gal, err = gallery.New(testModel, nil); err != nil {
 		c.t.Fatal(err)
 	}
 	g.faces = NewGallery(g.gal)
@@ -313,7 +314,7 @@ func storeContents(t testing.TB, st *store.Store) map[string][]byte {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		fmt.Fprint(&b, e.Template.TransformID, e.Template.Vector)
+		fmt.Fprint(&b, e.Template.TransformID(), e.Template.Vector())
 		out[fmt.Sprintf("%s/%d", e.Subject, e.ID)] = b.Bytes()
 	}
 	return out

@@ -30,7 +30,7 @@ type OfficeConfig struct {
 	// Gates are the IDs of the compound's gates: each gets a durable
 	// consumer, and withdrawal receipts list them.
 	Gates []string
-	// Faces is the office's gallery (a *facematch.Gallery for Model).
+	// Faces is the office's gallery (a *gallery.Gallery for Model).
 	Faces gate.Gallery
 	// Model is the face model of the compound.
 	Model facematch.Model

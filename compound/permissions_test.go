@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -57,7 +57,7 @@ func TestWhoMaySayWhat(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		gal, _ := facematch.NewGallery(testModel, nil)
+		gal, _ := gallery.New(testModel, nil)
 		key := mustKey(t)
 		o, err := NewOffice(ctx, OfficeConfig{Compound: name, Key: key, Store: st, Conn: nc, Gates: []string{"gate1"},
 			Faces: gal, Model: testModel, PINParams: fastPIN})

@@ -1,7 +1,6 @@
 package facematch_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
@@ -54,51 +53,4 @@ func TestCalibrateIdols(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("group east-asian, dlib's customary 0.6: %v", c)
-}
-
-// TestInt8AgreementIdols measures on real dlib descriptors how often an
-// Int8 gallery names the same nearest other face as a Float32 gallery (each
-// reference face queried against all the others).
-func TestInt8AgreementIdols(t *testing.T) {
-	faces := loadIdols(t)
-	m := facematch.Model{ID: "dlib-reference", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.36}
-	gf, _ := facematch.NewGallery(m, nil)
-	gq, _ := facematch.NewGallery(m, &facematch.GalleryConfig{Precision: facematch.Int8})
-	for i, f := range faces {
-		id := fmt.Sprintf("face-%04d", i)
-		if err := gf.Add(id, m.Embedding(f.Descriptor)); err != nil {
-			t.Fatal(err)
-		}
-		if err := gq.Add(id, m.Embedding(f.Descriptor)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nearestOther := func(g *facematch.Gallery, i int) facematch.Match {
-		ms, err := g.Search(m.Embedding(faces[i].Descriptor), 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, x := range ms {
-			if x.ID != fmt.Sprintf("face-%04d", i) {
-				return x
-			}
-		}
-		t.Fatalf("face %d: no other face in %v", i, ms)
-		return facematch.Match{}
-	}
-	same, sameIdol := 0, 0
-	for i := range faces {
-		a, b := nearestOther(gf, i), nearestOther(gq, i)
-		if a.ID == b.ID {
-			same++
-		}
-		var ia, ib int
-		fmt.Sscanf(a.ID, "face-%d", &ia)
-		fmt.Sscanf(b.ID, "face-%d", &ib)
-		if faces[ia].Identity == faces[ib].Identity {
-			sameIdol++
-		}
-	}
-	t.Logf("group east-asian, %d real dlib descriptors: int8 nearest other face = float32's for %d (%.2f%%), same person for %d (%.2f%%)",
-		len(faces), same, 100*float64(same)/float64(len(faces)), sameIdol, 100*float64(sameIdol)/float64(len(faces)))
 }

@@ -5,28 +5,35 @@ import (
 	"math"
 )
 
-// EuclideanDistance returns the L2 distance between a and b, computed with
-// the fastest kernel the CPU supports. It panics if the lengths differ; use
-// Model.Distance to compare descriptors of unknown provenance.
+// EuclideanDistance returns the L2 distance between a and b. It panics if
+// the lengths differ; use Model.Distance to compare descriptors of unknown
+// provenance. It compares one pair in a plain loop accumulating in float64;
+// facematch/gallery scans many templates with SIMD kernels.
 func EuclideanDistance(a, b []float32) float32 {
 	mustSameLen(a, b)
-	var out [1]float32
-	kern.l2F32(a, b, out[:])
-	return float32(math.Sqrt(float64(out[0])))
+	var s float64
+	for i, x := range a {
+		d := float64(x) - float64(b[i])
+		s += d * d
+	}
+	return float32(math.Sqrt(s))
 }
 
 // CosineDistance returns 1 − cos(a, b), in [0, 2]. It is 1 when either
 // vector is all zeros. It panics if the lengths differ.
 func CosineDistance(a, b []float32) float32 {
 	mustSameLen(a, b)
-	var ab, aa, bb [1]float32
-	kern.dotF32(a, b, ab[:])
-	kern.dotF32(a, a, aa[:])
-	kern.dotF32(b, b, bb[:])
-	if aa[0] == 0 || bb[0] == 0 {
+	var ab, aa, bb float64
+	for i, x := range a {
+		y := float64(b[i])
+		ab += float64(x) * y
+		aa += float64(x) * float64(x)
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
 		return 1
 	}
-	c := float64(ab[0]) / math.Sqrt(float64(aa[0])*float64(bb[0]))
+	c := ab / math.Sqrt(aa*bb)
 	return float32(1 - math.Max(-1, math.Min(1, c)))
 }
 
@@ -56,23 +63,13 @@ func (m Model) Distance(a, b []float32) (float32, error) {
 	return m.Metric.Distance(a, b), nil
 }
 
-// Match reports whether descriptors a and b of model m are at or under the
-// model's threshold, with their distance. Errors are those of Distance.
-func (m Model) Match(a, b []float32) (dist float32, match bool, err error) {
-	d, err := m.Distance(a, b)
-	if err != nil {
-		return 0, false, err
-	}
-	return d, d <= m.Threshold, nil
-}
-
 // check validates v as a descriptor of model m.
 func (m Model) check(v []float32) error {
 	if len(v) != m.Dim {
 		return fmt.Errorf("%w: %d components, model %q has %d", ErrDimension, len(v), m.ID, m.Dim)
 	}
 	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		if !finite(x) {
 			return fmt.Errorf("%w: component %d is %v", ErrNotFinite, i, x)
 		}
 	}
@@ -84,3 +81,5 @@ func mustSameLen(a, b []float32) {
 		panic(fmt.Sprintf("facematch: comparing vectors of lengths %d and %d", len(a), len(b)))
 	}
 }
+
+func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
+	"github.com/facegate/facegate/template"
 )
 
 // BenchmarkAdmit measures one decision per method on the bbolt store, with
@@ -77,9 +78,9 @@ func BenchmarkFaceAdmit(b *testing.B) {
 				if !int8 {
 					return
 				}
-				g, err := facematch.NewGallery(testModel, &facematch.GalleryConfig{
-					Precision: facematch.Int8,
-					Originals: func(id string) ([]facematch.Embedding, error) { return gt.Originals(id) },
+				g, err := gallery.New(testModel, &gallery.Config{
+					Precision: gallery.Int8,
+					Originals: func(id string) ([]template.Protected, error) { return gt.Originals(id) },
 				})
 				if err != nil {
 					b.Fatal(err)

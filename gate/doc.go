@@ -26,5 +26,5 @@
 // per-day pseudonym whose key is destroyed after the retention window.
 //
 // The gate builds on two narrow interfaces: records.Store for sealed storage
-// (FaceGate's bbolt store) and Gallery for matching (facematch.Gallery).
+// (FaceGate's bbolt store) and Gallery for matching (gallery.Gallery).
 package gate

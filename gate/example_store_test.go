@@ -8,6 +8,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/store"
@@ -28,7 +29,7 @@ func Example() {
 	defer st.Close()
 
 	m := facematch.Model{ID: "dlib-resnet-v1", Dim: 128, Metric: facematch.Euclidean, Threshold: 0.6}
-	faces, err := facematch.NewGallery(m, nil)
+	faces, err := gallery.New(m, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records/recordstest"
@@ -22,7 +23,7 @@ func newGate(now *time.Time) *gate.Gate {
 	if err != nil {
 		log.Fatal(err)
 	}
-	faces, err := facematch.NewGallery(model, nil)
+	faces, err := gallery.New(model, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestExportHoldsNoBiometricVectors(t *testing.T) {
 	tmpls, _ := e.st.Templates("flat-5")
 	vectors := append([][]float32{}, raw...)
 	for _, tp := range tmpls {
-		vectors = append(vectors, tp.Template.Vector, tp.Template.Dequantize())
+		vectors = append(vectors, tp.Template.Vector())
 	}
 	for _, v := range vectors {
 		for _, x := range v {

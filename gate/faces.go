@@ -93,11 +93,7 @@ func (g *Gate) addStored(subject string, t storedTemplate) error {
 	if t.Model != g.cfg.Model.ID {
 		return nil
 	}
-	return g.cfg.Faces.Add(subject, facematch.Embedding{Model: t.Model, Vector: t.Vector})
-}
-
-func (g *Gate) embedding(v []float32) facematch.Embedding {
-	return facematch.Embedding{Model: g.cfg.Model.ID, Vector: v}
+	return g.cfg.Faces.Add(subject, t.Vector)
 }
 
 // removeFaces drops subject from the gallery; a subject it does not hold
@@ -130,7 +126,7 @@ type TemplateInfo struct {
 
 type storedTemplate struct {
 	TemplateInfo
-	Vector []float32
+	Vector template.Protected
 }
 
 func (g *Gate) templates(subject string) ([]storedTemplate, error) {
@@ -143,14 +139,15 @@ func (g *Gate) templates(subject string) ([]storedTemplate, error) {
 	}
 	out := make([]storedTemplate, len(entries))
 	for i, e := range entries {
-		out[i] = storedTemplate{infoOf(e.ID, &e.Template), e.Template.Vector}
+		out[i] = storedTemplate{infoOf(e.ID, &e.Template), e.Template.Protected}
 	}
 	return out, nil
 }
 
 func infoOf(id uint64, t *template.Template) TemplateInfo {
+	tid := t.TransformID()
 	return TemplateInfo{
-		ID: fmt.Sprintf("%016x", id), Model: t.ModelID, Transform: hex.EncodeToString(t.TransformID[:]),
+		ID: fmt.Sprintf("%016x", id), Model: t.ModelID(), Transform: hex.EncodeToString(tid[:]),
 		Dim: t.Dim(), Quality: t.Quality, Created: t.Created.UTC(),
 	}
 }
@@ -188,7 +185,7 @@ func (g *Gate) EnrollFace(subject string, descriptor []float32, quality float32)
 	if err != nil {
 		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	if err := g.cfg.Faces.Add(subject, g.embedding(t.Vector)); err != nil {
+	if err := g.cfg.Faces.Add(subject, t.Protected); err != nil {
 		return TemplateInfo{}, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
 	id, err := g.cfg.Records.AddTemplate(subject, t)
@@ -264,15 +261,15 @@ func (g *Gate) Templates(subject string) ([]TemplateInfo, error) {
 // rather than on its 8-bit copies while keeping only those in memory (see
 // the Int8 gallery example). A subject with no such template, or not
 // registered, is an error wrapping facematch.ErrUnknownID.
-func (g *Gate) Originals(subject string) ([]facematch.Embedding, error) {
+func (g *Gate) Originals(subject string) ([]template.Protected, error) {
 	tmpls, err := g.templates(subject)
 	if err != nil {
 		return nil, err
 	}
-	var out []facematch.Embedding
+	var out []template.Protected
 	for _, t := range tmpls {
 		if t.Model == g.cfg.Model.ID {
-			out = append(out, facematch.Embedding{Model: t.Model, Vector: t.Vector})
+			out = append(out, t.Vector)
 		}
 	}
 	if len(out) == 0 {
@@ -316,8 +313,8 @@ func (g *Gate) matchFace(descriptor []float32) (string, float32, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	matches, err := g.cfg.Faces.Identify(g.embedding(probe), 1)
-	clear(probe)
+	matches, err := g.cfg.Faces.Identify(probe, 1)
+	probe.Wipe()
 	if errors.Is(err, ErrNoFace) {
 		return "", 0, err // the gallery is switched off (a stale compound gate)
 	}

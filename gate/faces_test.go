@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/template"
 )
 
 // TestGalleryReloadsFromStore checks that a new Gate on an existing store
@@ -75,7 +77,7 @@ func TestOtherModelTemplatesNeverMatched(t *testing.T) {
 
 	other := testModel
 	other.ID = "other-model-128"
-	faces, err := facematch.NewGallery(other, nil)
+	faces, err := gallery.New(other, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +113,12 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 	st := newStore(t)
 	var gt *Gate
 	calls := 0
-	var faces *facematch.Gallery
+	var faces *gallery.Gallery
 	e := newEnv(t, st, func(c *Config) {
 		var err error
-		faces, err = facematch.NewGallery(testModel, &facematch.GalleryConfig{
-			Precision: facematch.Int8,
-			Originals: func(id string) ([]facematch.Embedding, error) {
+		faces, err = gallery.New(testModel, &gallery.Config{
+			Precision: gallery.Int8,
+			Originals: func(id string) ([]template.Protected, error) {
 				calls++
 				return gt.Originals(id)
 			},
@@ -159,8 +161,13 @@ func TestInt8GalleryWithOriginals(t *testing.T) {
 		if err != nil || len(orig) != 1 {
 			t.Fatalf("Originals(%s) = %d templates, %v", s, len(orig), err)
 		}
-		want, _ := testModel.Distance(p.Vector, orig[0].Vector)
-		ms, err := faces.Identify(testModel.Embedding(p.Vector), 1)
+		// As a Float32 gallery of the originals computes it.
+		ref, _ := gallery.New(testModel, nil)
+		if err := ref.Add(s, orig[0]); err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := ref.Verify(s, p.Protected)
+		ms, err := faces.Identify(p.Protected, 1)
 		if err != nil || len(ms) != 1 || ms[0].ID != s || ms[0].Distance != want {
 			t.Fatalf("Identify = %v, %v; want %s at %v", ms, err, s, want)
 		}
@@ -218,9 +225,9 @@ func TestReloadSubject(t *testing.T) {
 }
 
 // offGallery is a gallery switched off, as a stale compound gate's.
-type offGallery struct{ *facematch.Gallery }
+type offGallery struct{ *gallery.Gallery }
 
-func (offGallery) Identify(facematch.Embedding, int) ([]facematch.Match, error) {
+func (offGallery) Identify(template.Protected, int) ([]gallery.Match, error) {
 	return nil, ErrNoFace
 }
 
@@ -229,7 +236,7 @@ func (offGallery) Identify(facematch.Embedding, int) ([]facematch.Match, error) 
 // unusable probe; the card still opens.
 func TestGalleryOff(t *testing.T) {
 	e := newEnv(t, nil, func(c *Config) {
-		g, _ := facematch.NewGallery(testModel, nil)
+		g, _ := gallery.New(testModel, nil)
 		c.Faces = offGallery{g}
 	})
 	e.register(t, "flat-1", true)

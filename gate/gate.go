@@ -6,35 +6,36 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
 // Gallery is the in-memory face matcher the gate keeps in step with the
-// store; *facematch.Gallery satisfies it. It holds protected vectors only:
+// store; *gallery.Gallery satisfies it. It holds protected vectors only:
 // the store's revocable transform preserves distances, so matching in the
 // protected space gives the same answers.
 type Gallery interface {
 	// Add adds one more protected template for subject id.
-	Add(id string, e facematch.Embedding) error
+	Add(id string, p template.Protected) error
 	// Remove drops every template of id (facematch.ErrUnknownID when it
 	// holds none).
 	Remove(id string) error
 	// Identify returns up to k subjects within the match threshold of the
 	// protected probe, closest first.
-	Identify(e facematch.Embedding, k int) ([]facematch.Match, error)
+	Identify(p template.Protected, k int) ([]gallery.Match, error)
 }
 
 // A Verifier is a Gallery that also compares a protected probe with one
-// subject's templates (1:1), as *facematch.Gallery does; Gate.Verify
+// subject's templates (1:1), as *gallery.Gallery does; Gate.Verify
 // needs one.
 type Verifier interface {
 	Gallery
-	// Verify returns the smallest distance between e and id's templates
+	// Verify returns the smallest distance between p and id's templates
 	// and whether it is within the threshold (facematch.ErrUnknownID when
 	// id has none).
-	Verify(id string, e facematch.Embedding) (float32, bool, error)
+	Verify(id string, p template.Protected) (float32, bool, error)
 }
 
 // Store layout of the gate's own indexes, under subjects with a "/" that

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/records/recordstest"
 )
 
@@ -13,7 +13,7 @@ import (
 func TestNewRejectsBadConfig(t *testing.T) {
 	k := testKeys(t)
 	st := recordstest.New()
-	g, _ := facematch.NewGallery(testModel, nil)
+	g, _ := gallery.New(testModel, nil)
 	for name, cfg := range map[string]Config{
 		"no store":     {Keys: k},
 		"short key":    {Records: st, Keys: Keys{Card: k.Card, QR: k.QR, Receipt: k.Receipt[:16]}},

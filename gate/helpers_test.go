@@ -12,6 +12,7 @@ import (
 
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/gate/records/recordstest"
@@ -30,7 +31,7 @@ type env struct {
 	g     *Gate
 	st    records.Store
 	mem   *recordstest.Store // nil on the real store
-	faces *facematch.Gallery
+	faces *gallery.Gallery
 	clock *recordstest.Clock
 	keys  Keys
 	log   *accesslog.Log
@@ -58,7 +59,7 @@ func newEnv(t testing.TB, st records.Store, opts ...option) *env {
 		e.mem = recordstest.New()
 		e.st = e.mem
 	}
-	faces, err := facematch.NewGallery(testModel, nil)
+	faces, err := gallery.New(testModel, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

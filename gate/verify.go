@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 )
 
 // Verify compares a face descriptor (unprotected; the gate protects it)
@@ -31,8 +32,8 @@ func (g *Gate) Verify(subject string, descriptor []float32) (float32, bool, erro
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	defer clear(probe)
-	d, ok, err := v.Verify(subject, g.embedding(probe))
+	defer probe.Wipe()
+	d, ok, err := v.Verify(subject, probe)
 	switch {
 	case errors.Is(err, facematch.ErrUnknownID):
 		return 0, false, fmt.Errorf("%w: %q has none", ErrNoFace, subject)
@@ -47,7 +48,7 @@ func (g *Gate) Verify(subject string, descriptor []float32) (float32, bool, erro
 // gallery holds only subjects whose face consent was valid when it was
 // loaded or enrolled. It decides nothing at a door and logs nothing: doors
 // use Admit.
-func (g *Gate) Identify(descriptor []float32, k int) ([]facematch.Match, error) {
+func (g *Gate) Identify(descriptor []float32, k int) ([]gallery.Match, error) {
 	if g.cfg.Faces == nil {
 		return nil, fmt.Errorf("%w: the gate has no gallery", ErrNoFace)
 	}
@@ -55,8 +56,8 @@ func (g *Gate) Identify(descriptor []float32, k int) ([]facematch.Match, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}
-	defer clear(probe)
-	m, err := g.cfg.Faces.Identify(g.embedding(probe), k)
+	defer probe.Wipe()
+	m, err := g.cfg.Faces.Identify(probe, k)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDescriptor, err)
 	}

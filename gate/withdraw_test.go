@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/gate/records/recordstest"
 	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/template"
 )
 
 // TestWithdrawalDeletesEveryFaceTemplate checks that withdrawing face
@@ -38,7 +38,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 			e.g.EnrollFace("flat-10", vector(10), 0.8)
 			tmpls, _ := e.st.Templates("flat-9")
 			for _, tp := range tmpls {
-				stored = append(stored, floatBytes(tp.Template.Vector))
+				stored = append(stored, floatBytes(tp.Template.Vector()))
 			}
 			for _, b := range stored {
 				if e.mem.Opens(b) == 0 {
@@ -59,7 +59,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 			}
 			// The gallery no longer matches the face.
 			mustDeny(t, e.g.Admit(Attempt{Liveness: Live, Face: near(vector(9), 100)}), ErrUnknownSubject)
-			if got, err := e.faces.Identify(facematch.Embedding{Model: testModel.ID, Vector: stored0(t, e)}, 5); err != nil || len(got) != 0 {
+			if got, err := e.faces.Identify(stored0(t, e), 5); err != nil || len(got) != 0 {
 				t.Fatalf("gallery still identifies the stored vector: %v %v", got, err)
 			}
 			// Nothing of it opens in the store, old copies included.
@@ -85,7 +85,7 @@ func TestWithdrawalDeletesEveryFaceTemplate(t *testing.T) {
 
 // stored0 returns a vector known to have been in the gallery: the protected
 // form of flat-9's face, recomputed from the store's transform.
-func stored0(t *testing.T, e *env) []float32 {
+func stored0(t *testing.T, e *env) template.Protected {
 	tr, err := e.st.Transform(testModel.ID, testModel.Dim)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	var vectors [][]byte
 	tmpls, _ := st.Templates("flat-21")
 	for _, tp := range tmpls {
-		vectors = append(vectors, floatBytes(tp.Template.Vector))
+		vectors = append(vectors, floatBytes(tp.Template.Vector()))
 	}
 	before := rawstore.Values(t, st.Path())
 
@@ -166,7 +166,7 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	gone := rawstore.Gone(before, rawstore.Values(t, st.Path()))
 	// Sealed values are store version ‖ format version ‖ 24-byte nonce ‖
 	// ciphertext ‖ 16-byte tag.
-	sealedTemplate := store.SealedOverhead + 32 + len(testModel.ID) + 5*testModel.Dim
+	sealedTemplate := store.SealedOverhead + 28 + len(testModel.ID) + 4*testModel.Dim
 	sizes := rawstore.Sizes(gone)
 	if sizes[sealedTemplate] != 3 || sizes[store.WrappedKeySize] < 1 {
 		t.Fatalf("values gone from the file by size: %v; want 3 sealed templates (%d bytes) and the wrapped face key (%d bytes)",

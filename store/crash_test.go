@@ -241,7 +241,7 @@ func verifyCrashStore(t *testing.T, path string, round int, added, deleted map[i
 			t.Fatalf("round %d: acknowledged subject %s: %d templates, %v", round, subj, len(ts), err)
 		}
 		probe, _ := tr.Apply(crashVector(i))
-		if d := dist(probe, ts[0].Template.Vector); d > 1e-5 {
+		if d := dist(probe.Vector(), ts[0].Template.Vector()); d > 1e-5 {
 			t.Fatalf("round %d: %s template differs by %g", round, subj, d)
 		}
 		c, err := s.GetRecord(subj, "consent", "c")

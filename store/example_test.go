@@ -148,7 +148,7 @@ func ExampleStore_RekeyTransform() {
 	}
 	tr, _ = s.Transform("m", 2) // fetch again after a re-key
 	ts, _ := s.Templates("resident/0001")
-	fmt.Println(ts[0].Template.TransformID == tr.ID(), stolen.TransformID == tr.ID())
+	fmt.Println(ts[0].Template.TransformID() == tr.ID(), stolen.TransformID() == tr.ID())
 	_, err := s.AddTemplate("resident/0001", stolen)
 	fmt.Println(errors.Is(err, template.ErrWrongTransform))
 	// Output:

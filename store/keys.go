@@ -146,7 +146,7 @@ func (s *Store) RekeyTransformTo(newSec *crypto.Key) error {
 				return err
 			}
 			for _, e := range entries {
-				rk, err := get(md{e.Template.ModelID, e.Template.Dim()})
+				rk, err := get(md{e.Template.ModelID(), e.Template.Dim()})
 				if err != nil {
 					return err
 				}

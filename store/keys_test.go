@@ -42,14 +42,14 @@ func TestRekeyTransformTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if trB.ID() != tp.TransformID {
+	if trB.ID() != tp.TransformID() {
 		t.Fatal("transform IDs differ")
 	}
 	es, err := a.Templates("early")
 	if err != nil || len(es) != 1 {
 		t.Fatal(err)
 	}
-	if d := dist(es[0].Template.Vector, tp.Vector); d > 1e-5 {
+	if d := dist(es[0].Template.Vector(), tp.Vector()); d > 1e-5 {
 		t.Fatalf("template moved by the re-key is %g from a fresh one", d)
 	}
 	// Again to the same secret: nothing moves.
@@ -60,7 +60,7 @@ func TestRekeyTransformTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again[0].Template.TransformID != es[0].Template.TransformID || dist(again[0].Template.Vector, es[0].Template.Vector) > 1e-5 {
+	if again[0].Template.TransformID() != es[0].Template.TransformID() || dist(again[0].Template.Vector(), es[0].Template.Vector()) > 1e-5 {
 		t.Fatal("re-key to the secret in use moved the template")
 	}
 }

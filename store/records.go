@@ -259,12 +259,12 @@ func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error)
 	if err != nil {
 		return 0, err
 	}
-	tr, err := b.s.transform(b.tx, t.ModelID, t.Dim())
+	tr, err := b.s.transform(b.tx, t.ModelID(), t.Dim())
 	if err != nil {
 		return 0, err
 	}
-	if tr.ID() != t.TransformID {
-		return 0, fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID, tr.ID())
+	if tr.ID() != t.TransformID() {
+		return 0, fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID(), tr.ID())
 	}
 	if err := b.s.checkSubject(subject); err != nil {
 		return 0, err // its template sequence may be an older copy

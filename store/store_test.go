@@ -120,16 +120,16 @@ func TestCreateOpenRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ts) != 1 || ts[0].ID != id || ts[0].Subject != "resident/0042" || dist(ts[0].Template.Vector, tp.Vector) != 0 {
+	if len(ts) != 1 || ts[0].ID != id || ts[0].Subject != "resident/0042" || dist(ts[0].Template.Vector(), tp.Vector()) != 0 {
 		t.Fatalf("templates after reopen: %+v", ts)
 	}
 	// The stored vector is the protected one, not the descriptor.
-	if dist(ts[0].Template.Vector, v) < 0.5 {
+	if dist(ts[0].Template.Vector(), v) < 0.5 {
 		t.Error("stored vector is close to the raw descriptor")
 	}
 	tr, _ := s2.Transform(testModel, 128)
 	probe, _ := tr.Apply(v)
-	if d := dist(probe, ts[0].Template.Vector); d > 1e-5 {
+	if d := dist(probe.Vector(), ts[0].Template.Vector()); d > 1e-5 {
 		t.Errorf("probe under the reopened store's transform is %g from its template", d)
 	}
 	subs, err := s2.Subjects()
@@ -606,7 +606,7 @@ func TestConcurrentMaintenance(t *testing.T) {
 	tr, _ := s.Transform(testModel, 32)
 	n := 0
 	s.Each(func(e Entry) error {
-		if e.Template.TransformID != tr.ID() {
+		if e.Template.TransformID() != tr.ID() {
 			t.Errorf("%s/%d is under an old transform", e.Subject, e.ID)
 		}
 		n++

@@ -16,21 +16,27 @@ func ExampleTransform_Protect() {
 	}
 	enrolled, _ := tr.Protect([]float32{0.1, 0.2, 0.3, 0.4}, 0.9, time.Now())
 	probe, _ := tr.Apply([]float32{0.1, 0.2, 0.3, 0.5})
+	p, q := probe.Vector(), enrolled.Vector()
 	var d float32
-	for i := range probe {
-		x := probe[i] - enrolled.Vector[i]
+	for i := range p {
+		x := p[i] - q[i]
 		d += x * x
 	}
 	fmt.Printf("squared distance %.4f (as between the raw descriptors: 0.0100)\n", d)
 	// Output: squared distance 0.0100 (as between the raw descriptors: 0.0100)
 }
 
-func ExampleRekey() {
+func ExampleRekeyer() {
 	oldT, _ := template.NewTransform([]byte("old deployment secret, 32 bytes!"), "m", 3)
 	newT, _ := template.NewTransform([]byte("new deployment secret, 32 bytes!"), "m", 3)
 	stored, _ := oldT.Protect([]float32{1, 0, 0}, 1, time.Unix(0, 0))
-	moved, err := template.Rekey(&stored, oldT, newT)
-	fmt.Println(err, moved.TransformID == newT.ID())
+	rk, err := template.NewRekeyer(oldT, newT)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rk.Wipe()
+	moved, err := rk.Rekey(&stored)
+	fmt.Println(err, moved.TransformID() == newT.ID())
 	// Output: <nil> true
 }
 
@@ -43,6 +49,6 @@ func ExampleDecode() {
 	_, err = template.Decode(b[:len(b)-1])
 	fmt.Println(err)
 	// Output:
-	// 43 2 <nil>
-	// template: truncated: 42 bytes, want 43 for dimension 2
+	// 37 2 <nil>
+	// template: truncated: 36 bytes, want 37 for dimension 2
 }

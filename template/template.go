@@ -4,28 +4,31 @@
 //
 // A template never holds a raw descriptor: [Transform.Protect] rotates the
 // descriptor with a keyed random orthonormal matrix before anything is
-// stored. See [Transform] for why a rotation, and [Rekey] for renewal.
+// stored. See [Transform] for why a rotation, and [Rekeyer] for renewal.
 //
-// # Encoding (format version 1)
+// # Encoding (format version 2)
 //
 // All integers and floats are little-endian; floats are IEEE 754.
 //
 //	offset      size   field
 //	0           4      magic "FGTP"
-//	4           1      format version (1)
+//	4           1      format version (2)
 //	5           1      model ID length m (1..255)
 //	6           m      model ID, UTF-8
 //	6+m         8      transform ID (identifies the transform key, not secret)
 //	14+m        2      dimension d (1..MaxDim)
 //	16+m        4      quality (float32, finite)
 //	20+m        8      created, Unix nanoseconds (int64)
-//	28+m        4      quantization scale (float32, finite, ≥ 0)
-//	32+m        4·d    protected vector (float32, finite)
-//	32+m+4d     d      quantized vector (int8): round(v[i]/scale), in −127..127
+//	28+m        4·d    protected vector (float32, finite)
 //
-// The encoding is exactly 32+m+5d bytes; [Decode] rejects shorter (ErrTruncated)
+// The encoding is exactly 28+m+4d bytes; [Decode] rejects shorter (ErrTruncated)
 // and longer (ErrTrailingData) input, an unknown magic (ErrFormat) or version
 // (ErrVersion), and out-of-range fields (ErrInvalid). Decode never panics.
+//
+// Version 1 had, after the creation time, a float32 quantization scale and,
+// after the vector, the vector quantized to int8 (d bytes): 32+m+5d bytes.
+// Nothing read them. Decode still reads version-1 records (checking those
+// fields as version 1 did, then dropping them); Encode writes version 2.
 package template
 
 import (
@@ -38,7 +41,7 @@ import (
 )
 
 // Version is the encoding format version written by [Encode].
-const Version = 1
+const Version = 2
 
 // MaxDim is the largest accepted vector dimension.
 const MaxDim = 4096
@@ -46,7 +49,9 @@ const MaxDim = 4096
 // Magic starts every encoded template.
 const Magic = "FGTP"
 
-const fixedSize = 32 // bytes of an encoding besides the model ID and vectors
+// fixedSize is the bytes of a version-2 encoding besides the model ID and
+// the vector; version 1 had 4 more (the quantization scale).
+const fixedSize = 28
 
 // Errors returned by Decode and Encode; test with errors.Is.
 var (
@@ -63,123 +68,80 @@ var (
 	ErrInvalid = errors.New("template: invalid field")
 )
 
-// Template is a protected face template: a descriptor after the keyed
-// transform, with its compact int8 form.
+// Template is a protected face template: a [Protected] vector (with its
+// model and transform IDs) and what was recorded at enrollment.
 type Template struct {
 	// Version is the encoding format version the template was decoded from
 	// (Encode always writes the current Version).
 	Version uint8
-	// ModelID names the network that produced the descriptor
-	// (facematch.Model.ID). Templates of different models never match.
-	ModelID string
-	// TransformID identifies the transform key the vector was protected
-	// with ([Transform.ID]); it is not secret.
-	TransformID [8]byte
-	// Vector is the protected (transformed) descriptor; its length is the
-	// dimension.
-	Vector []float32
-	// Quantized is Vector quantized to int8: Quantized[i] = round(Vector[i]/Scale).
-	Quantized []int8
-	// Scale is the quantization step of Quantized.
-	Scale float32
+	// Protected is the protected (transformed) descriptor, with the ID of
+	// the model that produced it and of the transform key protecting it.
+	Protected
 	// Quality is the capture quality score recorded at enrollment.
 	Quality float32
 	// Created is when the template was made.
 	Created time.Time
 }
 
-// Dim returns the template's dimension.
-func (t *Template) Dim() int { return len(t.Vector) }
-
-// Quantize returns v quantized to int8 with a symmetric scale: q[i] =
-// round(v[i]/scale) with scale = max|v|/127 (scale 0 for an all-zero v).
-func Quantize(v []float32) (q []int8, scale float32) {
-	var m float32
-	for _, x := range v {
-		m = max(m, float32(math.Abs(float64(x))))
-	}
-	q = make([]int8, len(v))
-	if m == 0 {
-		return q, 0
-	}
-	scale = m / 127
-	for i, x := range v {
-		r := math.Round(float64(x / scale))
-		q[i] = int8(max(-127, min(127, r)))
-	}
-	return q, scale
-}
-
-// Dequantize returns the float32 approximation of t's quantized vector.
-func (t *Template) Dequantize() []float32 {
-	v := make([]float32, len(t.Quantized))
-	for i, q := range t.Quantized {
-		v[i] = float32(q) * t.Scale
-	}
-	return v
-}
-
 func finite(f float32) bool {
 	return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0)
 }
 
-// Validate reports ErrInvalid if t cannot be encoded.
-func (t *Template) Validate() error {
+// validate reports ErrInvalid if p cannot be part of an encoded template.
+func (p *Protected) validate() error {
 	switch {
-	case len(t.ModelID) == 0 || len(t.ModelID) > 255:
-		return fmt.Errorf("%w: model ID is %d bytes, want 1..255", ErrInvalid, len(t.ModelID))
-	case !utf8.ValidString(t.ModelID):
+	case len(p.model) == 0 || len(p.model) > 255:
+		return fmt.Errorf("%w: model ID is %d bytes, want 1..255", ErrInvalid, len(p.model))
+	case !utf8.ValidString(p.model):
 		return fmt.Errorf("%w: model ID is not UTF-8", ErrInvalid)
-	case len(t.Vector) == 0 || len(t.Vector) > MaxDim:
-		return fmt.Errorf("%w: dimension %d, want 1..%d", ErrInvalid, len(t.Vector), MaxDim)
-	case len(t.Quantized) != len(t.Vector):
-		return fmt.Errorf("%w: quantized length %d differs from dimension %d", ErrInvalid, len(t.Quantized), len(t.Vector))
-	case !finite(t.Scale) || t.Scale < 0:
-		return fmt.Errorf("%w: quantization scale %v", ErrInvalid, t.Scale)
-	case !finite(t.Quality):
-		return fmt.Errorf("%w: quality %v", ErrInvalid, t.Quality)
+	case len(p.v) == 0 || len(p.v) > MaxDim:
+		return fmt.Errorf("%w: dimension %d, want 1..%d", ErrInvalid, len(p.v), MaxDim)
 	}
-	for i, x := range t.Vector {
+	for i, x := range p.v {
 		if !finite(x) {
 			return fmt.Errorf("%w: vector[%d] is %v", ErrInvalid, i, x)
-		}
-	}
-	for i, q := range t.Quantized {
-		if q == math.MinInt8 {
-			return fmt.Errorf("%w: quantized[%d] is -128", ErrInvalid, i)
 		}
 	}
 	return nil
 }
 
-// Encode returns the version-1 encoding of t (see the package comment). It
+// Validate reports ErrInvalid if t cannot be encoded.
+func (t *Template) Validate() error {
+	if err := t.Protected.validate(); err != nil {
+		return err
+	}
+	if !finite(t.Quality) {
+		return fmt.Errorf("%w: quality %v", ErrInvalid, t.Quality)
+	}
+	return nil
+}
+
+// Encode returns the version-2 encoding of t (see the package comment). It
 // returns ErrInvalid if t fails Validate.
 func Encode(t *Template) ([]byte, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	m, d := len(t.ModelID), len(t.Vector)
-	b := make([]byte, 0, fixedSize+m+5*d)
+	m, d := len(t.model), len(t.v)
+	b := make([]byte, 0, fixedSize+m+4*d)
 	b = append(b, Magic...)
 	b = append(b, Version, byte(m))
-	b = append(b, t.ModelID...)
-	b = append(b, t.TransformID[:]...)
+	b = append(b, t.model...)
+	b = append(b, t.transform[:]...)
 	b = binary.LittleEndian.AppendUint16(b, uint16(d))
 	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(t.Quality))
 	b = binary.LittleEndian.AppendUint64(b, uint64(t.Created.UnixNano()))
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(t.Scale))
-	for _, x := range t.Vector {
+	for _, x := range t.v {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	for _, q := range t.Quantized {
-		b = append(b, byte(q))
 	}
 	return b, nil
 }
 
-// Decode parses an encoded template. Any input yields a Template or an error
-// wrapping one of ErrFormat, ErrVersion, ErrTruncated, ErrTrailingData or
-// ErrInvalid; Decode never panics and does not retain b.
+// Decode parses an encoded template of format version 2 or 1. Any input
+// yields a Template or an error wrapping one of ErrFormat, ErrVersion,
+// ErrTruncated, ErrTrailingData or ErrInvalid; Decode never panics and does
+// not retain b. The vector it returns is taken as protected (see
+// [Protected]): decode only what the store authenticated.
 func Decode(b []byte) (Template, error) {
 	var t Template
 	if len(b) < len(Magic) {
@@ -194,28 +156,34 @@ func Decode(b []byte) (Template, error) {
 	if len(b) < 6 {
 		return t, fmt.Errorf("%w: %d-byte header", ErrTruncated, len(b))
 	}
-	if b[4] != Version {
-		return t, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, b[4], Version)
+	v := b[4]
+	if v != 1 && v != Version {
+		return t, fmt.Errorf("%w: %d (this build reads 1 and %d)", ErrVersion, v, Version)
+	}
+	// Version 1 adds a 4-byte scale to the header and d int8s after the vector.
+	fixed, perDim := fixedSize, 4
+	if v == 1 {
+		fixed, perDim = fixedSize+4, 5
 	}
 	m := int(b[5])
 	if m == 0 {
 		return t, fmt.Errorf("%w: empty model ID", ErrInvalid)
 	}
-	if len(b) < fixedSize+m {
-		return t, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, len(b), fixedSize+m)
+	if len(b) < fixed+m {
+		return t, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, len(b), fixed+m)
 	}
 	p := 6
-	t.Version = b[4]
-	t.ModelID = string(b[p : p+m])
+	t.Version = v
+	t.model = string(b[p : p+m])
 	p += m
-	copy(t.TransformID[:], b[p:p+8])
+	copy(t.transform[:], b[p:p+8])
 	p += 8
 	d := int(binary.LittleEndian.Uint16(b[p:]))
 	p += 2
 	if d == 0 || d > MaxDim {
 		return Template{}, fmt.Errorf("%w: dimension %d, want 1..%d", ErrInvalid, d, MaxDim)
 	}
-	if want := fixedSize + m + 5*d; len(b) < want {
+	if want := fixed + m + perDim*d; len(b) < want {
 		return Template{}, fmt.Errorf("%w: %d bytes, want %d for dimension %d", ErrTruncated, len(b), want, d)
 	} else if len(b) > want {
 		return Template{}, fmt.Errorf("%w: %d extra bytes", ErrTrailingData, len(b)-want)
@@ -224,22 +192,38 @@ func Decode(b []byte) (Template, error) {
 	p += 4
 	t.Created = time.Unix(0, int64(binary.LittleEndian.Uint64(b[p:])))
 	p += 8
-	t.Scale = math.Float32frombits(binary.LittleEndian.Uint32(b[p:]))
-	p += 4
-	t.Vector = make([]float32, d)
-	for i := range t.Vector {
-		t.Vector[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[p:]))
+	if v == 1 {
+		if err := checkV1Scale(b[p:], b[p+4+4*d:]); err != nil {
+			return Template{}, err
+		}
 		p += 4
 	}
-	t.Quantized = make([]int8, d)
-	for i := range t.Quantized {
-		t.Quantized[i] = int8(b[p])
-		p++
+	t.v = make([]float32, d)
+	for i := range t.v {
+		t.v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[p:]))
+		p += 4
 	}
 	if err := t.Validate(); err != nil {
 		return Template{}, err
 	}
 	return t, nil
+}
+
+// checkV1Scale checks the fields version 1 had and version 2 dropped, as
+// version 1's Decode did: the quantization scale (finite, ≥ 0) and the
+// int8 vector (no −128), so that a record version 1 refused is still
+// refused.
+func checkV1Scale(scale, quantized []byte) error {
+	s := math.Float32frombits(binary.LittleEndian.Uint32(scale))
+	if !finite(s) || s < 0 {
+		return fmt.Errorf("%w: quantization scale %v", ErrInvalid, s)
+	}
+	for i, q := range quantized {
+		if int8(q) == math.MinInt8 {
+			return fmt.Errorf("%w: quantized[%d] is -128", ErrInvalid, i)
+		}
+	}
+	return nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with [Encode].

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -16,9 +20,14 @@ func sample(dim int) Template {
 	for i := range v {
 		v[i] = float32(r.NormFloat64() * 0.1)
 	}
-	q, s := Quantize(v)
-	return Template{Version: Version, ModelID: "dlib-resnet-v1", TransformID: [8]byte{1, 2, 3, 4, 5, 6, 7, 8},
-		Vector: v, Quantized: q, Scale: s, Quality: 0.75, Created: time.Unix(1764000000, 123456789)}
+	return Template{Version: Version, Protected: Protected{model: "dlib-resnet-v1", transform: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, v: v},
+		Quality: 0.75, Created: time.Unix(1764000000, 123456789)}
+}
+
+// sameTemplate reports whether a and b hold the same fields, version aside.
+func sameTemplate(a, b *Template) bool {
+	return a.model == b.model && a.transform == b.transform && a.Quality == b.Quality &&
+		a.Created.Equal(b.Created) && slices.Equal(a.v, b.v)
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
@@ -28,27 +37,83 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := fixedSize + len(tp.ModelID) + 5*dim; len(b) != want {
+		if want := fixedSize + len(tp.ModelID()) + 4*dim; len(b) != want {
 			t.Errorf("dim %d: encoding is %d bytes, want %d", dim, len(b), want)
 		}
 		got, err := Decode(b)
 		if err != nil {
 			t.Fatalf("dim %d: %v", dim, err)
 		}
-		if got.ModelID != tp.ModelID || got.TransformID != tp.TransformID || got.Scale != tp.Scale ||
-			got.Quality != tp.Quality || !got.Created.Equal(tp.Created) || got.Version != Version || got.Dim() != dim {
-			t.Errorf("dim %d: header fields changed: %+v", dim, got)
-		}
-		for i := range tp.Vector {
-			if got.Vector[i] != tp.Vector[i] || got.Quantized[i] != tp.Quantized[i] {
-				t.Fatalf("dim %d: element %d changed", dim, i)
-			}
+		if !sameTemplate(&got, &tp) || got.Version != Version || got.Dim() != dim {
+			t.Errorf("dim %d: fields changed: %+v", dim, got)
 		}
 		var u Template
 		mb, _ := tp.MarshalBinary()
 		if err := u.UnmarshalBinary(mb); err != nil || u.Dim() != dim {
 			t.Errorf("UnmarshalBinary: %v", err)
 		}
+	}
+}
+
+// v1Record reads a version-1 record of testdata/v1, written by the
+// version-1 Encode (commit 2fef049) from sample(dim) ("sample-<dim>") or
+// from a Transform.Protect ("protected-8", see TestDecodeV1).
+func v1Record(t testing.TB, name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", "v1", name+".fgtp"))
+	if err != nil {
+		if t == nil {
+			panic(err)
+		}
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestDecodeV1 decodes records written by the version-1 encoder: their
+// fields come back unchanged, the int8 copy and its scale are dropped, and
+// they re-encode as version 2, 4+d bytes shorter.
+func TestDecodeV1(t *testing.T) {
+	for _, dim := range []int{1, 4, 128, 512} {
+		b := v1Record(t, fmt.Sprintf("sample-%d", dim))
+		if want := fixedSize + 4 + len("dlib-resnet-v1") + 5*dim; len(b) != want || b[4] != 1 {
+			t.Fatalf("dim %d: corpus record is %d bytes of version %d, want %d of version 1", dim, len(b), b[4], want)
+		}
+		got, err := Decode(b)
+		if err != nil {
+			t.Fatalf("dim %d: %v", dim, err)
+		}
+		want := sample(dim)
+		if got.Version != 1 || !sameTemplate(&got, &want) {
+			t.Errorf("dim %d: decoded %+v, want the fields of %+v", dim, got, want)
+		}
+		v2, err := Encode(&got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v2) != len(b)-4-dim || v2[4] != Version {
+			t.Errorf("dim %d: re-encoded as %d bytes of version %d, want %d of version %d", dim, len(v2), v2[4], len(b)-4-dim, Version)
+		}
+		again, err := Decode(v2)
+		if err != nil || !sameTemplate(&again, &want) {
+			t.Errorf("dim %d: version 2 of a version 1 record: %v", dim, err)
+		}
+	}
+	// A version-1 record of a real transform holds the vector today's
+	// transform gives the same descriptor.
+	tr, err := NewTransform([]byte("v1 corpus secret, 32 bytes long!"), "fr_feature/faceplugin-0.0.1", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(v1Record(t, "protected-8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tr.Protect([]float32{0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.05, 0.25}, 0.8, time.Unix(1764000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameTemplate(&got, &want) || got.TransformID() != tr.ID() {
+		t.Errorf("protected-8: decoded %+v, want %+v", got, want)
 	}
 }
 
@@ -68,6 +133,7 @@ func badInputs() []struct {
 	m := len("dlib-resnet-v1")
 	dimOff := 6 + m + 8
 	vecOff := fixedSize + m
+	v1 := func(f func(b []byte) []byte) []byte { return f(v1Record(nil, "sample-4")) }
 	return []struct {
 		name string
 		in   []byte
@@ -79,7 +145,7 @@ func badInputs() []struct {
 		{"magic only", []byte("FGTP"), ErrTruncated},
 		{"header only", []byte("FGTP\x01"), ErrTruncated},
 		{"wrong version 0", corrupt(func(b []byte) []byte { b[4] = 0; return b }), ErrVersion},
-		{"wrong version 2", corrupt(func(b []byte) []byte { b[4] = 2; return b }), ErrVersion},
+		{"wrong version 3", corrupt(func(b []byte) []byte { b[4] = 3; return b }), ErrVersion},
 		{"empty model", corrupt(func(b []byte) []byte { b[5] = 0; return b }), ErrInvalid},
 		{"model longer than input", corrupt(func(b []byte) []byte { b[5] = 255; return b }), ErrTruncated},
 		{"cut in header", corrupt(func(b []byte) []byte { return b[:20] }), ErrTruncated},
@@ -99,12 +165,23 @@ func badInputs() []struct {
 			binary.LittleEndian.PutUint32(b[dimOff+2:], math.Float32bits(float32(math.Inf(1))))
 			return b
 		}), ErrInvalid},
-		{"negative scale", corrupt(func(b []byte) []byte {
+		{"model not UTF-8", corrupt(func(b []byte) []byte { b[6] = 0xff; return b }), ErrInvalid},
+		{"v1 negative scale", v1(func(b []byte) []byte {
 			binary.LittleEndian.PutUint32(b[dimOff+14:], math.Float32bits(-1))
 			return b
 		}), ErrInvalid},
-		{"int8 -128", corrupt(func(b []byte) []byte { b[len(b)-1] = 0x80; return b }), ErrInvalid},
-		{"model not UTF-8", corrupt(func(b []byte) []byte { b[6] = 0xff; return b }), ErrInvalid},
+		{"v1 NaN scale", v1(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[dimOff+14:], math.Float32bits(float32(math.NaN())))
+			return b
+		}), ErrInvalid},
+		{"v1 int8 -128", v1(func(b []byte) []byte { b[len(b)-1] = 0x80; return b }), ErrInvalid},
+		{"v1 NaN element", v1(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[vecOff+4:], math.Float32bits(float32(math.NaN())))
+			return b
+		}), ErrInvalid},
+		{"v1 cut in int8 vector", v1(func(b []byte) []byte { return b[:len(b)-2] }), ErrTruncated},
+		{"v1 read as v2", v1(func(b []byte) []byte { b[4] = 2; return b }), ErrTrailingData},
+		{"v2 read as v1", corrupt(func(b []byte) []byte { b[4] = 1; return b }), ErrTruncated},
 	}
 }
 
@@ -124,12 +201,14 @@ func TestEncodeRejects(t *testing.T) {
 		name string
 		f    func(*Template)
 	}{
-		{"empty model", func(t *Template) { t.ModelID = "" }},
-		{"long model", func(t *Template) { t.ModelID = string(bytes.Repeat([]byte("m"), 256)) }},
-		{"no vector", func(t *Template) { t.Vector, t.Quantized = nil, nil }},
-		{"length mismatch", func(t *Template) { t.Quantized = t.Quantized[:1] }},
-		{"NaN", func(t *Template) { t.Vector[0] = float32(math.NaN()) }},
-		{"Inf scale", func(t *Template) { t.Scale = float32(math.Inf(1)) }},
+		{"empty model", func(t *Template) { t.model = "" }},
+		{"long model", func(t *Template) { t.model = string(bytes.Repeat([]byte("m"), 256)) }},
+		{"model not UTF-8", func(t *Template) { t.model = "\xff" }},
+		{"no vector", func(t *Template) { t.v = nil }},
+		{"too long", func(t *Template) { t.v = make([]float32, MaxDim+1) }},
+		{"NaN", func(t *Template) { t.v[0] = float32(math.NaN()) }},
+		{"Inf quality", func(t *Template) { t.Quality = float32(math.Inf(1)) }},
+		{"zero Protected", func(t *Template) { t.Protected = Protected{} }},
 	}
 	for _, tc := range tests {
 		tp := sample(4)
@@ -140,33 +219,13 @@ func TestEncodeRejects(t *testing.T) {
 	}
 }
 
-func TestQuantize(t *testing.T) {
-	v := []float32{0.5, -1, 0.25, 0, 1}
-	q, s := Quantize(v)
-	if s != float32(1)/127 {
-		t.Fatalf("scale %v", s)
-	}
-	want := []int8{64, -127, 32, 0, 127}
-	for i := range want {
-		if q[i] != want[i] {
-			t.Errorf("q[%d] = %d, want %d", i, q[i], want[i])
-		}
-	}
-	tp := Template{Quantized: q, Scale: s}
-	for i, x := range tp.Dequantize() {
-		if math.Abs(float64(x-v[i])) > float64(s)/2+1e-7 {
-			t.Errorf("dequantized[%d] = %v, want %v ± %v", i, x, v[i], s/2)
-		}
-	}
-	if q, s := Quantize(make([]float32, 3)); s != 0 || q[0] != 0 {
-		t.Error("zero vector")
-	}
-}
-
 func FuzzDecode(f *testing.F) {
 	tp := sample(8)
 	good, _ := Encode(&tp)
 	f.Add(good)
+	for _, dim := range []int{1, 4} {
+		f.Add(v1Record(f, fmt.Sprintf("sample-%d", dim)))
+	}
 	for _, tc := range badInputs() {
 		f.Add(tc.in)
 	}
@@ -180,13 +239,24 @@ func FuzzDecode(f *testing.F) {
 			}
 			t.Fatalf("untyped error: %v", err)
 		}
-		// Anything accepted re-encodes to the same bytes.
+		// Anything accepted re-encodes: a version-2 record to the same
+		// bytes, a version-1 one to a version-2 record of the same fields.
 		again, err := Encode(&got)
 		if err != nil {
 			t.Fatalf("decoded template does not encode: %v", err)
 		}
-		if !bytes.Equal(again, b) {
-			t.Fatalf("re-encoding differs:\n in  %x\n out %x", b, again)
+		switch got.Version {
+		case Version:
+			if !bytes.Equal(again, b) {
+				t.Fatalf("re-encoding differs:\n in  %x\n out %x", b, again)
+			}
+		case 1:
+			back, err := Decode(again)
+			if err != nil || !sameTemplate(&back, &got) || len(again) != len(b)-4-got.Dim() {
+				t.Fatalf("version 1 record re-encoded as %x: %v", again, err)
+			}
+		default:
+			t.Fatalf("decoded version %d", got.Version)
 		}
 	})
 }

@@ -51,7 +51,7 @@ var (
 // linking any one pair (ISO/IEC 30136 D↔sys measured at the estimator's
 // noise floor).
 // The rotation is invertible by whoever holds the secret, which is what
-// makes [Rekey] possible without re-capture; the secret must therefore be
+// makes re-keying ([Rekeyer]) possible without re-capture; the secret must therefore be
 // kept apart from the templates (the store keeps it wrapped under its KEK).
 type Transform struct {
 	id      [8]byte
@@ -169,62 +169,41 @@ func (t *Transform) mul(v []float32, transpose bool) ([]float32, error) {
 	return out, nil
 }
 
-// Apply returns the rotated copy of v. Use the same Transform on probes and
-// on enrolled descriptors: distances are unchanged.
-func (t *Transform) Apply(v []float32) ([]float32, error) { return t.mul(v, false) }
-
-// Invert undoes Apply.
-func (t *Transform) Invert(p []float32) ([]float32, error) { return t.mul(p, true) }
-
-// Protect transforms a model descriptor and returns it as a Template with its
-// quantized form. The descriptor itself is not retained.
-func (t *Transform) Protect(descriptor []float32, quality float32, created time.Time) (Template, error) {
-	for i, x := range descriptor {
+// Apply protects a probe descriptor: it returns the rotated copy of v,
+// labelled with the transform's model and ID. Use the same Transform on
+// probes and on enrolled descriptors: distances are unchanged. It returns
+// ErrDim for a vector of another dimension and ErrInvalid for one holding
+// a NaN or an infinity.
+func (t *Transform) Apply(v []float32) (Protected, error) {
+	for i, x := range v {
 		if !finite(x) {
-			return Template{}, fmt.Errorf("%w: descriptor[%d] is %v", ErrInvalid, i, x)
+			return Protected{}, fmt.Errorf("%w: descriptor[%d] is %v", ErrInvalid, i, x)
 		}
 	}
+	p, err := t.mul(v, false)
+	if err != nil {
+		return Protected{}, err
+	}
+	return Protected{model: t.modelID, transform: t.id, v: p}, nil
+}
+
+// Protect transforms a model descriptor and returns it as a Template. The
+// descriptor itself is not retained.
+func (t *Transform) Protect(descriptor []float32, quality float32, created time.Time) (Template, error) {
 	p, err := t.Apply(descriptor)
 	if err != nil {
 		return Template{}, err
 	}
-	q, s := Quantize(p)
-	tp := Template{Version: Version, ModelID: t.modelID, TransformID: t.id, Vector: p,
-		Quantized: q, Scale: s, Quality: quality, Created: created}
+	tp := Template{Version: Version, Protected: p, Quality: quality, Created: created}
 	if err := tp.Validate(); err != nil {
 		return Template{}, err
 	}
 	return tp, nil
 }
 
-// Rekey moves a protected template from one transform key to another
-// without the original descriptor: it applies to·fromᵀ. The result's
-// quality and creation time are kept. It returns ErrWrongTransform if tp was
-// not protected under from.
-func Rekey(tp *Template, from, to *Transform) (Template, error) {
-	if tp.TransformID != from.id || tp.ModelID != from.modelID {
-		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.TransformID, tp.ModelID, from.id, from.modelID)
-	}
-	if to.modelID != from.modelID || to.dim != from.dim {
-		return Template{}, fmt.Errorf("%w: rekey from %s/%d to %s/%d", ErrWrongTransform, from.modelID, from.dim, to.modelID, to.dim)
-	}
-	raw, err := from.Invert(tp.Vector)
-	if err != nil {
-		return Template{}, err
-	}
-	p, err := to.Apply(raw)
-	clear(raw)
-	if err != nil {
-		return Template{}, err
-	}
-	q, s := Quantize(p)
-	return Template{Version: Version, ModelID: tp.ModelID, TransformID: to.id, Vector: p,
-		Quantized: q, Scale: s, Quality: tp.Quality, Created: tp.Created}, nil
-}
-
 // Rekeyer moves templates from one transform key to another with the single
 // matrix to·fromᵀ, so the original descriptor is never reconstructed in
-// memory (unlike [Rekey]) and each template costs one matrix-vector product.
+// memory and each template costs one matrix-vector product.
 // Building it costs O(d³); use it for whole galleries.
 type Rekeyer struct {
 	fromID, toID [8]byte
@@ -260,25 +239,24 @@ func NewRekeyer(from, to *Transform) (*Rekeyer, error) {
 // quality and creation time. It returns ErrWrongTransform if tp was not
 // protected under the source transform.
 func (r *Rekeyer) Rekey(tp *Template) (Template, error) {
-	if tp.TransformID != r.fromID || tp.ModelID != r.modelID {
-		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.TransformID, tp.ModelID, r.fromID, r.modelID)
+	if tp.transform != r.fromID || tp.model != r.modelID {
+		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.transform, tp.model, r.fromID, r.modelID)
 	}
 	d := r.dim
-	if len(tp.Vector) != d || r.m == nil {
-		return Template{}, fmt.Errorf("%w: got %d, want %d", ErrDim, len(tp.Vector), d)
+	if len(tp.v) != d || r.m == nil {
+		return Template{}, fmt.Errorf("%w: got %d, want %d", ErrDim, len(tp.v), d)
 	}
 	p := make([]float32, d)
 	for i := 0; i < d; i++ {
 		row := r.m[i*d : (i+1)*d]
 		var s float64
-		for k, x := range tp.Vector {
+		for k, x := range tp.v {
 			s += row[k] * float64(x)
 		}
 		p[i] = float32(s)
 	}
-	q, s := Quantize(p)
-	return Template{Version: Version, ModelID: tp.ModelID, TransformID: r.toID, Vector: p,
-		Quantized: q, Scale: s, Quality: tp.Quality, Created: tp.Created}, nil
+	return Template{Version: Version, Protected: Protected{model: tp.model, transform: r.toID, v: p},
+		Quality: tp.Quality, Created: tp.Created}, nil
 }
 
 // Wipe zeros the Rekeyer's matrix.

@@ -2,6 +2,7 @@ package template
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -93,11 +94,11 @@ func TestTransformPreservesDistances(t *testing.T) {
 			for k := range a {
 				a[k] *= 1.3
 			}
-			ta, _ := tr.Apply(a)
-			tb, _ := tr.Apply(b)
+			ta := rotate(tr, a)
+			tb := rotate(tr, b)
 			worstD = max(worstD, math.Abs(dist(ta, tb)-dist(a, b)))
 			worstC = max(worstC, math.Abs(cosine(ta, tb)-cosine(a, b)))
-			back, _ := tr.Invert(ta)
+			back, _ := tr.invert(ta)
 			worstInv = max(worstInv, dist(back, a))
 		}
 		t.Logf("dim %d: max |Δ euclidean| = %.2g, max |Δ cosine| = %.2g, max inversion error = %.2g", dim, worstD, worstC, worstInv)
@@ -109,8 +110,8 @@ func TestTransformPreservesDistances(t *testing.T) {
 
 func TestTransformDeterministicAndKeyed(t *testing.T) {
 	v := randUnit(rand.New(rand.NewPCG(1, 1)), 128)
-	a, _ := mustTransform(t, secret(3), "m", 128).Apply(v)
-	b, _ := mustTransform(t, secret(3), "m", 128).Apply(v)
+	a := rotate(mustTransform(t, secret(3), "m", 128), v)
+	b := rotate(mustTransform(t, secret(3), "m", 128), v)
 	if !slices.Equal(a, b) {
 		t.Fatal("same secret gives different transforms")
 	}
@@ -118,7 +119,7 @@ func TestTransformDeterministicAndKeyed(t *testing.T) {
 		"other secret": mustTransform(t, secret(4), "m", 128),
 		"other model":  mustTransform(t, secret(3), "m2", 128),
 	} {
-		c, _ := tr.Apply(v)
+		c := rotate(tr, v)
 		if cosine(a, c) > 0.5 {
 			t.Errorf("%s: cosine %v to the original transform", name, cosine(a, c))
 		}
@@ -146,6 +147,9 @@ func TestTransformErrors(t *testing.T) {
 	}
 	if _, err := tr.Protect([]float32{1, 2, 3, 4, 5, 6, 7, float32(math.NaN())}, 1, time.Now()); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Protect NaN: %v", err)
+	}
+	if _, err := tr.Apply([]float32{1, 2, 3, 4, 5, 6, 7, float32(math.Inf(-1))}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Apply -Inf: %v", err)
 	}
 	tr.Wipe()
 	if _, err := tr.Apply(make([]float32, 8)); !errors.Is(err, ErrDim) {
@@ -293,9 +297,9 @@ func TestUnlinkability(t *testing.T) {
 			k1 := mustTransform(t, s1, "m", dim)
 			k2 := mustTransform(t, s2, "m", dim)
 			x, y := randUnit(r, dim), randUnit(r, dim)
-			x1, _ := k1.Apply(x)
-			x2, _ := k2.Apply(x)
-			y1, _ := k1.Apply(y)
+			x1 := rotate(k1, x)
+			x2 := rotate(k2, x)
+			y1 := rotate(k1, y)
 			mated[i] = cosine(x1, x2)
 			nonMated[i] = cosine(x1, y1)
 		}
@@ -332,10 +336,10 @@ func TestUnlinkability(t *testing.T) {
 			k1 := mustTransform(t, s1, "m", dim)
 			k2 := mustTransform(t, s2, "m", dim)
 			x, y := face(), face()
-			x1, _ := k1.Apply(x)
-			x2, _ := k2.Apply(x)
-			y1, _ := k1.Apply(y)
-			y2, _ := k2.Apply(y)
+			x1 := rotate(k1, x)
+			x2 := rotate(k2, x)
+			y1 := rotate(k1, y)
+			y2 := rotate(k2, y)
 			mated[i] = cosine(x1, x2)
 			crossNonMated[i] = cosine(x1, y2)
 			sameKeyNonMated[i] = cosine(x1, y1)
@@ -368,17 +372,17 @@ func TestUnlinkability(t *testing.T) {
 		}
 		for i := 0; i < n; i++ {
 			x, y := randUnit(r, dim), randUnit(r, dim)
-			x1, _ := k1.Apply(x)
-			x2, _ := k2.Apply(x)
-			xn1, _ := k1.Apply(noisy(x))
-			xn2, _ := k2.Apply(noisy(x))
-			y1, _ := k1.Apply(y)
+			x1 := rotate(k1, x)
+			x2 := rotate(k2, x)
+			xn1 := rotate(k1, noisy(x))
+			xn2 := rotate(k2, noisy(x))
+			y1 := rotate(k1, y)
 			mated[i] = cosine(x1, x2)
 			recaptured[i] = cosine(x1, xn2)
 			nonMated[i] = cosine(x1, y1)
 			control[i] = cosine(x1, xn1)
 			z := randUnit(r, dim)
-			z2, _ := k2.Apply(z)
+			z2 := rotate(k2, z)
 			nonMated2[i] = cosine(x1, z2) // unrelated faces across the two deployments
 		}
 		d, p := ks(mated, nonMated)
@@ -529,7 +533,7 @@ func TestRekey(t *testing.T) {
 			t.Fatal(err)
 		}
 		stolen[i] = tp
-		g, err := Rekey(&tp, oldT, newT)
+		g, err := rekey(&tp, oldT, newT)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -538,9 +542,9 @@ func TestRekey(t *testing.T) {
 	// The re-keyed template equals a fresh enrollment under the new key.
 	var worst float64
 	for i := range raw {
-		fresh, _ := newT.Apply(raw[i])
-		worst = max(worst, dist(fresh, gallery[i].Vector))
-		if gallery[i].TransformID != newT.ID() || gallery[i].Quality != 0.9 {
+		fresh := rotate(newT, raw[i])
+		worst = max(worst, dist(fresh, gallery[i].v))
+		if gallery[i].transform != newT.ID() || gallery[i].Quality != 0.9 {
 			t.Fatal("re-keyed template fields wrong")
 		}
 	}
@@ -553,7 +557,7 @@ func TestRekey(t *testing.T) {
 	minDist := math.Inf(1)
 	for i := range stolen {
 		for j := range gallery {
-			minDist = min(minDist, dist(stolen[i].Vector, gallery[j].Vector))
+			minDist = min(minDist, dist(stolen[i].v, gallery[j].v))
 		}
 	}
 	t.Logf("after re-key: closest stolen-to-gallery distance %.3f over %d×%d pairs (match threshold %.1f; unrelated unit vectors sit near √2)", minDist, n, n, matchDist)
@@ -571,8 +575,8 @@ func TestRekey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		worstRk = max(worstRk, dist(g.Vector, gallery[i].Vector))
-		if g.TransformID != newT.ID() || g.Created != gallery[i].Created {
+		worstRk = max(worstRk, dist(g.v, gallery[i].v))
+		if g.transform != newT.ID() || g.Created != gallery[i].Created {
 			t.Fatal("Rekeyer fields wrong")
 		}
 	}
@@ -585,11 +589,11 @@ func TestRekey(t *testing.T) {
 	if _, err := NewRekeyer(oldT, mustTransform(t, secret(40), "dlib", 64)); !errors.Is(err, ErrWrongTransform) {
 		t.Errorf("NewRekeyer across dimensions: %v", err)
 	}
-	if _, err := Rekey(&gallery[0], oldT, newT); !errors.Is(err, ErrWrongTransform) {
+	if _, err := rekey(&gallery[0], oldT, newT); !errors.Is(err, ErrWrongTransform) {
 		t.Errorf("Rekey from the wrong key: %v", err)
 	}
 	other := mustTransform(t, secret(40), "dlib", 64)
-	if _, err := Rekey(&stolen[0], oldT, other); !errors.Is(err, ErrWrongTransform) {
+	if _, err := rekey(&stolen[0], oldT, other); !errors.Is(err, ErrWrongTransform) {
 		t.Errorf("Rekey to another dimension: %v", err)
 	}
 }
@@ -667,8 +671,8 @@ func TestRotationResistsMagnitudeLinking(t *testing.T) {
 	for i := 0; i < n; i++ {
 		x := randUnit(r, dim)
 		pa, pb = append(pa, p1(x)), append(pb, p2(x))
-		a, _ := r1.Apply(x)
-		b, _ := r2.Apply(x)
+		a := rotate(r1, x)
+		b := rotate(r2, x)
 		ra, rb = append(ra, a), append(rb, b)
 	}
 	permLinked, rotLinked := link(pa, pb), link(ra, rb)
@@ -679,4 +683,36 @@ func TestRotationResistsMagnitudeLinking(t *testing.T) {
 	if rotLinked > 10 {
 		t.Errorf("rotation: %d/%d faces linked by sorted magnitudes", rotLinked, n)
 	}
+}
+
+// rotate returns the vector of tr.Apply(v), or nil for an error, for the
+// tests that measure distances in the protected space.
+func rotate(tr *Transform, v []float32) []float32 {
+	p, err := tr.Apply(v)
+	if err != nil {
+		return nil
+	}
+	return p.v
+}
+
+// invert undoes Apply: only tests need the raw descriptor back.
+func (t *Transform) invert(p []float32) ([]float32, error) { return t.mul(p, true) }
+
+// rekey is the reference re-keying the Rekeyer is checked against: it
+// reconstructs the descriptor with from's inverse, then applies to. It
+// returns ErrWrongTransform if tp was not protected under from or the two
+// transforms differ in model or dimension.
+func rekey(tp *Template, from, to *Transform) (Template, error) {
+	if tp.transform != from.id || tp.model != from.modelID {
+		return Template{}, fmt.Errorf("%w: template %x/%s, transform %x/%s", ErrWrongTransform, tp.transform, tp.model, from.id, from.modelID)
+	}
+	if to.modelID != from.modelID || to.dim != from.dim {
+		return Template{}, fmt.Errorf("%w: rekey from %s/%d to %s/%d", ErrWrongTransform, from.modelID, from.dim, to.modelID, to.dim)
+	}
+	raw, err := from.invert(tp.v)
+	if err != nil {
+		return Template{}, err
+	}
+	defer clear(raw)
+	return to.Protect(raw, tp.Quality, tp.Created)
 }

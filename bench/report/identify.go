@@ -155,7 +155,7 @@ func identificationMarkdown(p func(string, ...any), id *Identification) {
 	largestMarkdown(p, id.Largest, id.ByLargest)
 
 	p("## Open-set identification at the default threshold %.4f\n\n", id.Threshold)
-	p("Each gallery enrolls one photo per identity (the first in sorted order that gave a face) in a `facematch.Gallery`; probes are searched with `Identify` (no claimed identity). ")
+	p("Each gallery enrolls one photo per identity (the first in sorted order that gave a face) in a `gallery.Gallery`; probes are searched with `Identify` (no claimed identity). ")
 	p("**FNIR**: a photo of an enrolled identity (other than the enrolled one) is not found, or found as someone else first. ")
 	p("**FPIR**: a photo of an identity not enrolled is matched to somebody. ")
 	p("Galleries smaller than their population are %d seeded random draws (seed %d); counts are pooled over the draws (the rate is their mean weighted by probes) and the range is over draws. ", id.Trials, id.Seed)

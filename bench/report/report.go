@@ -263,7 +263,7 @@ type Latency struct {
 
 // Identify is the 1:N search throughput at one gallery size.
 type Identify struct {
-	// Engine names the search, e.g. "facematch.Gallery" or "pure-Go float32 scan".
+	// Engine names the search, e.g. "gallery.Gallery" or "pure-Go float32 scan".
 	Engine string `json:"engine"`
 	// N is the gallery size and Queries the number of timed searches.
 	N       int `json:"n"`

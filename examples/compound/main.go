@@ -39,6 +39,7 @@ import (
 	"github.com/facegate/facegate/compound"
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/store"
 )
@@ -133,7 +134,7 @@ func run(ctx context.Context, dir string, residents int, w io.Writer, log *slog.
 		return err
 	}
 	defer ost.Close()
-	ogal, err := facematch.NewGallery(model, nil)
+	ogal, err := gallery.New(model, nil)
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func run(ctx context.Context, dir string, residents int, w io.Writer, log *slog.
 		if d.st, err = store.Create(filepath.Join(dir, gid+".db"), sec, nil); err != nil {
 			return err
 		}
-		gal, err := facematch.NewGallery(model, nil)
+		gal, err := gallery.New(model, nil)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/testenv"
@@ -81,7 +82,7 @@ func TestCompoundGate(t *testing.T) {
 	}
 	defer ostore.Close()
 	m := facematch.Model{ID: "m", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
-	ogal, _ := facematch.NewGallery(m, nil)
+	ogal, _ := gallery.New(m, nil)
 	office, err := compound.NewOffice(ctx, compound.OfficeConfig{Compound: "lotus", Key: key, Store: ostore, Conn: onc,
 		Gates: []string{"north"}, Faces: ogal, Model: m})
 	if err != nil {

@@ -199,14 +199,16 @@ func TestNoFileWritten(t *testing.T) {
 			t.Fatalf("templates: %d, %v", len(ts), err)
 		}
 		var d float64
-		for i, v := range ts[0].Template.Vector {
-			x := float64(v - probe[i])
+		pv := probe.Vector()
+		for i, v := range ts[0].Template.Vector() {
+			x := float64(v - pv[i])
 			d += x * x
 		}
 		if math.Sqrt(d) <= float64(e.Model().Threshold) {
 			verified++
 		}
-		clear(probe)
+		probe.Wipe()
+		clear(pv)
 		clear(face.Descriptor)
 	}
 	if err := s.Close(); err != nil {

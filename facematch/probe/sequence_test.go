@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/facematch/liveness"
 	"github.com/facegate/facegate/facematch/liveness/synth"
 	"github.com/facegate/facegate/facematch/probe"
@@ -100,7 +101,7 @@ func TestDoorPoliciesRequireLiveness(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			faces, err := facematch.NewGallery(model, nil)
+			faces, err := gallery.New(model, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -58,7 +58,7 @@ func ExampleStore() {
 		return
 	}
 	entries, _ := db.Templates("flat-12a")
-	fmt.Println(len(entries), entries[0].ID == id, entries[0].Template.ModelID)
+	fmt.Println(len(entries), entries[0].ID == id, entries[0].Template.ModelID())
 
 	// Generic record calls refuse the face class.
 	_, err = db.GetRecord("flat-12a", records.ClassFace, "x")

@@ -23,6 +23,7 @@ import (
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
+	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
@@ -101,7 +102,7 @@ type Site struct {
 	Passive *antispoof.Net
 	// Gallery holds the protected templates of every subject with valid
 	// face consent, nil unless Config.Faces.
-	Gallery *facematch.Gallery
+	Gallery *gallery.Gallery
 }
 
 // ModelDir returns dir, or $FACEGATE_MODELS, or "models".
@@ -208,7 +209,7 @@ func (s *Site) open(cfg Config) error {
 			}
 		}
 		m := s.Backend.Model()
-		s.Gallery, err = facematch.NewGallery(m, nil)
+		s.Gallery, err = gallery.New(m, nil)
 		if err != nil {
 			return err
 		}

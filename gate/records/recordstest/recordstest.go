@@ -248,12 +248,12 @@ func (s *Store) uAddTemplate(subject string, t template.Template) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	tr, err := s.transform(t.ModelID, t.Dim())
+	tr, err := s.transform(t.ModelID(), t.Dim())
 	if err != nil {
 		return 0, err
 	}
-	if tr.ID() != t.TransformID {
-		return 0, fmt.Errorf("%w: template has transform %x, store's is %x", template.ErrWrongTransform, t.TransformID, tr.ID())
+	if tr.ID() != t.TransformID() {
+		return 0, fmt.Errorf("%w: template has transform %x, store's is %x", template.ErrWrongTransform, t.TransformID(), tr.ID())
 	}
 	s.seq[subject]++
 	id := s.seq[subject]

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package facematch
-
-import "time"
-
-// threadCPU is not measured on this system.
-func threadCPU() (time.Duration, bool) { return 0, false }

@@ -1,5 +1,0 @@
-package facematch
-
-// ThreadCPU exports threadCPU to the external test package (the go-face
-// baseline benchmark).
-var ThreadCPU = threadCPU
