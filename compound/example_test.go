@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/facegate/facegate/compound"
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -33,8 +33,8 @@ func Example() {
 	defer hub.Close()
 	model := facematch.Model{ID: "demo", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
 	newStore := func(name string) *store.Store {
-		k, _ := crypto.NewKey()
-		sec, _ := crypto.RawKey(k.Bytes())
+		k, _ := seal.NewKey()
+		sec, _ := seal.RawKey(k.Bytes())
 		st, _ := store.Create(filepath.Join(dir, name), sec, nil)
 		return st
 	}

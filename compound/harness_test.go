@@ -15,9 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -48,7 +48,7 @@ type testGate struct {
 	id      string
 	seed    string
 	path    string
-	secret  crypto.Secret
+	secret  seal.Secret
 	st      *store.Store
 	gal     *facematch.Gallery
 	faces   *Gallery
@@ -86,12 +86,12 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func testSecret(t testing.TB) crypto.Secret {
+func testSecret(t testing.TB) seal.Secret {
 	b := make([]byte, 32)
 	for i := range b {
 		b[i] = byte(rand.Uint32())
 	}
-	s, err := crypto.RawKey(b)
+	s, err := seal.RawKey(b)
 	if err != nil {
 		t.Fatal(err)
 	}

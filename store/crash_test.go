@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 const (
@@ -26,8 +26,8 @@ const (
 
 var crashKey = bytes.Repeat([]byte{0x3c}, 32)
 
-func crashSecret() crypto.Secret {
-	s, _ := crypto.RawKey(crashKey)
+func crashSecret() seal.Secret {
+	s, _ := seal.RawKey(crashKey)
 	return s
 }
 

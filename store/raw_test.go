@@ -12,8 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
@@ -281,7 +281,7 @@ func TestNoPlaintextBiometrics(t *testing.T) {
 
 type shredded struct {
 	wrapped map[string][]byte // class → wrapped key
-	keys    map[string]*crypto.Key
+	keys    map[string]*seal.Key
 	sealed  [][]byte
 }
 
@@ -299,7 +299,7 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 	}
 	s.PutRecord("alice", "consent", "v1", []byte("alice consents"))
 	s.PutRecord("bob", "consent", "v1", []byte("bob consents"))
-	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*crypto.Key{}}
+	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*seal.Key{}}
 	for _, class := range []string{ClassFace, "consent"} {
 		v.wrapped[class] = rawValue(t, s, "alice", "k", class)
 		k, err := s.unwrapDataKey("alice", class, v.wrapped[class])
@@ -327,13 +327,13 @@ func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records
 	}
 	// Every sealed value follows its 8-byte version.
 	for i := versionSize; i < len(file); i++ {
-		if file[i] != crypto.FormatVersion {
+		if file[i] != seal.FormatVersion {
 			continue
 		}
 		ver := binary.BigEndian.Uint64(file[i-versionSize:])
 		for class := range v.keys {
-			if i+crypto.WrappedSize <= len(file) {
-				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
+			if i+seal.WrappedSize <= len(file) {
+				if _, err := s.kek.Unwrap(file[i:i+seal.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
 					keys++
 				}
 			}
@@ -426,8 +426,8 @@ func TestShredClassRawFile(t *testing.T) {
 	if bytes.Contains(file, v.wrapped[ClassFace]) {
 		t.Error("face key lingers after ShredClass")
 	}
-	for i := versionSize; i+crypto.WrappedSize <= len(file); i++ {
-		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
+	for i := versionSize; i+seal.WrappedSize <= len(file); i++ {
+		if _, err := s.kek.Unwrap(file[i:i+seal.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
 			t.Fatal("shredded face key unwraps from the raw file")
 		}
 	}
@@ -481,7 +481,7 @@ func TestRotateKEK(t *testing.T) {
 		t.Errorf("templates after rotation: %d, %v", n, err)
 	}
 	// Rotate to a raw key and back to a passphrase.
-	raw, _ := crypto.RawKey(bytes.Repeat([]byte{7}, 32))
+	raw, _ := seal.RawKey(bytes.Repeat([]byte{7}, 32))
 	if err := s2.RotateKEK(raw, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +575,7 @@ func subjectName(i int) string {
 }
 
 func FuzzDecodeHeader(f *testing.F) {
-	h := header{kind: kindPassphrase, kdf: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
+	h := header{kind: kindPassphrase, kdf: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
 	good := h.encode()
 	f.Add(good)
 	f.Add(good[:headerSize-1])
@@ -620,7 +620,7 @@ func FuzzCheckFile(f *testing.F) {
 // parameters too.
 func TestForgedKDFParamsRefused(t *testing.T) {
 	path, b, i := closedFileHeader(t)
-	p := i + 5 + 16 + 1 + crypto.SaltSize
+	p := i + 5 + 16 + 1 + seal.SaltSize
 	binary.BigEndian.PutUint32(b[p:], 64)
 	binary.BigEndian.PutUint32(b[p+4:], 1<<20)
 	os.WriteFile(path, b, 0o600)
@@ -629,8 +629,8 @@ func TestForgedKDFParamsRefused(t *testing.T) {
 		t.Fatalf("Open with forged KDF parameters: %v, want ErrHeaderTampered", err)
 	}
 	t.Log(err)
-	huge := &Options{KDF: crypto.KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
-	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, crypto.ErrKDFParams) {
+	huge := &Options{KDF: seal.KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
+	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, seal.ErrKDFParams) {
 		t.Fatalf("Create with parameters above MaxKDF: %v", err)
 	}
 }

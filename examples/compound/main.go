@@ -37,9 +37,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/facegate/facegate/compound"
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -82,13 +82,13 @@ type person struct {
 	face []float32
 }
 
-func newSecret() (crypto.Secret, error) {
-	k, err := crypto.NewKey()
+func newSecret() (seal.Secret, error) {
+	k, err := seal.NewKey()
 	if err != nil {
-		return crypto.Secret{}, err
+		return seal.Secret{}, err
 	}
 	defer k.Wipe()
-	return crypto.RawKey(k.Bytes())
+	return seal.RawKey(k.Bytes())
 }
 
 // run performs the walkthrough in dir, writing what happens to w.

@@ -12,11 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/internal/testenv"
 )
 
@@ -33,12 +33,12 @@ func setup(t *testing.T) (bin string, env []string) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	key := bytes.Repeat([]byte{0x5a}, 32)
-	sec, err := crypto.RawKey(key)
+	sec, err := seal.RawKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, seal.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	s, err := site.Open(site.Config{Store: path, Models: models, Faces: true, Workers: 1}, sec)
@@ -266,7 +266,7 @@ func issueQR(t *testing.T, env []string, subject string) string {
 			}
 		}
 	}
-	sec, err := crypto.RawKey(key)
+	sec, err := seal.RawKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}

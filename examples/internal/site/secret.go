@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // PassphraseEnv is the environment variable a passphrase may come from
@@ -37,46 +37,46 @@ type Secrets struct {
 // raw bytes or 64 hex digits), the key in keyEnv (64 hex digits), the
 // passphrase in passEnv, or a passphrase prompt on the terminal (asked
 // twice when confirm). Without any of them it returns an error wrapping
-// crypto.ErrNoSecret.
-func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (crypto.Secret, error) {
+// seal.ErrNoSecret.
+func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (seal.Secret, error) {
 	if keyFile != "" {
-		return crypto.ReadKeyFile(keyFile)
+		return seal.ReadKeyFile(keyFile)
 	}
 	if v := os.Getenv(keyEnv); strings.TrimSpace(v) != "" {
-		if keyEnv == crypto.KeyEnv {
-			return crypto.SecretFromEnv()
+		if keyEnv == seal.KeyEnv {
+			return seal.SecretFromEnv()
 		}
 		sec, err := secretFromHex(v)
 		if err != nil {
-			return crypto.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
+			return seal.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
 		}
 		return sec, nil
 	}
 	if v := os.Getenv(passEnv); v != "" {
-		return crypto.Passphrase([]byte(v)), nil
+		return seal.Passphrase([]byte(v)), nil
 	}
 	if s.In == nil || !term.IsTerminal(int(s.In.Fd())) {
-		return crypto.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", crypto.ErrNoSecret, keyEnv, passEnv)
+		return seal.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", seal.ErrNoSecret, keyEnv, passEnv)
 	}
 	p, err := s.prompt(what + ": ")
 	if err != nil {
-		return crypto.Secret{}, err
+		return seal.Secret{}, err
 	}
-	defer crypto.Zero(p)
+	defer seal.Zero(p)
 	if len(p) == 0 {
-		return crypto.Secret{}, fmt.Errorf("%w: empty passphrase", crypto.ErrNoSecret)
+		return seal.Secret{}, fmt.Errorf("%w: empty passphrase", seal.ErrNoSecret)
 	}
 	if confirm {
 		q, err := s.prompt("again: ")
 		if err != nil {
-			return crypto.Secret{}, err
+			return seal.Secret{}, err
 		}
-		defer crypto.Zero(q)
-		if !crypto.Equal(p, q) {
-			return crypto.Secret{}, fmt.Errorf("%w: the two passphrases differ", crypto.ErrNoSecret)
+		defer seal.Zero(q)
+		if !seal.Equal(p, q) {
+			return seal.Secret{}, fmt.Errorf("%w: the two passphrases differ", seal.ErrNoSecret)
 		}
 	}
-	return crypto.Passphrase(p), nil
+	return seal.Passphrase(p), nil
 }
 
 func (s Secrets) prompt(text string) ([]byte, error) {
@@ -91,17 +91,17 @@ func (s Secrets) prompt(text string) ([]byte, error) {
 
 // secretFromHex decodes a key given as 64 hex digits (crypto reads keys
 // only from files and FACEGATE_KEY).
-func secretFromHex(v string) (crypto.Secret, error) {
+func secretFromHex(v string) (seal.Secret, error) {
 	v = strings.TrimSpace(v)
-	if len(v) != 2*crypto.KeySize {
-		return crypto.Secret{}, fmt.Errorf("%w: got %d characters", crypto.ErrKeyEncoding, len(v))
+	if len(v) != 2*seal.KeySize {
+		return seal.Secret{}, fmt.Errorf("%w: got %d characters", seal.ErrKeyEncoding, len(v))
 	}
 	b, err := hex.DecodeString(v)
 	if err != nil {
-		return crypto.Secret{}, fmt.Errorf("%w: %v", crypto.ErrKeyEncoding, err)
+		return seal.Secret{}, fmt.Errorf("%w: %v", seal.ErrKeyEncoding, err)
 	}
-	defer crypto.Zero(b)
-	return crypto.RawKey(b)
+	defer seal.Zero(b)
+	return seal.RawKey(b)
 }
 
 // Line reads one line of a secret such as a PIN: from the terminal without

@@ -19,7 +19,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
@@ -28,6 +27,7 @@ import (
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -117,7 +117,7 @@ func ModelDir(dir string) string {
 
 // Create makes a new store at path unlocked by secret, with a fresh random
 // operator secret and the given face backend, and closes it.
-func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFParams) error {
+func Create(path string, secret seal.Secret, backend string, kdf seal.KDFParams) error {
 	if err := probe.Check(backend); err != nil {
 		return fmt.Errorf("%w: --model: %w", exitcode.ErrUsage, err)
 	}
@@ -125,7 +125,7 @@ func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFPar
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
-	op, err := crypto.NewKey()
+	op, err := seal.NewKey()
 	if err != nil {
 		st.Close()
 		return err
@@ -147,7 +147,7 @@ func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFPar
 }
 
 // Open opens the site whose store is at cfg.Store with secret.
-func Open(cfg Config, secret crypto.Secret) (*Site, error) {
+func Open(cfg Config, secret seal.Secret) (*Site, error) {
 	if cfg.Store == "" {
 		return nil, fmt.Errorf("%w: no store given: use --store or %s", exitcode.ErrUsage, StoreEnv)
 	}
@@ -182,7 +182,7 @@ func (s *Site) open(cfg Config) error {
 		return fmt.Errorf("operator secret: %w", err)
 	}
 	s.Keys, err = gate.DeriveKeys(op)
-	crypto.Zero(op)
+	seal.Zero(op)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package crypto
+package seal
 
 import (
 	"bytes"
@@ -24,15 +24,15 @@ const SaltSize = 16
 var (
 	// ErrNoSecret reports an empty passphrase, a zero Secret, or an unset
 	// FACEGATE_KEY.
-	ErrNoSecret = errors.New("crypto: no passphrase or key given")
+	ErrNoSecret = errors.New("seal: no passphrase or key given")
 	// ErrKeyEncoding reports a key file or FACEGATE_KEY value that is neither
 	// 32 raw bytes nor 64 hexadecimal digits.
-	ErrKeyEncoding = errors.New("crypto: key is neither 32 raw bytes nor 64 hex digits")
+	ErrKeyEncoding = errors.New("seal: key is neither 32 raw bytes nor 64 hex digits")
 	// ErrKDFParams reports Argon2id parameters outside the accepted range.
-	ErrKDFParams = errors.New("crypto: Argon2id parameters out of range")
+	ErrKDFParams = errors.New("seal: Argon2id parameters out of range")
 	// ErrWeakPassphrase reports a new passphrase below MinPassphraseLen
 	// characters or made of too few different characters.
-	ErrWeakPassphrase = errors.New("crypto: passphrase too weak")
+	ErrWeakPassphrase = errors.New("seal: passphrase too weak")
 )
 
 // MinPassphraseLen is the fewest characters CheckStrength accepts in a new
@@ -70,12 +70,12 @@ func RawKey(k []byte) (Secret, error) {
 func ReadKeyFile(path string) (Secret, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("crypto: reading key file: %w", err)
+		return Secret{}, fmt.Errorf("seal: reading key file: %w", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 1024))
 	if err != nil {
-		return Secret{}, fmt.Errorf("crypto: reading key file %s: %w", path, err)
+		return Secret{}, fmt.Errorf("seal: reading key file %s: %w", path, err)
 	}
 	defer Zero(b)
 	s, err := parseKey(b)
@@ -183,7 +183,7 @@ func (p KDFParams) Validate() error {
 // with HKDF-SHA256 (p is ignored). The caller wipes the returned key.
 func DeriveKEK(s Secret, salt []byte, p KDFParams) (*Key, error) {
 	if len(salt) != SaltSize {
-		return nil, fmt.Errorf("crypto: salt is %d bytes, want %d", len(salt), SaltSize)
+		return nil, fmt.Errorf("seal: salt is %d bytes, want %d", len(salt), SaltSize)
 	}
 	switch {
 	case len(s.passphrase) > 0:
@@ -205,7 +205,7 @@ func DeriveKey(secret, salt []byte, label string) (*Key, error) {
 	b := make([]byte, KeySize)
 	defer Zero(b)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, salt, []byte(label)), b); err != nil {
-		return nil, fmt.Errorf("crypto: hkdf: %w", err)
+		return nil, fmt.Errorf("seal: hkdf: %w", err)
 	}
 	return KeyFromBytes(b)
 }

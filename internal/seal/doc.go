@@ -1,4 +1,4 @@
-// Package crypto holds FaceGate's key hierarchy and record sealing.
+// Package seal holds FaceGate's key hierarchy and record sealing.
 //
 // The hierarchy has three levels:
 //
@@ -29,4 +29,4 @@
 // still have copied them (the garbage collector does not move heap objects
 // today, but the stack may be copied), so wiping is a best effort, not a
 // guarantee. Keys are compared in constant time ([Key.Equal], [Equal]).
-package crypto
+package seal
