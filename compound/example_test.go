@@ -2,6 +2,7 @@ package compound_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"github.com/facegate/facegate/compound"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -33,8 +33,9 @@ func Example() {
 	defer hub.Close()
 	model := facematch.Model{ID: "demo", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
 	newStore := func(name string) *store.Store {
-		k, _ := seal.NewKey()
-		sec, _ := seal.RawKey(k.Bytes())
+		k := make([]byte, store.KeySize)
+		rand.Read(k)
+		sec, _ := store.RawKey(k)
 		st, _ := store.Create(filepath.Join(dir, name), sec, nil)
 		return st
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -48,7 +47,7 @@ type testGate struct {
 	id      string
 	seed    string
 	path    string
-	secret  seal.Secret
+	secret  store.Secret
 	st      *store.Store
 	gal     *facematch.Gallery
 	faces   *Gallery
@@ -86,12 +85,12 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func testSecret(t testing.TB) seal.Secret {
+func testSecret(t testing.TB) store.Secret {
 	b := make([]byte, 32)
 	for i := range b {
 		b[i] = byte(rand.Uint32())
 	}
-	s, err := seal.RawKey(b)
+	s, err := store.RawKey(b)
 	if err != nil {
 		t.Fatal(err)
 	}

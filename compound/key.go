@@ -108,10 +108,10 @@ func (k *Key) GateKeys() (gate.Keys, error) {
 	return gate.DeriveKeys(k.derive("gate keys v1"))
 }
 
-// TransformSecret returns the template transform secret of generation gen.
+// transformSecret returns the template transform secret of generation gen.
 // The office and the gates derive it locally: a re-key message carries only
 // the new generation number.
-func (k *Key) TransformSecret(gen uint64) (*seal.Key, error) {
+func (k *Key) transformSecret(gen uint64) (*seal.Key, error) {
 	b := k.derive("transform v1 " + string(binary.BigEndian.AppendUint64(nil, gen)))
 	defer seal.Zero(b)
 	return seal.KeyFromBytes(b)

@@ -9,7 +9,6 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -20,8 +19,8 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "facegate-gate")
 	defer os.RemoveAll(dir)
-	st, err := store.Create(filepath.Join(dir, "gate.db"), seal.Passphrase([]byte("store passphrase")),
-		&store.Options{KDF: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}) // cheap for the example
+	st, err := store.Create(filepath.Join(dir, "gate.db"), store.Passphrase([]byte("store passphrase")),
+		&store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}) // cheap for the example
 	if err != nil {
 		log.Fatal(err)
 	}

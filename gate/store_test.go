@@ -8,16 +8,15 @@ import (
 
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate/internal/rawstore"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
 // cheapKDF keeps store creation fast in tests.
-var cheapKDF = &store.Options{KDF: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
+var cheapKDF = &store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), seal.Passphrase([]byte("test passphrase")), cheapKDF)
+	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), store.Passphrase([]byte("test passphrase")), cheapKDF)
 	if err != nil {
 		t.Fatal(err)
 	}

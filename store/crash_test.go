@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/gate/records"
-	"github.com/facegate/facegate/internal/seal"
 )
 
 const (
@@ -26,8 +25,8 @@ const (
 
 var crashKey = bytes.Repeat([]byte{0x3c}, 32)
 
-func crashSecret() seal.Secret {
-	s, _ := seal.RawKey(crashKey)
+func crashSecret() Secret {
+	s, _ := RawKey(crashKey)
 	return s
 }
 

@@ -186,12 +186,12 @@ func (s *Store) RekeyTransformTo(newSec *seal.Key) error {
 // derived from newSecret (with a fresh salt; opts.KDF for a passphrase),
 // without re-sealing any record, in one transaction; then it scrubs the
 // free pages so the keys wrapped under the old KEK are gone from the file.
-func (s *Store) RotateKEK(newSecret seal.Secret, opts *Options) error {
+func (s *Store) RotateKEK(newSecret Secret, opts *Options) error {
 	h, err := newHeader(newSecret, opts)
 	if err != nil {
 		return err
 	}
-	newKEK, err := seal.DeriveKEK(newSecret, h.salt[:], h.kdf)
+	newKEK, err := deriveKEK(newSecret, h.salt[:], h.kdf)
 	if err != nil {
 		return err
 	}

@@ -481,7 +481,7 @@ func TestRotateKEK(t *testing.T) {
 		t.Errorf("templates after rotation: %d, %v", n, err)
 	}
 	// Rotate to a raw key and back to a passphrase.
-	raw, _ := seal.RawKey(bytes.Repeat([]byte{7}, 32))
+	raw, _ := RawKey(bytes.Repeat([]byte{7}, 32))
 	if err := s2.RotateKEK(raw, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +575,7 @@ func subjectName(i int) string {
 }
 
 func FuzzDecodeHeader(f *testing.F) {
-	h := header{kind: kindPassphrase, kdf: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
+	h := header{kind: kindPassphrase, kdf: KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
 	good := h.encode()
 	f.Add(good)
 	f.Add(good[:headerSize-1])
@@ -620,7 +620,7 @@ func FuzzCheckFile(f *testing.F) {
 // parameters too.
 func TestForgedKDFParamsRefused(t *testing.T) {
 	path, b, i := closedFileHeader(t)
-	p := i + 5 + 16 + 1 + seal.SaltSize
+	p := i + 5 + 16 + 1 + saltSize
 	binary.BigEndian.PutUint32(b[p:], 64)
 	binary.BigEndian.PutUint32(b[p+4:], 1<<20)
 	os.WriteFile(path, b, 0o600)
@@ -629,8 +629,8 @@ func TestForgedKDFParamsRefused(t *testing.T) {
 		t.Fatalf("Open with forged KDF parameters: %v, want ErrHeaderTampered", err)
 	}
 	t.Log(err)
-	huge := &Options{KDF: seal.KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
-	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, seal.ErrKDFParams) {
+	huge := &Options{KDF: KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
+	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, ErrKDFParams) {
 		t.Fatalf("Create with parameters above MaxKDF: %v", err)
 	}
 }

@@ -82,9 +82,9 @@ var (
 // Options tune Create and Open. A nil *Options means the defaults.
 type Options struct {
 	// KDF is the Argon2id cost used by Create and RotateKEK for passphrase
-	// secrets; the zero value means seal.DefaultKDFParams. Open reads the
+	// secrets; the zero value means DefaultKDFParams. Open reads the
 	// parameters from the file.
-	KDF seal.KDFParams
+	KDF KDFParams
 	// LockTimeout is how long Open and Create wait for another process to
 	// release the file; zero means one second.
 	LockTimeout time.Duration
@@ -108,9 +108,9 @@ func (o *Options) counter() Counter {
 	return o.Counter
 }
 
-func (o *Options) kdf() seal.KDFParams {
-	if o == nil || o.KDF == (seal.KDFParams{}) {
-		return seal.DefaultKDFParams
+func (o *Options) kdf() KDFParams {
+	if o == nil || o.KDF == (KDFParams{}) {
+		return DefaultKDFParams
 	}
 	return o.KDF
 }
@@ -154,10 +154,10 @@ type transformKey struct {
 	dim   int
 }
 
-func newHeader(secret seal.Secret, opts *Options) (header, error) {
+func newHeader(secret Secret, opts *Options) (header, error) {
 	var h header
 	if secret.IsZero() {
-		return h, seal.ErrNoSecret
+		return h, ErrNoSecret
 	}
 	if _, err := rand.Read(h.storeID[:]); err != nil {
 		return h, fmt.Errorf("store: %w", err)
@@ -178,7 +178,7 @@ func newHeader(secret seal.Secret, opts *Options) (header, error) {
 
 // Create makes a new store file at path (mode 0600) unlocked by secret and
 // returns it open. It fails with ErrExists if path exists.
-func Create(path string, secret seal.Secret, opts *Options) (*Store, error) {
+func Create(path string, secret Secret, opts *Options) (*Store, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrExists, path)
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -188,7 +188,7 @@ func Create(path string, secret seal.Secret, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	kek, err := seal.DeriveKEK(secret, h.salt[:], h.kdf)
+	kek, err := deriveKEK(secret, h.salt[:], h.kdf)
 	if err != nil {
 		return nil, err
 	}
@@ -282,9 +282,9 @@ func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *seal.Key) error {
 // [Store.Damage] and their records refused on reading, while the rest of
 // the store opens. Whatever fails, the file is released before Open
 // returns.
-func Open(path string, secret seal.Secret, opts *Options) (*Store, error) {
+func Open(path string, secret Secret, opts *Options) (*Store, error) {
 	if secret.IsZero() {
-		return nil, seal.ErrNoSecret
+		return nil, ErrNoSecret
 	}
 	if err := preCheck(path, opts != nil && opts.AllowMetaFallback); err != nil {
 		return nil, err
@@ -317,7 +317,7 @@ func Open(path string, secret seal.Secret, opts *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("%w: %s is unlocked by %s", ErrWrongKey, path, want)
 	}
-	kek, err := seal.DeriveKEK(secret, h.salt[:], h.kdf)
+	kek, err := deriveKEK(secret, h.salt[:], h.kdf)
 	if err != nil {
 		return nil, err
 	}

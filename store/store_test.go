@@ -17,15 +17,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/gate/records"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
-var cheapKDF = &Options{KDF: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, LockTimeout: 200 * time.Millisecond}
+var cheapKDF = &Options{KDF: KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, LockTimeout: 200 * time.Millisecond}
 
 const testModel = "dlib-resnet-v1/test"
 
-func pass(s string) seal.Secret { return seal.Passphrase([]byte(s)) }
+func pass(s string) Secret { return Passphrase([]byte(s)) }
 
 func newStore(t testing.TB) (*Store, string) {
 	t.Helper()
@@ -151,7 +150,7 @@ func TestCreateExisting(t *testing.T) {
 	if fileHash(t, path) != h {
 		t.Error("failed Create modified the file")
 	}
-	if _, err := Create(filepath.Join(t.TempDir(), "x.db"), seal.Secret{}, cheapKDF); !errors.Is(err, seal.ErrNoSecret) {
+	if _, err := Create(filepath.Join(t.TempDir(), "x.db"), Secret{}, cheapKDF); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("Create without a secret: %v", err)
 	}
 }
@@ -162,9 +161,9 @@ func TestOpenWrongKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	raw, _ := seal.RawKey(bytes.Repeat([]byte{1}, 32))
+	raw, _ := RawKey(bytes.Repeat([]byte{1}, 32))
 	h := fileHash(t, path)
-	for name, sec := range map[string]seal.Secret{
+	for name, sec := range map[string]Secret{
 		"wrong passphrase": pass("PW"),
 		"raw key":          raw,
 	} {
@@ -182,8 +181,8 @@ func TestOpenWrongKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks.Close()
-	raw2, _ := seal.RawKey(bytes.Repeat([]byte{2}, 32))
-	for _, sec := range []seal.Secret{raw2, pass("pw")} {
+	raw2, _ := RawKey(bytes.Repeat([]byte{2}, 32))
+	for _, sec := range []Secret{raw2, pass("pw")} {
 		if _, err := Open(kpath, sec, nil); !errors.Is(err, ErrWrongKey) {
 			t.Errorf("raw-key store: Open: %v, want ErrWrongKey", err)
 		}
@@ -524,10 +523,10 @@ func TestDefaultKDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	t.Logf("create+open with %+v took %v", seal.DefaultKDFParams, time.Since(began).Round(time.Millisecond))
+	t.Logf("create+open with %+v took %v", DefaultKDFParams, time.Since(began).Round(time.Millisecond))
 
-	t.Setenv(seal.KeyEnv, strings.Repeat("ab", 32))
-	sec, err := seal.SecretFromEnv()
+	t.Setenv(KeyEnv, strings.Repeat("ab", 32))
+	sec, err := SecretFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,8 +535,8 @@ func TestDefaultKDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	t.Setenv(seal.KeyEnv, strings.Repeat("ac", 32))
-	other, _ := seal.SecretFromEnv()
+	t.Setenv(KeyEnv, strings.Repeat("ac", 32))
+	other, _ := SecretFromEnv()
 	if _, err := Open(kpath, other, nil); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("other FACEGATE_KEY: %v", err)
 	}

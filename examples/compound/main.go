@@ -24,6 +24,7 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -39,7 +40,6 @@ import (
 	"github.com/facegate/facegate/compound"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/gate"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -82,13 +82,11 @@ type person struct {
 	face []float32
 }
 
-func newSecret() (seal.Secret, error) {
-	k, err := seal.NewKey()
-	if err != nil {
-		return seal.Secret{}, err
-	}
-	defer k.Wipe()
-	return seal.RawKey(k.Bytes())
+func newSecret() (store.Secret, error) {
+	k := make([]byte, store.KeySize)
+	defer clear(k)
+	crand.Read(k) // never fails (crypto/rand)
+	return store.RawKey(k)
 }
 
 // run performs the walkthrough in dir, writing what happens to w.

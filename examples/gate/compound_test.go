@@ -15,7 +15,6 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/internal/testenv"
 	"github.com/facegate/facegate/store"
 )
@@ -97,7 +96,7 @@ func TestCompoundGate(t *testing.T) {
 	// The gate, as run() wires it.
 	sec := mustSecret(t, 2)
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, probe.DefaultBackend, seal.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, store.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	cg, err := newCompoundGate(dir, "north", hub.URL())
@@ -131,8 +130,8 @@ func TestCompoundGate(t *testing.T) {
 	}
 }
 
-func mustSecret(t *testing.T, b byte) seal.Secret {
-	s, err := seal.RawKey(bytes.Repeat([]byte{b}, 32))
+func mustSecret(t *testing.T, b byte) store.Secret {
+	s, err := store.RawKey(bytes.Repeat([]byte{b}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
 	"github.com/facegate/facegate/facematch/quality"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/internal/testenv"
 	"github.com/facegate/facegate/store"
 )
@@ -130,7 +129,7 @@ func TestNoFileWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	s, err := store.Create(storePath, seal.Passphrase([]byte("test passphrase")), &store.Options{KDF: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	s, err := store.Create(storePath, store.Passphrase([]byte("test passphrase")), &store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/facegate/facegate/internal/seal"
+	"github.com/facegate/facegate/store"
 )
 
 // PassphraseEnv is the environment variable a passphrase may come from
@@ -37,46 +38,46 @@ type Secrets struct {
 // raw bytes or 64 hex digits), the key in keyEnv (64 hex digits), the
 // passphrase in passEnv, or a passphrase prompt on the terminal (asked
 // twice when confirm). Without any of them it returns an error wrapping
-// seal.ErrNoSecret.
-func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (seal.Secret, error) {
+// store.ErrNoSecret.
+func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (store.Secret, error) {
 	if keyFile != "" {
-		return seal.ReadKeyFile(keyFile)
+		return store.ReadKeyFile(keyFile)
 	}
 	if v := os.Getenv(keyEnv); strings.TrimSpace(v) != "" {
-		if keyEnv == seal.KeyEnv {
-			return seal.SecretFromEnv()
+		if keyEnv == store.KeyEnv {
+			return store.SecretFromEnv()
 		}
 		sec, err := secretFromHex(v)
 		if err != nil {
-			return seal.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
+			return store.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
 		}
 		return sec, nil
 	}
 	if v := os.Getenv(passEnv); v != "" {
-		return seal.Passphrase([]byte(v)), nil
+		return store.Passphrase([]byte(v)), nil
 	}
 	if s.In == nil || !term.IsTerminal(int(s.In.Fd())) {
-		return seal.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", seal.ErrNoSecret, keyEnv, passEnv)
+		return store.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", store.ErrNoSecret, keyEnv, passEnv)
 	}
 	p, err := s.prompt(what + ": ")
 	if err != nil {
-		return seal.Secret{}, err
+		return store.Secret{}, err
 	}
-	defer seal.Zero(p)
+	defer clear(p)
 	if len(p) == 0 {
-		return seal.Secret{}, fmt.Errorf("%w: empty passphrase", seal.ErrNoSecret)
+		return store.Secret{}, fmt.Errorf("%w: empty passphrase", store.ErrNoSecret)
 	}
 	if confirm {
 		q, err := s.prompt("again: ")
 		if err != nil {
-			return seal.Secret{}, err
+			return store.Secret{}, err
 		}
-		defer seal.Zero(q)
-		if !seal.Equal(p, q) {
-			return seal.Secret{}, fmt.Errorf("%w: the two passphrases differ", seal.ErrNoSecret)
+		defer clear(q)
+		if subtle.ConstantTimeCompare(p, q) != 1 {
+			return store.Secret{}, fmt.Errorf("%w: the two passphrases differ", store.ErrNoSecret)
 		}
 	}
-	return seal.Passphrase(p), nil
+	return store.Passphrase(p), nil
 }
 
 func (s Secrets) prompt(text string) ([]byte, error) {
@@ -91,17 +92,17 @@ func (s Secrets) prompt(text string) ([]byte, error) {
 
 // secretFromHex decodes a key given as 64 hex digits (crypto reads keys
 // only from files and FACEGATE_KEY).
-func secretFromHex(v string) (seal.Secret, error) {
+func secretFromHex(v string) (store.Secret, error) {
 	v = strings.TrimSpace(v)
-	if len(v) != 2*seal.KeySize {
-		return seal.Secret{}, fmt.Errorf("%w: got %d characters", seal.ErrKeyEncoding, len(v))
+	if len(v) != 2*store.KeySize {
+		return store.Secret{}, fmt.Errorf("%w: got %d characters", store.ErrKeyEncoding, len(v))
 	}
 	b, err := hex.DecodeString(v)
 	if err != nil {
-		return seal.Secret{}, fmt.Errorf("%w: %v", seal.ErrKeyEncoding, err)
+		return store.Secret{}, fmt.Errorf("%w: %v", store.ErrKeyEncoding, err)
 	}
-	defer seal.Zero(b)
-	return seal.RawKey(b)
+	defer clear(b)
+	return store.RawKey(b)
 }
 
 // Line reads one line of a secret such as a PIN: from the terminal without

@@ -12,6 +12,7 @@
 package site
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +28,6 @@ import (
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/accesslog"
 	"github.com/facegate/facegate/gate/records"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -117,7 +117,7 @@ func ModelDir(dir string) string {
 
 // Create makes a new store at path unlocked by secret, with a fresh random
 // operator secret and the given face backend, and closes it.
-func Create(path string, secret seal.Secret, backend string, kdf seal.KDFParams) error {
+func Create(path string, secret store.Secret, backend string, kdf store.KDFParams) error {
 	if err := probe.Check(backend); err != nil {
 		return fmt.Errorf("%w: --model: %w", exitcode.ErrUsage, err)
 	}
@@ -125,19 +125,16 @@ func Create(path string, secret seal.Secret, backend string, kdf seal.KDFParams)
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
-	op, err := seal.NewKey()
-	if err != nil {
-		st.Close()
-		return err
-	}
+	op := make([]byte, 32)
+	rand.Read(op) // never fails (crypto/rand)
 	settings, _ := json.Marshal(Settings{Backend: backend, Created: time.Now().UTC()})
 	err = st.Update(func(b records.Batch) error {
-		if err := b.PutRecord(siteSubject, siteClass, operatorRecord, op.Bytes()); err != nil {
+		if err := b.PutRecord(siteSubject, siteClass, operatorRecord, op); err != nil {
 			return err
 		}
 		return b.PutRecord(siteSubject, siteClass, settingsRecord, settings)
 	})
-	op.Wipe()
+	clear(op)
 	if err != nil {
 		st.Close()
 		os.Remove(path)
@@ -147,7 +144,7 @@ func Create(path string, secret seal.Secret, backend string, kdf seal.KDFParams)
 }
 
 // Open opens the site whose store is at cfg.Store with secret.
-func Open(cfg Config, secret seal.Secret) (*Site, error) {
+func Open(cfg Config, secret store.Secret) (*Site, error) {
 	if cfg.Store == "" {
 		return nil, fmt.Errorf("%w: no store given: use --store or %s", exitcode.ErrUsage, StoreEnv)
 	}
@@ -182,7 +179,7 @@ func (s *Site) open(cfg Config) error {
 		return fmt.Errorf("operator secret: %w", err)
 	}
 	s.Keys, err = gate.DeriveKeys(op)
-	seal.Zero(op)
+	clear(op)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/gate/records/recordstest"
-	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/store"
 )
 
@@ -20,8 +19,8 @@ import (
 // same kinds of error, so tests on the fake say something about the real
 // thing.
 func TestMatchesRealStore(t *testing.T) {
-	real, err := store.Create(filepath.Join(t.TempDir(), "s.db"), seal.Passphrase([]byte("pw")),
-		&store.Options{KDF: seal.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	real, err := store.Create(filepath.Join(t.TempDir(), "s.db"), store.Passphrase([]byte("pw")),
+		&store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
