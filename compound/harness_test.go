@@ -303,14 +303,29 @@ func (c *testCompound) enroll(res resident) {
 	}
 }
 
+// storeTemplates returns every template of st, subject by subject.
+func storeTemplates(t testing.TB, st *store.Store) []store.Entry {
+	t.Helper()
+	subjects, err := st.Subjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Entry
+	for _, s := range subjects {
+		es, err := st.Templates(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, es...)
+	}
+	return out
+}
+
 // storeContents lists every template of st as subject/ID/vector bytes.
 func storeContents(t testing.TB, st *store.Store) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for e, err := range st.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range storeTemplates(t, st) {
 		var b bytes.Buffer
 		fmt.Fprint(&b, e.Template.TransformID, e.Template.Vector)
 		out[fmt.Sprintf("%s/%d", e.Subject, e.ID)] = b.Bytes()

@@ -152,7 +152,7 @@ func BenchmarkOpenGallery(b *testing.B) {
 				b.Fatal(err)
 			}
 			gallery := make([]Entry, 0, n)
-			if err := s.Each(func(e Entry) error { gallery = append(gallery, e); return nil }); err != nil {
+			if err := s.each(func(e Entry) error { gallery = append(gallery, e); return nil }); err != nil {
 				b.Fatal(err)
 			}
 			s.Close()
@@ -272,7 +272,7 @@ func BenchmarkManifest(b *testing.B) {
 					b.Fatal(err)
 				}
 				k := 0
-				if err := s.Each(func(Entry) error { k++; return nil }); err != nil || k != n {
+				if err := s.each(func(Entry) error { k++; return nil }); err != nil || k != n {
 					b.Fatalf("loaded %d of %d: %v", k, n, err)
 				}
 				s.Close()

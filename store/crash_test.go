@@ -46,7 +46,7 @@ func crashOp(s *Store, i int) (string, error) {
 		}
 		return "del", err
 	}
-	if ok, err := s.HasSubject(crashSubject(i)); err != nil || ok {
+	if ok, err := s.hasSubject(crashSubject(i)); err != nil || ok {
 		return "add", err
 	}
 	tr, err := s.Transform(testModel, 64)
@@ -198,7 +198,7 @@ func TestCrashSafety(t *testing.T) {
 		// committed anyway.
 		if next%5 != 4 && !added[next] {
 			if st, err := Open(path, crashSecret(), nil); err == nil {
-				if ok, _ := st.HasSubject(crashSubject(next)); ok {
+				if ok, _ := st.hasSubject(crashSubject(next)); ok {
 					inFlightCommitted++
 				}
 				st.Close()
@@ -227,7 +227,7 @@ func verifyCrashStore(t *testing.T, path string, round int, added, deleted map[i
 	for i := range added {
 		subj := crashSubject(i)
 		if deleted[i] {
-			if ok, _ := s.HasSubject(subj); ok {
+			if ok, _ := s.hasSubject(subj); ok {
 				t.Fatalf("round %d: acknowledged deletion of %s lost", round, subj)
 			}
 			continue
@@ -249,7 +249,7 @@ func verifyCrashStore(t *testing.T, path string, round int, added, deleted map[i
 		}
 	}
 	// Nothing corrupt: every template and record in the store opens.
-	if err := s.Each(func(Entry) error { return nil }); err != nil {
+	if err := s.each(func(Entry) error { return nil }); err != nil {
 		t.Fatalf("round %d: %v", round, err)
 	}
 	subs, _ := s.Subjects()

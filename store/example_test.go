@@ -102,12 +102,19 @@ func ExampleStore_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Load the gallery.
-	for e, err := range s.All() {
+	// Load the gallery, subject by subject.
+	subjects, err := s.Subjects()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, subject := range subjects {
+		entries, err := s.Templates(subject)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(e.Subject, e.ID, e.Template.Dim())
+		for _, e := range entries {
+			fmt.Println(e.Subject, e.ID, e.Template.Dim())
+		}
 	}
 	// Output:
 	// resident/0000 1 3

@@ -91,6 +91,8 @@ func (s *Store) RekeyTransform() error {
 // (the gates of one compound, kept in step by package compound) derive the
 // same secret from a key they share; the caller keeps and wipes newSec.
 // Re-keying to the secret already in use leaves every template as it was.
+// newSec's type is internal (internal/seal): only packages of this module,
+// in practice compound, can call it.
 func (s *Store) RekeyTransformTo(newSec *seal.Key) error {
 	var newHdr header
 	err := s.updateScrub(func(b *Batch) error {

@@ -84,7 +84,7 @@ func TestTamperedRecordIsNamed(t *testing.T) {
 			func(s *Store) error { _, err := s.Templates("alice"); return err },
 			`record "alice"/"face"/"0000000000000001"`},
 		{"template via Each", func(s *Store) []byte { return rawValue(t, s, "alice", "r", ClassFace, templateName(1)) },
-			func(s *Store) error { return s.Each(func(Entry) error { return nil }) },
+			func(s *Store) error { return s.each(func(Entry) error { return nil }) },
 			`record "alice"/"face"/"0000000000000001"`},
 		{"wrapped consent key", func(s *Store) []byte { return rawValue(t, s, "alice", "k", "consent") },
 			func(s *Store) error { _, err := s.GetRecord("alice", "consent", "v1"); return err },
@@ -391,7 +391,7 @@ func TestDeleteSubjectShredsRawFile(t *testing.T) {
 			if !scrub && keys == 0 {
 				t.Error("control: without scrubbing the deleted keys were expected to linger in free pages")
 			}
-			if ok, _ := s.HasSubject("alice"); ok {
+			if ok, _ := s.hasSubject("alice"); ok {
 				t.Error("alice still listed")
 			}
 			if ts, err := s.Templates("bob"); err != nil || len(ts) != 3 {
@@ -408,7 +408,7 @@ func TestDeleteSubjectShredsRawFile(t *testing.T) {
 			}
 			defer s2.Close()
 			n := 0
-			if err := s2.Each(func(Entry) error { n++; return nil }); err != nil || n != 3 {
+			if err := s2.each(func(Entry) error { n++; return nil }); err != nil || n != 3 {
 				t.Errorf("after reopen: %d templates, %v", n, err)
 			}
 		})
@@ -477,7 +477,7 @@ func TestRotateKEK(t *testing.T) {
 		t.Errorf("record after rotation: %v", err)
 	}
 	n := 0
-	if err := s2.Each(func(Entry) error { n++; return nil }); err != nil || n != 6 {
+	if err := s2.each(func(Entry) error { n++; return nil }); err != nil || n != 6 {
 		t.Errorf("templates after rotation: %d, %v", n, err)
 	}
 	// Rotate to a raw key and back to a passphrase.
@@ -511,7 +511,7 @@ func TestRekeyTransformStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stolen []Entry
-	for e, err := range s.All() {
+	for e, err := range s.all() {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -533,7 +533,7 @@ func TestRekeyTransformStore(t *testing.T) {
 		t.Fatal("transform ID unchanged after RekeyTransform")
 	}
 	var gallery []Entry
-	s.Each(func(e Entry) error { gallery = append(gallery, e); return nil })
+	s.each(func(e Entry) error { gallery = append(gallery, e); return nil })
 	if len(gallery) != n {
 		t.Fatalf("gallery has %d templates after rekey, want %d", len(gallery), n)
 	}

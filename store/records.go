@@ -3,9 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"iter"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,8 +13,7 @@ import (
 	"github.com/facegate/facegate/template"
 )
 
-// Entry is one stored template with its owner and ID (see
-// DeleteTemplate).
+// Entry is one stored template with its owner and ID (see Templates).
 type Entry = records.Entry
 
 // Batch is one write transaction: all its writes commit together with a
@@ -475,15 +472,6 @@ func (b *Batch) deleteRecord(subject, class, name string) error {
 	return b.deleteEntry(bucketRecords, leafRecord, k)
 }
 
-// DeleteTemplate deletes one template of subject and scrubs the file's free
-// pages.
-func (s *Store) DeleteTemplate(subject string, id uint64) error {
-	if err := checkName("subject", subject); err != nil {
-		return err
-	}
-	return s.updateScrub(func(b *Batch) error { return b.deleteRecord(subject, ClassFace, templateName(id)) }, nil)
-}
-
 // Subjects returns every subject in the store, in byte order. If Open
 // found manifest groups that fail (see Damage), it returns a
 // *RolledBackError instead: the list could hide a deleted subject or show
@@ -500,16 +488,6 @@ func (s *Store) Subjects() ([]string, error) {
 		})
 	})
 	return out, err
-}
-
-// HasSubject reports whether subject exists in the store.
-func (s *Store) HasSubject(subject string) (bool, error) {
-	var ok bool
-	err := s.view(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSubjects).Get([]byte(subject)) != nil
-		return nil
-	})
-	return ok, err
 }
 
 // DeleteSubject crypto-shreds subject: its wrapped data keys and all its
@@ -661,43 +639,4 @@ func (s *Store) templates(tx *bolt.Tx, subject string) ([]Entry, error) {
 		return nil
 	})
 	return out, err
-}
-
-// Each calls fn for every template in the store, subject by subject, inside
-// one read transaction, and stops at the first error (from the store or
-// from fn). fn must not write to the store. Like Subjects, it refuses
-// (*RolledBackError) a store in which Open found failing manifest groups;
-// load subject by subject with Templates to skip just those.
-func (s *Store) Each(fn func(Entry) error) error {
-	if err := s.checkComplete("template list"); err != nil {
-		return err
-	}
-	return s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSubjects).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if err := s.eachTemplate(tx, string(k), fn); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-var errStop = errors.New("stop")
-
-// All returns an iterator over every template in the store (see Each). On
-// an error it yields a zero Entry with the error and stops. The loop body
-// must not write to the store.
-func (s *Store) All() iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
-		err := s.Each(func(e Entry) error {
-			if !yield(e, nil) {
-				return errStop
-			}
-			return nil
-		})
-		if err != nil && err != errStop {
-			yield(Entry{}, err)
-		}
-	}
 }

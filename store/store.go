@@ -422,14 +422,6 @@ func (s *Store) Close() error {
 // Path returns the store file's path.
 func (s *Store) Path() string { return s.path }
 
-// ID returns the store's random 16-byte identifier (bound into every
-// record's associated data).
-func (s *Store) ID() [16]byte {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.hdr.storeID
-}
-
 func (s *Store) transformAD(gen uint64) []byte {
 	return seal.AD(seal.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
 }

@@ -112,7 +112,7 @@ func TestCreateOpenRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if s2.ID() != s.ID() {
+	if s2.storeID() != s.storeID() {
 		t.Error("store ID changed")
 	}
 	ts, err := s2.Templates("resident/0042")
@@ -336,17 +336,17 @@ func TestRecords(t *testing.T) {
 		{"empty name", s.PutRecord("alice", "consent", "", nil), ErrInvalidName},
 		{"long subject", s.PutRecord(long, "consent", "x", nil), ErrInvalidName},
 		{"long name", s.PutRecord("alice", "consent", long, nil), ErrInvalidName},
-		{"delete template unknown", s.DeleteTemplate("alice", 7), ErrNotFound},
+		{"delete template unknown", s.deleteTemplate("alice", 7), ErrNotFound},
 	}
 	for _, tc := range errTests {
 		if !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
-	if ok, _ := s.HasSubject("alice"); !ok {
+	if ok, _ := s.hasSubject("alice"); !ok {
 		t.Error("HasSubject(alice) = false")
 	}
-	if ok, _ := s.HasSubject("bob"); ok {
+	if ok, _ := s.hasSubject("bob"); ok {
 		t.Error("HasSubject(bob) = true")
 	}
 }
@@ -375,7 +375,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 	if err := s.PutRecord("alice", "credential", "card", []byte("card-uid")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteTemplate("alice", ids[1]); err != nil {
+	if err := s.deleteTemplate("alice", ids[1]); err != nil {
 		t.Fatal(err)
 	}
 	ts, _ := s.Templates("alice")
@@ -383,7 +383,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 		t.Fatalf("after DeleteTemplate: %+v", ts)
 	}
 	n := 0
-	for e, err := range s.All() {
+	for e, err := range s.all() {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +395,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 	if n != 3 {
 		t.Errorf("All yielded %d templates, want 3", n)
 	}
-	for range s.All() {
+	for range s.all() {
 		break // stopping early must not panic
 	}
 	// Withdrawn face consent: face data shredded, credential survives.
@@ -439,7 +439,7 @@ func TestBatch(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if ok, _ := s.HasSubject("a"); ok {
+	if ok, _ := s.hasSubject("a"); ok {
 		t.Error("rolled-back batch left a subject")
 	}
 	err = s.Update(func(b records.Batch) error {
@@ -483,7 +483,7 @@ func TestConcurrentUse(t *testing.T) {
 					_, err = s.AddTemplate(subj, tp)
 				}
 				if err == nil {
-					err = s.Each(func(Entry) error { return nil })
+					err = s.each(func(Entry) error { return nil })
 				}
 				if err == nil && i == 5 && g == 0 {
 					err = s.DeleteSubject(subj)
@@ -501,7 +501,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 	n := 0
-	if err := s.Each(func(Entry) error { n++; return nil }); err != nil || n != 34 {
+	if err := s.each(func(Entry) error { n++; return nil }); err != nil || n != 34 {
 		t.Errorf("Each: %d templates, %v; want 34", n, err)
 	}
 }
@@ -573,7 +573,7 @@ func TestConcurrentMaintenance(t *testing.T) {
 				default:
 					added[g]++
 				}
-				if err := s.Each(func(Entry) error { return nil }); err != nil {
+				if err := s.each(func(Entry) error { return nil }); err != nil {
 					errc <- err
 					return
 				}
@@ -604,7 +604,7 @@ func TestConcurrentMaintenance(t *testing.T) {
 	}
 	tr, _ := s.Transform(testModel, 32)
 	n := 0
-	s.Each(func(e Entry) error {
+	s.each(func(e Entry) error {
 		if e.Template.TransformID != tr.ID() {
 			t.Errorf("%s/%d is under an old transform", e.Subject, e.ID)
 		}
