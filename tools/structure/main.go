@@ -11,7 +11,8 @@
 // variables, functions and types, and exported methods of exported types
 // (struct fields and interface methods are not counted). `go doc -short`
 // prints one line per declaration group and no methods, so its count is
-// lower; both are shown. Directories named testdata or starting with "." or
+// lower; both are shown. The "public" line sums the packages an integrator
+// can import (neither internal nor main). Directories named testdata or starting with "." or
 // "_" are skipped, as the go command skips them.
 package main
 
@@ -216,8 +217,15 @@ func docLines(root, dir string) int {
 func report(w *os.File, pkgs []pkg, srcs, tests []file, fns []fn, top int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "package\tGo lines\tasm lines\texported\tgo doc -short\t")
-	var sum pkg
+	var sum, public pkg
+	nPublic := 0
 	for _, p := range pkgs {
+		if p.name != "main" && !isInternal(p.dir) {
+			public.goLines += p.goLines
+			public.exported += p.exported
+			public.docLines += max(p.docLines, 0)
+			nPublic++
+		}
 		doc := fmt.Sprint(p.docLines)
 		if p.name == "main" || p.docLines < 0 {
 			doc = "-"
@@ -231,6 +239,7 @@ func report(w *os.File, pkgs []pkg, srcs, tests []file, fns []fn, top int) {
 		}
 	}
 	fmt.Fprintf(tw, "total (%d packages)\t%d\t%d\t%d\t%d\t\n", len(pkgs), sum.goLines, sum.asmLines, sum.exported, sum.docLines)
+	fmt.Fprintf(tw, "public (%d packages, not internal or main)\t%d\t\t%d\t%d\t\n", nPublic, public.goLines, public.exported, public.docLines)
 	tw.Flush()
 
 	byLines := func(a, b file) int { return cmp.Or(cmp.Compare(b.lines, a.lines), cmp.Compare(a.path, b.path)) }
@@ -249,4 +258,9 @@ func report(w *os.File, pkgs []pkg, srcs, tests []file, fns []fn, top int) {
 	for _, f := range fns[:min(top, len(fns))] {
 		fmt.Fprintf(w, "%6d  %s  (%s)\n", f.lines, f.name, f.path)
 	}
+}
+
+// isInternal reports whether dir is, or is under, a directory named internal.
+func isInternal(dir string) bool {
+	return slices.Contains(strings.Split(filepath.ToSlash(dir), "/"), "internal")
 }
