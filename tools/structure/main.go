@@ -12,8 +12,8 @@
 // (struct fields and interface methods are not counted). `go doc -short`
 // prints one line per declaration group and no methods, so its count is
 // lower; both are shown. The "public" line sums the packages an integrator
-// can import (neither internal nor main). Directories named testdata or starting with "." or
-// "_" are skipped, as the go command skips them.
+// can import (neither internal nor main). Directories named testdata or
+// starting with "." or "_" are skipped, as the go command skips them.
 package main
 
 import (
