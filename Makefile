@@ -36,7 +36,7 @@ test: setup purego
 # the library but the three backends that wrap dlib and OpenCV.
 PURE = ./facematch ./facematch/quality ./facematch/liveness/... ./template \
 	./internal/seal ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./internal/onnx/... \
-	./internal/tflite/... ./internal/tfliteref ./internal/modelfile ./tools/tfjs2onnx ./tools/tflite2onnx
+	./internal/tflite/... ./internal/tfliteref ./internal/modelfile ./tools/tfjs2onnx ./tools/tflite2onnx ./tools/structure
 
 # purego: the pure packages cross-compile (arm64 gate boards) and the matching
 # engine passes its tests on the portable kernels alone.
