@@ -1,13 +1,5 @@
 package store
 
-// The secret that unlocks a store is part of package store, not a key
-// package of its own: Create, Open and RotateKEK are the only functions
-// that take one, so a gate maker who supplies a passphrase or a key file
-// imports store and nothing else. What is derived from the secret — the
-// KEK, the data keys, the sealing and the key wrapping — is internal
-// (internal/seal): no integrator calls it, and keeping it out of the API
-// lets its layout change with the store format it serves.
-
 import (
 	"bytes"
 	"encoding/hex"
@@ -66,6 +58,14 @@ const minDistinct = 6
 // stretched with Argon2id (parameters and a random salt are kept in the
 // store's header); a raw key is expanded with HKDF-SHA256 under the store's
 // salt, so one key file opens different stores under different KEKs.
+//
+// Secret and its constructors are part of package store, not of a key
+// package of their own, because Create, Open and RotateKEK are the only
+// functions that take one: a gate maker who supplies a passphrase or a key
+// file imports store and nothing else. What is derived from the secret —
+// the KEK, the data keys, sealing and key wrapping — is internal
+// (internal/seal): no integrator calls it, and keeping it out of the API
+// lets it change with the store format it serves.
 type Secret struct {
 	passphrase []byte
 	key        []byte
