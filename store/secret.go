@@ -18,7 +18,7 @@ import (
 const KeyEnv = "FACEGATE_KEY"
 
 // KeySize is the length in bytes of a raw key ([RawKey]).
-const KeySize = seal.KeySize
+const KeySize = 32
 
 // saltSize is the length of the random salt kept in a store's header.
 const saltSize = 16

@@ -58,6 +58,13 @@ func TestDeriveKEK(t *testing.T) {
 	}
 }
 
+// A raw key is the KEK's own size: HKDF expands it to one.
+func TestKeySize(t *testing.T) {
+	if KeySize != seal.KeySize {
+		t.Errorf("KeySize %d, seal.KeySize %d", KeySize, seal.KeySize)
+	}
+}
+
 func TestKDFParamsValidate(t *testing.T) {
 	tests := []struct {
 		p  KDFParams
