@@ -35,8 +35,8 @@ test: setup purego
 # PURE lists the packages that must build without cgo, for any GOARCH: all of
 # the library but the three backends that wrap dlib and OpenCV.
 PURE = ./facematch ./facematch/gallery ./facematch/quality ./facematch/liveness/... ./template \
-	./crypto ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./internal/onnx/... \
-	./internal/tflite/... ./internal/tfliteref ./internal/modelfile ./tools/tfjs2onnx ./tools/tflite2onnx
+	./internal/seal ./store ./gate/... ./compound ./bench/metrics ./internal/faceset ./internal/onnx/... \
+	./internal/tflite/... ./internal/tfliteref ./internal/modelfile ./tools/tfjs2onnx ./tools/tflite2onnx ./tools/structure
 
 # purego: the pure packages cross-compile (arm64 gate boards) and the matching
 # engine passes its tests on the portable kernels alone.

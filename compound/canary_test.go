@@ -137,10 +137,7 @@ func TestNoPlaintextOnWireOrDisk(t *testing.T) {
 		t.Fatalf("too little captured: wire %d bytes, disk %d", len(wire), len(disk))
 	}
 	protected := map[string][]float32{}
-	for e, err := range c.ostore.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range storeTemplates(t, c.ostore) {
 		protected[e.Subject] = e.Template.Vector()
 	}
 	for where, hay := range map[string][]byte{"wire": wire, "JetStream directory": disk} {

@@ -2,12 +2,12 @@ package compound_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/facegate/facegate/compound"
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
@@ -34,8 +34,9 @@ func Example() {
 	defer hub.Close()
 	model := facematch.Model{ID: "demo", Dim: 4, Metric: facematch.Euclidean, Threshold: 0.5}
 	newStore := func(name string) *store.Store {
-		k, _ := crypto.NewKey()
-		sec, _ := crypto.RawKey(k.Bytes())
+		k := make([]byte, store.KeySize)
+		rand.Read(k)
+		sec, _ := store.RawKey(k)
 		st, _ := store.Create(filepath.Join(dir, name), sec, nil)
 		return st
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
@@ -49,7 +48,7 @@ type testGate struct {
 	id      string
 	seed    string
 	path    string
-	secret  crypto.Secret
+	secret  store.Secret
 	st      *store.Store
 	gal     *gallery.Gallery
 	faces   *Gallery
@@ -87,12 +86,12 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func testSecret(t testing.TB) crypto.Secret {
+func testSecret(t testing.TB) store.Secret {
 	b := make([]byte, 32)
 	for i := range b {
 		b[i] = byte(rand.Uint32())
 	}
-	s, err := crypto.RawKey(b)
+	s, err := store.RawKey(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,14 +304,29 @@ func (c *testCompound) enroll(res resident) {
 	}
 }
 
+// storeTemplates returns every template of st, subject by subject.
+func storeTemplates(t testing.TB, st *store.Store) []store.Entry {
+	t.Helper()
+	subjects, err := st.Subjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Entry
+	for _, s := range subjects {
+		es, err := st.Templates(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, es...)
+	}
+	return out
+}
+
 // storeContents lists every template of st as subject/ID/vector bytes.
 func storeContents(t testing.TB, st *store.Store) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for e, err := range st.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range storeTemplates(t, st) {
 		var b bytes.Buffer
 		fmt.Fprint(&b, e.Template.TransformID(), e.Template.Vector())
 		out[fmt.Sprintf("%s/%d", e.Subject, e.ID)] = b.Bytes()

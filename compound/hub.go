@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // Access says who belongs to one compound: the NKey public keys of its
@@ -180,7 +180,7 @@ func NewIdentity(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("compound: nkey: %w", err)
 	}
-	defer crypto.Zero(seed)
+	defer seal.Zero(seed)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("compound: identity file: %w", err)

@@ -12,8 +12,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // KeySize is the size of a compound key in bytes.
@@ -62,12 +62,12 @@ func ReadKeyFile(path string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compound: key file: %w", err)
 	}
-	defer crypto.Zero(data)
+	defer seal.Zero(data)
 	b, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s does not hold hex digits", ErrKey, path)
 	}
-	defer crypto.Zero(b)
+	defer seal.Zero(b)
 	return KeyFromBytes(b)
 }
 
@@ -108,11 +108,11 @@ func (k *Key) GateKeys() (gate.Keys, error) {
 	return gate.DeriveKeys(k.derive("gate keys v1"))
 }
 
-// TransformSecret returns the template transform secret of generation gen.
+// transformSecret returns the template transform secret of generation gen.
 // The office and the gates derive it locally: a re-key message carries only
 // the new generation number.
-func (k *Key) TransformSecret(gen uint64) (*crypto.Key, error) {
+func (k *Key) transformSecret(gen uint64) (*seal.Key, error) {
 	b := k.derive("transform v1 " + string(binary.BigEndian.AppendUint64(nil, gen)))
-	defer crypto.Zero(b)
-	return crypto.KeyFromBytes(b)
+	defer seal.Zero(b)
+	return seal.KeyFromBytes(b)
 }

@@ -67,7 +67,7 @@ func joinState(st *store.Store, k *Key) (s syncState, joined bool, err error) {
 
 // adoptTransform re-keys st to the compound's transform generation gen.
 func adoptTransform(st *store.Store, k *Key, gen uint64) error {
-	sec, err := k.TransformSecret(gen)
+	sec, err := k.transformSecret(gen)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/store"
 )
@@ -71,7 +70,7 @@ func flipRaw(t *testing.T, path, bucket string, parts ...string) int {
 // store's Check name what broke.
 func TestOneDamagedFlatNeverLocksOutTheBuilding(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gate.db")
-	secret := crypto.Passphrase([]byte("test passphrase"))
+	secret := store.Passphrase([]byte("test passphrase"))
 	st, err := store.Create(path, secret, cheapKDF)
 	if err != nil {
 		t.Fatal(err)

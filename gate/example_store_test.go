@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
@@ -21,8 +20,8 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "facegate-gate")
 	defer os.RemoveAll(dir)
-	st, err := store.Create(filepath.Join(dir, "gate.db"), crypto.Passphrase([]byte("store passphrase")),
-		&store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}) // cheap for the example
+	st, err := store.Create(filepath.Join(dir, "gate.db"), store.Passphrase([]byte("store passphrase")),
+		&store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}) // cheap for the example
 	if err != nil {
 		log.Fatal(err)
 	}

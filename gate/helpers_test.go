@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate/accesslog"
@@ -148,11 +147,11 @@ func floatBytes(v []float32) []byte {
 }
 
 // cheapKDF keeps store creation fast in tests.
-var cheapKDF = &store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
+var cheapKDF = &store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), crypto.Passphrase([]byte("test passphrase")), cheapKDF)
+	s, err := store.Create(filepath.Join(t.TempDir(), "gate.db"), store.Passphrase([]byte("test passphrase")), cheapKDF)
 	if err != nil {
 		t.Fatal(err)
 	}

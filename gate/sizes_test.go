@@ -8,7 +8,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/store"
 )
 
@@ -42,7 +41,7 @@ func rawSizes(t *testing.T, path string, parts ...string) []int {
 // admitted and refused have the same sizes.
 func TestRecordSizesHideState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gate.db")
-	st, err := store.Create(path, crypto.Passphrase([]byte("test passphrase")), cheapKDF)
+	st, err := store.Create(path, store.Passphrase([]byte("test passphrase")), cheapKDF)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
-func benchTemplate(b *testing.B) (template.Template, *crypto.Key, []byte) {
+func benchTemplate(b *testing.B) (template.Template, *seal.Key, []byte) {
 	tr, err := template.NewTransform(make([]byte, 32), testModel, 128)
 	if err != nil {
 		b.Fatal(err)
@@ -24,8 +24,8 @@ func benchTemplate(b *testing.B) (template.Template, *crypto.Key, []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dk, _ := crypto.NewKey()
-	return tp, dk, crypto.AD(crypto.KindRecord, make([]byte, 16), "resident/0042", ClassFace, templateName(1))
+	dk, _ := seal.NewKey()
+	return tp, dk, seal.AD(seal.KindRecord, make([]byte, 16), "resident/0042", ClassFace, templateName(1))
 }
 
 // BenchmarkTemplate measures sealing and opening one 128-d template, with
@@ -152,7 +152,7 @@ func BenchmarkOpenGallery(b *testing.B) {
 				b.Fatal(err)
 			}
 			gallery := make([]Entry, 0, n)
-			if err := s.Each(func(e Entry) error { gallery = append(gallery, e); return nil }); err != nil {
+			if err := s.each(func(e Entry) error { gallery = append(gallery, e); return nil }); err != nil {
 				b.Fatal(err)
 			}
 			s.Close()
@@ -272,7 +272,7 @@ func BenchmarkManifest(b *testing.B) {
 					b.Fatal(err)
 				}
 				k := 0
-				if err := s.Each(func(Entry) error { k++; return nil }); err != nil || k != n {
+				if err := s.each(func(Entry) error { k++; return nil }); err != nil || k != n {
 					b.Fatalf("loaded %d of %d: %v", k, n, err)
 				}
 				s.Close()

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
@@ -82,11 +82,11 @@ func (s *Store) Check() error {
 		subs := tx.Bucket(bucketSubjects)
 		subs.ForEach(func(k, v []byte) error {
 			if len(v) != 8 {
-				report(&TamperedError{Record: fmt.Sprintf("subject %q sequence", k), Err: crypto.ErrFormat})
+				report(&TamperedError{Record: fmt.Sprintf("subject %q sequence", k), Err: seal.ErrFormat})
 			}
 			return nil
 		})
-		keys := map[[2]string]*crypto.Key{}
+		keys := map[[2]string]*seal.Key{}
 		defer func() {
 			for _, k := range keys {
 				k.Wipe()
@@ -95,7 +95,7 @@ func (s *Store) Check() error {
 		tx.Bucket(bucketKeys).ForEach(func(k, w []byte) error {
 			subject, class, ok := parseKeyKey(k)
 			if !ok {
-				report(&TamperedError{Record: fmt.Sprintf("key name %x", k), Err: crypto.ErrFormat})
+				report(&TamperedError{Record: fmt.Sprintf("key name %x", k), Err: seal.ErrFormat})
 				return nil
 			}
 			if subs.Get([]byte(subject)) == nil {
@@ -113,7 +113,7 @@ func (s *Store) Check() error {
 		tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 			subject, class, name, ok := parseRecKey(k)
 			if !ok {
-				report(&TamperedError{Record: fmt.Sprintf("record name %x", k), Err: crypto.ErrFormat})
+				report(&TamperedError{Record: fmt.Sprintf("record name %x", k), Err: seal.ErrFormat})
 				return nil
 			}
 			dk := keys[[2]string{subject, class}]
@@ -126,12 +126,12 @@ func (s *Store) Check() error {
 				report(err)
 				return nil
 			}
-			defer crypto.Zero(pt)
+			defer seal.Zero(pt)
 			if class != ClassFace {
 				return nil
 			}
 			if _, err := strconv.ParseUint(name, 16, 64); err != nil || len(name) != 16 {
-				report(&TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: crypto.ErrFormat})
+				report(&TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: seal.ErrFormat})
 			}
 			if _, err := template.Decode(pt); err != nil {
 				report(fmt.Errorf("store: template %q/%q: %w", subject, name, err))

@@ -83,7 +83,7 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check of a garbled leaf page: %v, want ErrTruncated", err)
 	}
 	// Ordinary reads fail with an error too, instead of crashing the process.
-	if err := s2.Each(func(Entry) error { return nil }); !errors.Is(err, ErrTruncated) {
+	if err := s2.each(func(Entry) error { return nil }); !errors.Is(err, ErrTruncated) {
 		t.Errorf("Each over a garbled leaf page: %v, want ErrTruncated", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestDamagedPagesNeverCrash(t *testing.T) {
 				continue
 			}
 			cerr := st.Check()
-			eerr := st.Each(func(Entry) error { return nil })
+			eerr := st.each(func(Entry) error { return nil })
 			st.Close()
 			switch {
 			case cerr == nil && eerr == nil:
@@ -203,7 +203,7 @@ func TestDamagedSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := s.Each(func(Entry) error { n++; return nil }); err != nil || n != 10 {
+	if err := s.each(func(Entry) error { n++; return nil }); err != nil || n != 10 {
 		t.Fatalf("Each: %d templates, %v; want 10", n, err)
 	}
 }
@@ -236,7 +236,7 @@ func FuzzDamagedStore(f *testing.F) {
 		}
 		defer st.Close()
 		cerr := st.Check()
-		eerr := st.Each(func(Entry) error { return nil })
+		eerr := st.each(func(Entry) error { return nil })
 		if cerr == nil && eerr != nil {
 			t.Fatalf("Check passed but loading failed: %v", eerr)
 		}

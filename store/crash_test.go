@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
 )
 
@@ -26,8 +25,8 @@ const (
 
 var crashKey = bytes.Repeat([]byte{0x3c}, 32)
 
-func crashSecret() crypto.Secret {
-	s, _ := crypto.RawKey(crashKey)
+func crashSecret() Secret {
+	s, _ := RawKey(crashKey)
 	return s
 }
 
@@ -47,7 +46,7 @@ func crashOp(s *Store, i int) (string, error) {
 		}
 		return "del", err
 	}
-	if ok, err := s.HasSubject(crashSubject(i)); err != nil || ok {
+	if ok, err := s.hasSubject(crashSubject(i)); err != nil || ok {
 		return "add", err
 	}
 	tr, err := s.Transform(testModel, 64)
@@ -199,7 +198,7 @@ func TestCrashSafety(t *testing.T) {
 		// committed anyway.
 		if next%5 != 4 && !added[next] {
 			if st, err := Open(path, crashSecret(), nil); err == nil {
-				if ok, _ := st.HasSubject(crashSubject(next)); ok {
+				if ok, _ := st.hasSubject(crashSubject(next)); ok {
 					inFlightCommitted++
 				}
 				st.Close()
@@ -228,7 +227,7 @@ func verifyCrashStore(t *testing.T, path string, round int, added, deleted map[i
 	for i := range added {
 		subj := crashSubject(i)
 		if deleted[i] {
-			if ok, _ := s.HasSubject(subj); ok {
+			if ok, _ := s.hasSubject(subj); ok {
 				t.Fatalf("round %d: acknowledged deletion of %s lost", round, subj)
 			}
 			continue
@@ -250,7 +249,7 @@ func verifyCrashStore(t *testing.T, path string, round int, added, deleted map[i
 		}
 	}
 	// Nothing corrupt: every template and record in the store opens.
-	if err := s.Each(func(Entry) error { return nil }); err != nil {
+	if err := s.each(func(Entry) error { return nil }); err != nil {
 		t.Fatalf("round %d: %v", round, err)
 	}
 	subs, _ := s.Subjects()

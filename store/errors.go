@@ -62,7 +62,7 @@ type TamperedError struct {
 	// Record names what failed, e.g. `record "alice"/"face"/"0000000000000001"`
 	// or `data key "alice"/"consent"`.
 	Record string
-	// Err is the underlying cause (crypto.ErrAuth or crypto.ErrFormat).
+	// Err is the underlying cause (a failed authentication or a malformed value).
 	Err error
 }
 

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/template"
@@ -20,8 +19,8 @@ func Example() {
 	path := filepath.Join(dir, "gate.db")
 
 	// A passphrase is stretched with Argon2id; tests use cheap parameters.
-	secret := crypto.Passphrase([]byte("correct horse battery staple"))
-	s, err := store.Create(path, secret, &store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	secret := store.Passphrase([]byte("correct horse battery staple"))
+	s, err := store.Create(path, secret, &store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,15 +57,15 @@ func ExampleOpen() {
 	dir, _ := os.MkdirTemp("", "facegate-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "gate.db")
-	key := make([]byte, crypto.KeySize) // in production: crypto.ReadKeyFile or crypto.SecretFromEnv
-	secret, _ := crypto.RawKey(key)
+	key := make([]byte, store.KeySize) // in production: store.ReadKeyFile or store.SecretFromEnv
+	secret, _ := store.RawKey(key)
 	s, err := store.Create(path, secret, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	s.Close()
 
-	other, _ := crypto.RawKey(append(key[:31:31], 1))
+	other, _ := store.RawKey(append(key[:31:31], 1))
 	_, err = store.Open(path, other, nil)
 	fmt.Println(errors.Is(err, store.ErrWrongKey))
 	s, err = store.Open(path, secret, nil)
@@ -80,7 +79,7 @@ func ExampleOpen() {
 func ExampleStore_Update() {
 	dir, _ := os.MkdirTemp("", "facegate-example")
 	defer os.RemoveAll(dir)
-	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	secret, _ := store.RawKey(make([]byte, store.KeySize))
 	s, err := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -103,12 +102,19 @@ func ExampleStore_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Load the gallery.
-	for e, err := range s.All() {
+	// Load the gallery, subject by subject.
+	subjects, err := s.Subjects()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, subject := range subjects {
+		entries, err := s.Templates(subject)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(e.Subject, e.ID, e.Template.Dim())
+		for _, e := range entries {
+			fmt.Println(e.Subject, e.ID, e.Template.Dim())
+		}
 	}
 	// Output:
 	// resident/0000 1 3
@@ -119,7 +125,7 @@ func ExampleStore_Update() {
 func ExampleStore_DeleteSubject() {
 	dir, _ := os.MkdirTemp("", "facegate-example")
 	defer os.RemoveAll(dir)
-	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	secret, _ := store.RawKey(make([]byte, store.KeySize))
 	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
 	defer s.Close()
 	s.PutRecord("audit/2026-11-24", "audit", "000001", []byte("gate 1 opened by card"))
@@ -135,7 +141,7 @@ func ExampleStore_DeleteSubject() {
 func ExampleStore_RekeyTransform() {
 	dir, _ := os.MkdirTemp("", "facegate-example")
 	defer os.RemoveAll(dir)
-	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	secret, _ := store.RawKey(make([]byte, store.KeySize))
 	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
 	defer s.Close()
 	tr, _ := s.Transform("m", 2)
@@ -159,7 +165,7 @@ func ExampleStore_RekeyTransform() {
 func ExampleStore_Check() {
 	dir, _ := os.MkdirTemp("", "facegate-example")
 	defer os.RemoveAll(dir)
-	secret, _ := crypto.RawKey(make([]byte, crypto.KeySize))
+	secret, _ := store.RawKey(make([]byte, store.KeySize))
 	s, _ := store.Create(filepath.Join(dir, "gate.db"), secret, nil)
 	defer s.Close()
 	s.PutRecord("resident/0001", "credential", "card", []byte("card uid"))

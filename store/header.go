@@ -3,8 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-
-	"github.com/facegate/facegate/crypto"
 )
 
 // The header is kept in plaintext (it must be read before the KEK exists) in
@@ -38,22 +36,22 @@ const (
 // before deriving anything, so a forged header cannot make Open spend a
 // gigabyte and a quarter of a minute before saying "wrong passphrase". It
 // is four times the memory and under three times the passes of
-// crypto.DefaultKDFParams.
-var MaxKDF = crypto.KDFParams{Time: 8, MemoryKiB: 256 * 1024, Threads: 16}
+// DefaultKDFParams.
+var MaxKDF = KDFParams{Time: 8, MemoryKiB: 256 * 1024, Threads: 16}
 
-func checkKDFBound(p crypto.KDFParams) error {
+func checkKDFBound(p KDFParams) error {
 	if p.Time > MaxKDF.Time || p.MemoryKiB > MaxKDF.MemoryKiB || p.Threads > MaxKDF.Threads {
 		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d, the store allows at most time=%d memory=%dKiB threads=%d",
-			crypto.ErrKDFParams, p.Time, p.MemoryKiB, p.Threads, MaxKDF.Time, MaxKDF.MemoryKiB, MaxKDF.Threads)
+			ErrKDFParams, p.Time, p.MemoryKiB, p.Threads, MaxKDF.Time, MaxKDF.MemoryKiB, MaxKDF.Threads)
 	}
-	return p.Validate()
+	return p.validate()
 }
 
 type header struct {
 	storeID    [16]byte
 	kind       uint8
-	salt       [crypto.SaltSize]byte
-	kdf        crypto.KDFParams
+	salt       [saltSize]byte
+	kdf        KDFParams
 	generation uint64
 }
 
@@ -91,8 +89,8 @@ func decodeHeader(b []byte) (header, error) {
 	p += 16
 	h.kind = b[p]
 	p++
-	copy(h.salt[:], b[p:p+crypto.SaltSize])
-	p += crypto.SaltSize
+	copy(h.salt[:], b[p:p+saltSize])
+	p += saltSize
 	h.kdf.Time = binary.BigEndian.Uint32(b[p:])
 	h.kdf.MemoryKiB = binary.BigEndian.Uint32(b[p+4:])
 	h.kdf.Threads = b[p+8]

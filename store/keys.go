@@ -6,12 +6,12 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
 // transformSecret unwraps the transform secret of generation gen.
-func (s *Store) transformSecret(tx *bolt.Tx, kek *crypto.Key, gen uint64) (*crypto.Key, error) {
+func (s *Store) transformSecret(tx *bolt.Tx, kek *seal.Key, gen uint64) (*seal.Key, error) {
 	w := tx.Bucket(bucketMeta).Get(keyTransform)
 	if w == nil {
 		return nil, &TamperedError{Record: "transform secret", Err: ErrNotFound}
@@ -78,7 +78,7 @@ func (s *Store) dropTransforms() {
 // working but no longer match the stored templates: fetch them again and
 // reload galleries.
 func (s *Store) RekeyTransform() error {
-	newSec, err := crypto.NewKey()
+	newSec, err := seal.NewKey()
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,9 @@ func (s *Store) RekeyTransform() error {
 // (the gates of one compound, kept in step by package compound) derive the
 // same secret from a key they share; the caller keeps and wipes newSec.
 // Re-keying to the secret already in use leaves every template as it was.
-func (s *Store) RekeyTransformTo(newSec *crypto.Key) error {
+// newSec's type is internal (internal/seal): only packages of this module,
+// in practice compound, can call it.
+func (s *Store) RekeyTransformTo(newSec *seal.Key) error {
 	var newHdr header
 	err := s.updateScrub(func(b *Batch) error {
 		oldSec, err := s.transformSecret(b.tx, s.kek, s.hdr.generation)
@@ -161,7 +163,7 @@ func (s *Store) RekeyTransformTo(newSec *crypto.Key) error {
 				if err := b.put(subj, ClassFace, templateName(e.ID), enc); err != nil {
 					return err
 				}
-				crypto.Zero(enc)
+				seal.Zero(enc)
 			}
 		}
 		newHdr = s.hdr
@@ -186,12 +188,12 @@ func (s *Store) RekeyTransformTo(newSec *crypto.Key) error {
 // derived from newSecret (with a fresh salt; opts.KDF for a passphrase),
 // without re-sealing any record, in one transaction; then it scrubs the
 // free pages so the keys wrapped under the old KEK are gone from the file.
-func (s *Store) RotateKEK(newSecret crypto.Secret, opts *Options) error {
+func (s *Store) RotateKEK(newSecret Secret, opts *Options) error {
 	h, err := newHeader(newSecret, opts)
 	if err != nil {
 		return err
 	}
-	newKEK, err := crypto.DeriveKEK(newSecret, h.salt[:], h.kdf)
+	newKEK, err := deriveKEK(newSecret, h.salt[:], h.kdf)
 	if err != nil {
 		return err
 	}

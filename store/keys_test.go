@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
@@ -16,7 +16,7 @@ import (
 func TestRekeyTransformTo(t *testing.T) {
 	a, _ := newStore(t)
 	b, _ := newStore(t)
-	sec, err := crypto.NewKey()
+	sec, err := seal.NewKey()
 	if err != nil {
 		t.Fatal(err)
 	}

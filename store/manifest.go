@@ -14,7 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // Authenticated state.
@@ -85,10 +85,10 @@ const versionSize = 8
 // On-disk sizes, for tests that look at the raw file.
 const (
 	// SealedOverhead is what the store adds to a record's plaintext on
-	// disk: the 8-byte version and crypto.Overhead.
-	SealedOverhead = versionSize + crypto.Overhead
+	// disk: the 8-byte version and seal.Overhead.
+	SealedOverhead = versionSize + seal.Overhead
 	// WrappedKeySize is the size on disk of a wrapped data key.
-	WrappedKeySize = versionSize + crypto.WrappedSize
+	WrappedKeySize = versionSize + seal.WrappedSize
 )
 
 type digest [sha256.Size]byte
@@ -202,13 +202,13 @@ func (s *Store) readManifest(tx *bolt.Tx, m *manifestMAC) (manifestState, error)
 	var st manifestState
 	v := tx.Bucket(bucketMeta).Get(keyManifest)
 	if len(v) != manifestSize {
-		return st, &TamperedError{Record: "store manifest", Err: fmt.Errorf("%w: %d bytes, want %d", crypto.ErrFormat, len(v), manifestSize)}
+		return st, &TamperedError{Record: "store manifest", Err: fmt.Errorf("%w: %d bytes, want %d", seal.ErrFormat, len(v), manifestSize)}
 	}
 	st.version = binary.BigEndian.Uint64(v)
 	copy(st.root[:], v[8:])
 	want := m.manifest(s.hdr.storeID[:], st.version, &st.root)
 	if !hmac.Equal(want[:], v[8+sha256.Size:]) {
-		return st, &TamperedError{Record: "store manifest", Err: crypto.ErrAuth}
+		return st, &TamperedError{Record: "store manifest", Err: seal.ErrAuth}
 	}
 	return st, nil
 }
@@ -241,11 +241,11 @@ func (s *Store) initManifest(tx *bolt.Tx, m *manifestMAC, start uint64) error {
 }
 
 func (s *Store) manifestKeyAD() []byte {
-	return crypto.AD(crypto.KindManifest, s.hdr.storeID[:], "", "manifest", "")
+	return seal.AD(seal.KindManifest, s.hdr.storeID[:], "", "manifest", "")
 }
 
 // loadManifestKey unwraps the manifest key.
-func (s *Store) loadManifestKey(tx *bolt.Tx, kek *crypto.Key) (*crypto.Key, error) {
+func (s *Store) loadManifestKey(tx *bolt.Tx, kek *seal.Key) (*seal.Key, error) {
 	w := tx.Bucket(bucketMeta).Get(keyManifestKey)
 	if w == nil {
 		return nil, &TamperedError{Record: "manifest key", Err: ErrNotFound}

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // Record sizes. A generic record's plaintext is padded before sealing to
@@ -32,7 +32,7 @@ func paddedSize(n int) int {
 // SealedSize returns the size on disk of a generic record (not a face
 // template) with an n-byte plaintext: its version, the crypto overhead and
 // the padded plaintext. Tests that read the raw file use it.
-func SealedSize(n int) int { return versionSize + crypto.Overhead + paddedSize(n) }
+func SealedSize(n int) int { return versionSize + seal.Overhead + paddedSize(n) }
 
 func pad(pt []byte) []byte {
 	b := make([]byte, paddedSize(len(pt)))
@@ -43,11 +43,11 @@ func pad(pt []byte) []byte {
 
 func unpad(b []byte) ([]byte, error) {
 	if len(b) < 4 {
-		return nil, fmt.Errorf("%w: padded record of %d bytes", crypto.ErrFormat, len(b))
+		return nil, fmt.Errorf("%w: padded record of %d bytes", seal.ErrFormat, len(b))
 	}
 	n := binary.BigEndian.Uint32(b)
 	if uint64(n)+4 > uint64(len(b)) || paddedSize(int(n)) != len(b) {
-		return nil, fmt.Errorf("%w: padded record of %d bytes says %d", crypto.ErrFormat, len(b), n)
+		return nil, fmt.Errorf("%w: padded record of %d bytes says %d", seal.ErrFormat, len(b), n)
 	}
 	return b[4 : 4+n], nil
 }

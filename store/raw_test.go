@@ -12,8 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
@@ -84,7 +84,7 @@ func TestTamperedRecordIsNamed(t *testing.T) {
 			func(s *Store) error { _, err := s.Templates("alice"); return err },
 			`record "alice"/"face"/"0000000000000001"`},
 		{"template via Each", func(s *Store) []byte { return rawValue(t, s, "alice", "r", ClassFace, templateName(1)) },
-			func(s *Store) error { return s.Each(func(Entry) error { return nil }) },
+			func(s *Store) error { return s.each(func(Entry) error { return nil }) },
 			`record "alice"/"face"/"0000000000000001"`},
 		{"wrapped consent key", func(s *Store) []byte { return rawValue(t, s, "alice", "k", "consent") },
 			func(s *Store) error { _, err := s.GetRecord("alice", "consent", "v1"); return err },
@@ -270,7 +270,7 @@ func TestNoPlaintextBiometrics(t *testing.T) {
 
 type shredded struct {
 	wrapped map[string][]byte // class → wrapped key
-	keys    map[string]*crypto.Key
+	keys    map[string]*seal.Key
 	sealed  [][]byte
 }
 
@@ -288,7 +288,7 @@ func enrollVictim(t *testing.T, s *Store) shredded {
 	}
 	s.PutRecord("alice", "consent", "v1", []byte("alice consents"))
 	s.PutRecord("bob", "consent", "v1", []byte("bob consents"))
-	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*crypto.Key{}}
+	v := shredded{wrapped: map[string][]byte{}, keys: map[string]*seal.Key{}}
 	for _, class := range []string{ClassFace, "consent"} {
 		v.wrapped[class] = rawValue(t, s, "alice", "k", class)
 		k, err := s.unwrapDataKey("alice", class, v.wrapped[class])
@@ -316,13 +316,13 @@ func recoverable(t *testing.T, s *Store, file []byte, v shredded) (keys, records
 	}
 	// Every sealed value follows its 8-byte version.
 	for i := versionSize; i < len(file); i++ {
-		if file[i] != crypto.FormatVersion {
+		if file[i] != seal.FormatVersion {
 			continue
 		}
 		ver := binary.BigEndian.Uint64(file[i-versionSize:])
 		for class := range v.keys {
-			if i+crypto.WrappedSize <= len(file) {
-				if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
+			if i+seal.WrappedSize <= len(file) {
+				if _, err := s.kek.Unwrap(file[i:i+seal.WrappedSize], s.keyAD("alice", class, ver)); err == nil {
 					keys++
 				}
 			}
@@ -380,7 +380,7 @@ func TestDeleteSubjectShredsRawFile(t *testing.T) {
 			if !scrub && keys == 0 {
 				t.Error("control: without scrubbing the deleted keys were expected to linger in free pages")
 			}
-			if ok, _ := s.HasSubject("alice"); ok {
+			if ok, _ := s.hasSubject("alice"); ok {
 				t.Error("alice still listed")
 			}
 			if ts, err := s.Templates("bob"); err != nil || len(ts) != 3 {
@@ -397,7 +397,7 @@ func TestDeleteSubjectShredsRawFile(t *testing.T) {
 			}
 			defer s2.Close()
 			n := 0
-			if err := s2.Each(func(Entry) error { n++; return nil }); err != nil || n != 3 {
+			if err := s2.each(func(Entry) error { n++; return nil }); err != nil || n != 3 {
 				t.Errorf("after reopen: %d templates, %v", n, err)
 			}
 		})
@@ -415,8 +415,8 @@ func TestShredClassRawFile(t *testing.T) {
 	if bytes.Contains(file, v.wrapped[ClassFace]) {
 		t.Error("face key lingers after ShredClass")
 	}
-	for i := versionSize; i+crypto.WrappedSize <= len(file); i++ {
-		if _, err := s.kek.Unwrap(file[i:i+crypto.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
+	for i := versionSize; i+seal.WrappedSize <= len(file); i++ {
+		if _, err := s.kek.Unwrap(file[i:i+seal.WrappedSize], s.keyAD("alice", ClassFace, binary.BigEndian.Uint64(file[i-versionSize:]))); err == nil {
 			t.Fatal("shredded face key unwraps from the raw file")
 		}
 	}
@@ -466,11 +466,11 @@ func TestRotateKEK(t *testing.T) {
 		t.Errorf("record after rotation: %v", err)
 	}
 	n := 0
-	if err := s2.Each(func(Entry) error { n++; return nil }); err != nil || n != 6 {
+	if err := s2.each(func(Entry) error { n++; return nil }); err != nil || n != 6 {
 		t.Errorf("templates after rotation: %d, %v", n, err)
 	}
 	// Rotate to a raw key and back to a passphrase.
-	raw, _ := crypto.RawKey(bytes.Repeat([]byte{7}, 32))
+	raw, _ := RawKey(bytes.Repeat([]byte{7}, 32))
 	if err := s2.RotateKEK(raw, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestRekeyTransformStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stolen []Entry
-	for e, err := range s.All() {
+	for e, err := range s.all() {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -522,7 +522,7 @@ func TestRekeyTransformStore(t *testing.T) {
 		t.Fatal("transform ID unchanged after RekeyTransform")
 	}
 	var gallery []Entry
-	s.Each(func(e Entry) error { gallery = append(gallery, e); return nil })
+	s.each(func(e Entry) error { gallery = append(gallery, e); return nil })
 	if len(gallery) != n {
 		t.Fatalf("gallery has %d templates after rekey, want %d", len(gallery), n)
 	}
@@ -564,7 +564,7 @@ func subjectName(i int) string {
 }
 
 func FuzzDecodeHeader(f *testing.F) {
-	h := header{kind: kindPassphrase, kdf: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
+	h := header{kind: kindPassphrase, kdf: KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, generation: 3}
 	good := h.encode()
 	f.Add(good)
 	f.Add(good[:headerSize-1])
@@ -609,7 +609,7 @@ func FuzzCheckFile(f *testing.F) {
 // parameters too.
 func TestForgedKDFParamsRefused(t *testing.T) {
 	path, b, i := closedFileHeader(t)
-	p := i + 5 + 16 + 1 + crypto.SaltSize
+	p := i + 5 + 16 + 1 + saltSize
 	binary.BigEndian.PutUint32(b[p:], 64)
 	binary.BigEndian.PutUint32(b[p+4:], 1<<20)
 	os.WriteFile(path, b, 0o600)
@@ -618,8 +618,8 @@ func TestForgedKDFParamsRefused(t *testing.T) {
 		t.Fatalf("Open with forged KDF parameters: %v, want ErrHeaderTampered", err)
 	}
 	t.Log(err)
-	huge := &Options{KDF: crypto.KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
-	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, crypto.ErrKDFParams) {
+	huge := &Options{KDF: KDFParams{Time: 64, MemoryKiB: 1 << 20, Threads: 1}}
+	if _, err := Create(t.TempDir()+"/x.db", pass("pw"), huge); !errors.Is(err, ErrKDFParams) {
 		t.Fatalf("Create with parameters above MaxKDF: %v", err)
 	}
 }

@@ -3,20 +3,17 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"iter"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
-// Entry is one stored template with its owner and ID (see
-// DeleteTemplate).
+// Entry is one stored template with its owner and ID (see Templates).
 type Entry = records.Entry
 
 // Batch is one write transaction: all its writes commit together with a
@@ -32,7 +29,7 @@ var _ records.Store = (*Store)(nil)
 type Batch struct {
 	s       *Store
 	tx      *bolt.Tx
-	keys    map[[2]string]*crypto.Key
+	keys    map[[2]string]*seal.Key
 	version uint64 // of every value this Batch writes
 	man     manifestUpdate
 	shreds  bool // a deletion: scrub the free pages after the commit
@@ -72,7 +69,7 @@ func versioned(version uint64, sealed []byte) []byte {
 // splitVersion splits a stored value into its version and sealed part.
 func splitVersion(v []byte) (uint64, []byte, error) {
 	if len(v) < versionSize {
-		return 0, nil, fmt.Errorf("%w: %d bytes, no version", crypto.ErrFormat, len(v))
+		return 0, nil, fmt.Errorf("%w: %d bytes, no version", seal.ErrFormat, len(v))
 	}
 	return binary.BigEndian.Uint64(v), v[versionSize:], nil
 }
@@ -151,7 +148,7 @@ func prefixKeys(b *bolt.Bucket, prefix []byte) [][]byte {
 }
 
 // dataKey unwraps the data key of subject/class. The caller wipes the key.
-func (s *Store) dataKey(tx *bolt.Tx, subject, class string) (*crypto.Key, error) {
+func (s *Store) dataKey(tx *bolt.Tx, subject, class string) (*seal.Key, error) {
 	if tx.Bucket(bucketSubjects).Get([]byte(subject)) == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
 	}
@@ -162,10 +159,10 @@ func (s *Store) dataKey(tx *bolt.Tx, subject, class string) (*crypto.Key, error)
 	return s.unwrapDataKey(subject, class, w)
 }
 
-func (s *Store) unwrapDataKey(subject, class string, stored []byte) (*crypto.Key, error) {
+func (s *Store) unwrapDataKey(subject, class string, stored []byte) (*seal.Key, error) {
 	ver, w, err := splitVersion(stored)
 	if err == nil {
-		var dk *crypto.Key
+		var dk *seal.Key
 		if dk, err = s.kek.Unwrap(w, s.keyAD(subject, class, ver)); err == nil {
 			return dk, nil
 		}
@@ -175,7 +172,7 @@ func (s *Store) unwrapDataKey(subject, class string, stored []byte) (*crypto.Key
 
 // dataKey unwraps or makes the data key of subject/class, creating the
 // subject on first use. The Batch wipes its keys when it ends.
-func (b *Batch) dataKey(subject, class string) (*crypto.Key, error) {
+func (b *Batch) dataKey(subject, class string) (*seal.Key, error) {
 	k := [2]string{subject, class}
 	if dk, ok := b.keys[k]; ok {
 		return dk, nil
@@ -186,7 +183,7 @@ func (b *Batch) dataKey(subject, class string) (*crypto.Key, error) {
 		}
 	}
 	kk := keyKey(subject, class)
-	var dk *crypto.Key
+	var dk *seal.Key
 	if w := b.tx.Bucket(bucketKeys).Get(kk); w != nil {
 		var err error
 		if dk, err = b.s.unwrapDataKey(subject, class, w); err != nil {
@@ -194,7 +191,7 @@ func (b *Batch) dataKey(subject, class string) (*crypto.Key, error) {
 		}
 	} else {
 		var err error
-		if dk, err = crypto.NewKey(); err != nil {
+		if dk, err = seal.NewKey(); err != nil {
 			return nil, err
 		}
 		w, err := b.s.kek.Wrap(dk, b.s.keyAD(subject, class, b.version))
@@ -217,7 +214,7 @@ func (b *Batch) put(subject, class, name string, plaintext []byte) error {
 	}
 	if class != ClassFace {
 		plaintext = pad(plaintext)
-		defer crypto.Zero(plaintext)
+		defer seal.Zero(plaintext)
 	}
 	sealed, err := dk.Seal(plaintext, b.s.recordAD(subject, class, name, b.version))
 	if err != nil {
@@ -320,7 +317,7 @@ func (s *Store) PutRecord(subject, class, name string, plaintext []byte) error {
 	return s.update(func(b *Batch) error { return b.PutRecord(subject, class, name, plaintext) })
 }
 
-func (s *Store) openRecord(dk *crypto.Key, subject, class, name string, stored []byte) ([]byte, error) {
+func (s *Store) openRecord(dk *seal.Key, subject, class, name string, stored []byte) ([]byte, error) {
 	ver, sealed, err := splitVersion(stored)
 	if err == nil {
 		var pt []byte
@@ -475,15 +472,6 @@ func (b *Batch) deleteRecord(subject, class, name string) error {
 	return b.deleteEntry(bucketRecords, leafRecord, k)
 }
 
-// DeleteTemplate deletes one template of subject and scrubs the file's free
-// pages.
-func (s *Store) DeleteTemplate(subject string, id uint64) error {
-	if err := checkName("subject", subject); err != nil {
-		return err
-	}
-	return s.updateScrub(func(b *Batch) error { return b.deleteRecord(subject, ClassFace, templateName(id)) }, nil)
-}
-
 // Subjects returns every subject in the store, in byte order. If Open
 // found manifest groups that fail (see Damage), it returns a
 // *RolledBackError instead: the list could hide a deleted subject or show
@@ -500,16 +488,6 @@ func (s *Store) Subjects() ([]string, error) {
 		})
 	})
 	return out, err
-}
-
-// HasSubject reports whether subject exists in the store.
-func (s *Store) HasSubject(subject string) (bool, error) {
-	var ok bool
-	err := s.view(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSubjects).Get([]byte(subject)) != nil
-		return nil
-	})
-	return ok, err
 }
 
 // DeleteSubject crypto-shreds subject: its wrapped data keys and all its
@@ -623,7 +601,7 @@ func (s *Store) eachTemplate(tx *bolt.Tx, subject string, fn func(Entry) error) 
 			return err
 		}
 		t, err := template.Decode(pt)
-		crypto.Zero(pt)
+		seal.Zero(pt)
 		if err != nil {
 			return fmt.Errorf("store: template %q/%q: %w", subject, name, err)
 		}
@@ -661,43 +639,4 @@ func (s *Store) templates(tx *bolt.Tx, subject string) ([]Entry, error) {
 		return nil
 	})
 	return out, err
-}
-
-// Each calls fn for every template in the store, subject by subject, inside
-// one read transaction, and stops at the first error (from the store or
-// from fn). fn must not write to the store. Like Subjects, it refuses
-// (*RolledBackError) a store in which Open found failing manifest groups;
-// load subject by subject with Templates to skip just those.
-func (s *Store) Each(fn func(Entry) error) error {
-	if err := s.checkComplete("template list"); err != nil {
-		return err
-	}
-	return s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSubjects).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if err := s.eachTemplate(tx, string(k), fn); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-var errStop = errors.New("stop")
-
-// All returns an iterator over every template in the store (see Each). On
-// an error it yields a zero Entry with the error and stops. The loop body
-// must not write to the store.
-func (s *Store) All() iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
-		err := s.Each(func(e Entry) error {
-			if !yield(e, nil) {
-				return errStop
-			}
-			return nil
-		})
-		if err != nil && err != errStop {
-			yield(Entry{}, err)
-		}
-	}
 }

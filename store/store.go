@@ -56,8 +56,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
+	"github.com/facegate/facegate/internal/seal"
 	"github.com/facegate/facegate/template"
 )
 
@@ -82,9 +82,9 @@ var (
 // Options tune Create and Open. A nil *Options means the defaults.
 type Options struct {
 	// KDF is the Argon2id cost used by Create and RotateKEK for passphrase
-	// secrets; the zero value means crypto.DefaultKDFParams. Open reads the
+	// secrets; the zero value means DefaultKDFParams. Open reads the
 	// parameters from the file.
-	KDF crypto.KDFParams
+	KDF KDFParams
 	// LockTimeout is how long Open and Create wait for another process to
 	// release the file; zero means one second.
 	LockTimeout time.Duration
@@ -108,9 +108,9 @@ func (o *Options) counter() Counter {
 	return o.Counter
 }
 
-func (o *Options) kdf() crypto.KDFParams {
-	if o == nil || o.KDF == (crypto.KDFParams{}) {
-		return crypto.DefaultKDFParams
+func (o *Options) kdf() KDFParams {
+	if o == nil || o.KDF == (KDFParams{}) {
+		return DefaultKDFParams
 	}
 	return o.KDF
 }
@@ -128,8 +128,8 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	hdr  header
-	kek  *crypto.Key
-	mkey *crypto.Key // manifest key (see manifest.go)
+	kek  *seal.Key
+	mkey *seal.Key // manifest key (see manifest.go)
 	// counter is the rollback counter outside the file, or nil.
 	counter Counter
 	closed  bool
@@ -154,10 +154,10 @@ type transformKey struct {
 	dim   int
 }
 
-func newHeader(secret crypto.Secret, opts *Options) (header, error) {
+func newHeader(secret Secret, opts *Options) (header, error) {
 	var h header
 	if secret.IsZero() {
-		return h, crypto.ErrNoSecret
+		return h, ErrNoSecret
 	}
 	if _, err := rand.Read(h.storeID[:]); err != nil {
 		return h, fmt.Errorf("store: %w", err)
@@ -178,7 +178,7 @@ func newHeader(secret crypto.Secret, opts *Options) (header, error) {
 
 // Create makes a new store file at path (mode 0600) unlocked by secret and
 // returns it open. It fails with ErrExists if path exists.
-func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
+func Create(path string, secret Secret, opts *Options) (*Store, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrExists, path)
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -188,17 +188,17 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	kek, err := crypto.DeriveKEK(secret, h.salt[:], h.kdf)
+	kek, err := deriveKEK(secret, h.salt[:], h.kdf)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := crypto.NewKey()
+	ts, err := seal.NewKey()
 	if err != nil {
 		kek.Wipe()
 		return nil, err
 	}
 	defer ts.Wipe()
-	mkey, err := crypto.NewKey()
+	mkey, err := seal.NewKey()
 	if err != nil {
 		kek.Wipe()
 		return nil, err
@@ -260,9 +260,9 @@ func Create(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 
 // putHeader writes h and its key-check value (sealed under kek, bound to the
 // header bytes).
-func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *crypto.Key) error {
+func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *seal.Key) error {
 	hb := h.encode()
-	check, err := kek.Seal(checkPlaintext, crypto.AD(crypto.KindCheck, h.storeID[:], "", "", string(hb)))
+	check, err := kek.Seal(checkPlaintext, seal.AD(seal.KindCheck, h.storeID[:], "", "", string(hb)))
 	if err != nil {
 		return err
 	}
@@ -282,9 +282,9 @@ func (s *Store) putHeader(meta *bolt.Bucket, h header, kek *crypto.Key) error {
 // [Store.Damage] and their records refused on reading, while the rest of
 // the store opens. Whatever fails, the file is released before Open
 // returns.
-func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
+func Open(path string, secret Secret, opts *Options) (*Store, error) {
 	if secret.IsZero() {
-		return nil, crypto.ErrNoSecret
+		return nil, ErrNoSecret
 	}
 	if err := preCheck(path, opts != nil && opts.AllowMetaFallback); err != nil {
 		return nil, err
@@ -317,11 +317,11 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("%w: %s is unlocked by %s", ErrWrongKey, path, want)
 	}
-	kek, err := crypto.DeriveKEK(secret, h.salt[:], h.kdf)
+	kek, err := deriveKEK(secret, h.salt[:], h.kdf)
 	if err != nil {
 		return nil, err
 	}
-	if pt, err := kek.Open(check, crypto.AD(crypto.KindCheck, h.storeID[:], "", "", string(hb))); err != nil || !crypto.Equal(pt, checkPlaintext) {
+	if pt, err := kek.Open(check, seal.AD(seal.KindCheck, h.storeID[:], "", "", string(hb))); err != nil || !seal.Equal(pt, checkPlaintext) {
 		kek.Wipe()
 		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
 	}
@@ -422,24 +422,16 @@ func (s *Store) Close() error {
 // Path returns the store file's path.
 func (s *Store) Path() string { return s.path }
 
-// ID returns the store's random 16-byte identifier (bound into every
-// record's associated data).
-func (s *Store) ID() [16]byte {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.hdr.storeID
-}
-
 func (s *Store) transformAD(gen uint64) []byte {
-	return crypto.AD(crypto.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
+	return seal.AD(seal.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
 }
 
 func (s *Store) keyAD(subject, class string, version uint64) []byte {
-	return crypto.VersionedAD(crypto.KindDataKey, s.hdr.storeID[:], subject, class, "", version)
+	return seal.VersionedAD(seal.KindDataKey, s.hdr.storeID[:], subject, class, "", version)
 }
 
 func (s *Store) recordAD(subject, class, name string, version uint64) []byte {
-	return crypto.VersionedAD(crypto.KindRecord, s.hdr.storeID[:], subject, class, name, version)
+	return seal.VersionedAD(seal.KindRecord, s.hdr.storeID[:], subject, class, name, version)
 }
 
 func checkName(what, n string) error {
@@ -503,7 +495,7 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 func (s *Store) batch(fn func(*Batch) error, version *uint64) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		if manifestOff {
-			b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}, version: 1}
+			b := &Batch{s: s, tx: tx, keys: map[[2]string]*seal.Key{}, version: 1}
 			defer b.wipe()
 			return fn(b)
 		}
@@ -512,7 +504,7 @@ func (s *Store) batch(fn func(*Batch) error, version *uint64) func(*bolt.Tx) err
 		if err != nil {
 			return err
 		}
-		b := &Batch{s: s, tx: tx, keys: map[[2]string]*crypto.Key{}, version: st.version + 1,
+		b := &Batch{s: s, tx: tx, keys: map[[2]string]*seal.Key{}, version: st.version + 1,
 			man: manifestUpdate{m: m, delta: map[uint16]*digest{}}}
 		defer b.wipe()
 		if err := fn(b); err != nil {

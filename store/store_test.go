@@ -16,16 +16,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
-var cheapKDF = &Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, LockTimeout: 200 * time.Millisecond}
+var cheapKDF = &Options{KDF: KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, LockTimeout: 200 * time.Millisecond}
 
 const testModel = "dlib-resnet-v1/test"
 
-func pass(s string) crypto.Secret { return crypto.Passphrase([]byte(s)) }
+func pass(s string) Secret { return Passphrase([]byte(s)) }
 
 func newStore(t testing.TB) (*Store, string) {
 	t.Helper()
@@ -113,7 +112,7 @@ func TestCreateOpenRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if s2.ID() != s.ID() {
+	if s2.storeID() != s.storeID() {
 		t.Error("store ID changed")
 	}
 	ts, err := s2.Templates("resident/0042")
@@ -151,7 +150,7 @@ func TestCreateExisting(t *testing.T) {
 	if fileHash(t, path) != h {
 		t.Error("failed Create modified the file")
 	}
-	if _, err := Create(filepath.Join(t.TempDir(), "x.db"), crypto.Secret{}, cheapKDF); !errors.Is(err, crypto.ErrNoSecret) {
+	if _, err := Create(filepath.Join(t.TempDir(), "x.db"), Secret{}, cheapKDF); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("Create without a secret: %v", err)
 	}
 }
@@ -162,9 +161,9 @@ func TestOpenWrongKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	raw, _ := crypto.RawKey(bytes.Repeat([]byte{1}, 32))
+	raw, _ := RawKey(bytes.Repeat([]byte{1}, 32))
 	h := fileHash(t, path)
-	for name, sec := range map[string]crypto.Secret{
+	for name, sec := range map[string]Secret{
 		"wrong passphrase": pass("PW"),
 		"raw key":          raw,
 	} {
@@ -182,8 +181,8 @@ func TestOpenWrongKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks.Close()
-	raw2, _ := crypto.RawKey(bytes.Repeat([]byte{2}, 32))
-	for _, sec := range []crypto.Secret{raw2, pass("pw")} {
+	raw2, _ := RawKey(bytes.Repeat([]byte{2}, 32))
+	for _, sec := range []Secret{raw2, pass("pw")} {
 		if _, err := Open(kpath, sec, nil); !errors.Is(err, ErrWrongKey) {
 			t.Errorf("raw-key store: Open: %v, want ErrWrongKey", err)
 		}
@@ -337,17 +336,17 @@ func TestRecords(t *testing.T) {
 		{"empty name", s.PutRecord("alice", "consent", "", nil), ErrInvalidName},
 		{"long subject", s.PutRecord(long, "consent", "x", nil), ErrInvalidName},
 		{"long name", s.PutRecord("alice", "consent", long, nil), ErrInvalidName},
-		{"delete template unknown", s.DeleteTemplate("alice", 7), ErrNotFound},
+		{"delete template unknown", s.deleteTemplate("alice", 7), ErrNotFound},
 	}
 	for _, tc := range errTests {
 		if !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
-	if ok, _ := s.HasSubject("alice"); !ok {
+	if ok, _ := s.hasSubject("alice"); !ok {
 		t.Error("HasSubject(alice) = false")
 	}
-	if ok, _ := s.HasSubject("bob"); ok {
+	if ok, _ := s.hasSubject("bob"); ok {
 		t.Error("HasSubject(bob) = true")
 	}
 }
@@ -376,7 +375,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 	if err := s.PutRecord("alice", "credential", "card", []byte("card-uid")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteTemplate("alice", ids[1]); err != nil {
+	if err := s.deleteTemplate("alice", ids[1]); err != nil {
 		t.Fatal(err)
 	}
 	ts, _ := s.Templates("alice")
@@ -384,7 +383,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 		t.Fatalf("after DeleteTemplate: %+v", ts)
 	}
 	n := 0
-	for e, err := range s.All() {
+	for e, err := range s.all() {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +395,7 @@ func TestTemplatesAndShredClass(t *testing.T) {
 	if n != 3 {
 		t.Errorf("All yielded %d templates, want 3", n)
 	}
-	for range s.All() {
+	for range s.all() {
 		break // stopping early must not panic
 	}
 	// Withdrawn face consent: face data shredded, credential survives.
@@ -440,7 +439,7 @@ func TestBatch(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if ok, _ := s.HasSubject("a"); ok {
+	if ok, _ := s.hasSubject("a"); ok {
 		t.Error("rolled-back batch left a subject")
 	}
 	err = s.Update(func(b records.Batch) error {
@@ -484,7 +483,7 @@ func TestConcurrentUse(t *testing.T) {
 					_, err = s.AddTemplate(subj, tp)
 				}
 				if err == nil {
-					err = s.Each(func(Entry) error { return nil })
+					err = s.each(func(Entry) error { return nil })
 				}
 				if err == nil && i == 5 && g == 0 {
 					err = s.DeleteSubject(subj)
@@ -502,7 +501,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 	n := 0
-	if err := s.Each(func(Entry) error { n++; return nil }); err != nil || n != 34 {
+	if err := s.each(func(Entry) error { n++; return nil }); err != nil || n != 34 {
 		t.Errorf("Each: %d templates, %v; want 34", n, err)
 	}
 }
@@ -524,10 +523,10 @@ func TestDefaultKDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	t.Logf("create+open with %+v took %v", crypto.DefaultKDFParams, time.Since(began).Round(time.Millisecond))
+	t.Logf("create+open with %+v took %v", DefaultKDFParams, time.Since(began).Round(time.Millisecond))
 
-	t.Setenv(crypto.KeyEnv, strings.Repeat("ab", 32))
-	sec, err := crypto.SecretFromEnv()
+	t.Setenv(KeyEnv, strings.Repeat("ab", 32))
+	sec, err := SecretFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,8 +535,8 @@ func TestDefaultKDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	t.Setenv(crypto.KeyEnv, strings.Repeat("ac", 32))
-	other, _ := crypto.SecretFromEnv()
+	t.Setenv(KeyEnv, strings.Repeat("ac", 32))
+	other, _ := SecretFromEnv()
 	if _, err := Open(kpath, other, nil); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("other FACEGATE_KEY: %v", err)
 	}
@@ -574,7 +573,7 @@ func TestConcurrentMaintenance(t *testing.T) {
 				default:
 					added[g]++
 				}
-				if err := s.Each(func(Entry) error { return nil }); err != nil {
+				if err := s.each(func(Entry) error { return nil }); err != nil {
 					errc <- err
 					return
 				}
@@ -605,7 +604,7 @@ func TestConcurrentMaintenance(t *testing.T) {
 	}
 	tr, _ := s.Transform(testModel, 32)
 	n := 0
-	s.Each(func(e Entry) error {
+	s.each(func(e Entry) error {
 		if e.Template.TransformID() != tr.ID() {
 			t.Errorf("%s/%d is under an old transform", e.Subject, e.ID)
 		}

@@ -24,6 +24,7 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -37,7 +38,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/facegate/facegate/compound"
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
 	"github.com/facegate/facegate/gate"
@@ -83,13 +83,11 @@ type person struct {
 	face []float32
 }
 
-func newSecret() (crypto.Secret, error) {
-	k, err := crypto.NewKey()
-	if err != nil {
-		return crypto.Secret{}, err
-	}
-	defer k.Wipe()
-	return crypto.RawKey(k.Bytes())
+func newSecret() (store.Secret, error) {
+	k := make([]byte, store.KeySize)
+	defer clear(k)
+	crand.Read(k) // never fails (crypto/rand)
+	return store.RawKey(k)
 }
 
 // run performs the walkthrough in dir, writing what happens to w.

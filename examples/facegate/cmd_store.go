@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/probe"
+	"github.com/facegate/facegate/store"
 )
 
 func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
@@ -22,7 +22,7 @@ func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
 	if a.storePath == "" {
 		return fmt.Errorf("%w: no store given: use --store or %s", exitcode.ErrUsage, site.StoreEnv)
 	}
-	sec, err := a.secrets().Read(a.keyFile, crypto.KeyEnv, site.PassphraseEnv, "new store passphrase", true)
+	sec, err := a.secrets().Read(a.keyFile, store.KeyEnv, site.PassphraseEnv, "new store passphrase", true)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (a *app) cmdInit(fs *flag.FlagSet, args []string) error {
 	if err := sec.CheckStrength(); err != nil {
 		return err
 	}
-	if err := site.Create(a.storePath, sec, *backend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(a.storePath, sec, *backend, store.DefaultKDFParams); err != nil {
 		return err
 	}
 	kind := "a 32-byte key"

@@ -12,13 +12,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/faceset"
+	"github.com/facegate/facegate/store"
 )
 
 // defaultFaces is the shared photo set beside the checkout.
@@ -107,16 +107,16 @@ func (a *app) cmdDemo(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	key := make([]byte, crypto.KeySize)
+	key := make([]byte, store.KeySize)
 	rand.Read(key)
-	sec, err := crypto.RawKey(key)
-	crypto.Zero(key)
+	sec, err := store.RawKey(key)
+	clear(key)
 	if err != nil {
 		return err
 	}
 	defer sec.Wipe()
 	path := filepath.Join(dir, "demo.db")
-	if err := site.Create(path, sec, *backend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, *backend, store.DefaultKDFParams); err != nil {
 		return err
 	}
 	logf("FaceGate demo: %d photos of %d identities from %s\n", nPhotos, len(ids), *faces)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/compound"
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/gallery"
@@ -98,7 +97,7 @@ func TestCompoundGate(t *testing.T) {
 	// The gate, as run() wires it.
 	sec := mustSecret(t, 2)
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, store.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	cg, err := newCompoundGate(dir, "north", hub.URL())
@@ -132,8 +131,8 @@ func TestCompoundGate(t *testing.T) {
 	}
 }
 
-func mustSecret(t *testing.T, b byte) crypto.Secret {
-	s, err := crypto.RawKey(bytes.Repeat([]byte{b}, 32))
+func mustSecret(t *testing.T, b byte) store.Secret {
+	s, err := store.RawKey(bytes.Repeat([]byte{b}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/site"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/internal/testenv"
+	"github.com/facegate/facegate/store"
 )
 
 // setup builds the gate binary and a store in which "obama" is enrolled
@@ -33,12 +33,12 @@ func setup(t *testing.T) (bin string, env []string) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	key := bytes.Repeat([]byte{0x5a}, 32)
-	sec, err := crypto.RawKey(key)
+	sec, err := store.RawKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "gate.db")
-	if err := site.Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := site.Create(path, sec, probe.DefaultBackend, store.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
 	s, err := site.Open(site.Config{Store: path, Models: models, Faces: true, Workers: 1}, sec)
@@ -250,13 +250,13 @@ func TestGateLoop(t *testing.T) {
 // subject, as `facegate credential qr` does.
 func issueQR(t *testing.T, env []string, subject string) string {
 	t.Helper()
-	var store, models string
+	var storePath, models string
 	var key []byte
 	for _, e := range env {
 		k, v, _ := strings.Cut(e, "=")
 		switch k {
 		case "FACEGATE_STORE":
-			store = v
+			storePath = v
 		case "FACEGATE_MODELS":
 			models = v
 		case "FACEGATE_KEY":
@@ -266,11 +266,11 @@ func issueQR(t *testing.T, env []string, subject string) string {
 			}
 		}
 	}
-	sec, err := crypto.RawKey(key)
+	sec, err := store.RawKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := site.Open(site.Config{Store: store, Models: models}, sec)
+	s, err := site.Open(site.Config{Store: storePath, Models: models}, sec)
 	if err != nil {
 		t.Fatal(err)
 	}

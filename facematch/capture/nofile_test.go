@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/dlib"
 	"github.com/facegate/facegate/facematch/quality"
@@ -130,7 +129,7 @@ func TestNoFileWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	s, err := store.Create(storePath, crypto.Passphrase([]byte("test passphrase")), &store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	s, err := store.Create(storePath, store.Passphrase([]byte("test passphrase")), &store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/gate/records/recordstest"
 	"github.com/facegate/facegate/store"
@@ -19,8 +18,8 @@ import (
 // never be recomputed, while the day's events are still there until the
 // hard limit, when they go too.
 func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
-	st, err := store.Create(filepath.Join(t.TempDir(), "log.db"), crypto.Passphrase([]byte("pw")),
-		&store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	st, err := store.Create(filepath.Join(t.TempDir(), "log.db"), store.Passphrase([]byte("pw")),
+		&store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

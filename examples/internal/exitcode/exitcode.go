@@ -16,7 +16,6 @@ import (
 	"errors"
 	"io/fs"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/capture"
 	"github.com/facegate/facegate/facematch/quality"
@@ -77,16 +76,16 @@ var rules = []rule{
 	{store.ErrNotStore, Store, "the file is not a FaceGate store: check --store or FACEGATE_STORE (create one with `facegate init`)"},
 	{store.ErrTruncated, Store, "the store file is truncated or damaged: restore it from a backup"},
 	{store.ErrHeaderTampered, Store, "the store header asks for key-derivation work no FaceGate store is made with: the file was forged or damaged; restore it from a backup"},
-	{crypto.ErrWeakPassphrase, BadInput, "choose a passphrase of at least 12 characters with at least 6 different ones, or use a 32-byte key file"},
+	{store.ErrWeakPassphrase, BadInput, "choose a passphrase of at least 12 characters with at least 6 different ones, or use a 32-byte key file"},
 	{store.ErrRolledBack, Store, "records were replayed, added or deleted behind the store's back (an older copy put back): run `facegate check`, then re-enroll the flats it names or restore the newest backup"},
 	{store.ErrVersion, Store, "the store was written by another FaceGate release: a format-1 store must be exported with the release that wrote it and re-enrolled; a newer one needs this program upgraded"},
 	{store.ErrExists, Store, "a file already exists there: choose another --store path or remove the old store deliberately"},
 	{store.ErrLocked, Store, "another process holds the store open (a running gate?): stop it or retry"},
 	{store.ErrClosed, Store, "the store was closed while in use: retry"},
-	{crypto.ErrNoSecret, Store, "give the store key: --key-file FILE, FACEGATE_KEY (64 hex digits), FACEGATE_PASSPHRASE, or run in a terminal to be prompted"},
-	{crypto.ErrKeyEncoding, Store, "a key file or FACEGATE_KEY must hold 32 raw bytes or 64 hex digits (e.g. `head -c32 /dev/urandom | xxd -p -c64`)"},
-	{crypto.ErrKeySize, Store, "a key must be 32 bytes"},
-	{crypto.ErrKDFParams, Store, "the store header asks for unusable Argon2id parameters: the file is damaged or not a FaceGate store"},
+	{store.ErrNoSecret, Store, "give the store key: --key-file FILE, FACEGATE_KEY (64 hex digits), FACEGATE_PASSPHRASE, or run in a terminal to be prompted"},
+	{store.ErrKeyEncoding, Store, "a key file or FACEGATE_KEY must hold 32 raw bytes or 64 hex digits (e.g. `head -c32 /dev/urandom | xxd -p -c64`)"},
+	{store.ErrKeySize, Store, "a key must be 32 bytes"},
+	{store.ErrKDFParams, Store, "the store header asks for unusable Argon2id parameters: the file is damaged or not a FaceGate store"},
 	{ErrSetup, Store, "the model files are missing or unreadable: run `make setup`, or point --models / FACEGATE_MODELS at the model directory"},
 
 	// Consent and subjects.

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/quality"
 	"github.com/facegate/facegate/gate"
@@ -24,7 +23,7 @@ func TestOf(t *testing.T) {
 		{fmt.Errorf("open: %w", store.ErrWrongKey), Store},
 		{&store.TamperedError{Record: "x", Err: errors.New("auth")}, Store},
 		{fmt.Errorf("%w: /x", ErrNoStore), Store},
-		{crypto.ErrNoSecret, Store},
+		{store.ErrNoSecret, Store},
 		{fmt.Errorf("%w: dlib", ErrSetup), Store},
 		{fmt.Errorf("enroll: %w", gate.ErrNoConsent), BadInput},
 		{gate.ErrNoAlternative, BadInput},

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/store"
 )
 
 // PassphraseEnv is the environment variable a passphrase may come from
@@ -37,46 +38,46 @@ type Secrets struct {
 // raw bytes or 64 hex digits), the key in keyEnv (64 hex digits), the
 // passphrase in passEnv, or a passphrase prompt on the terminal (asked
 // twice when confirm). Without any of them it returns an error wrapping
-// crypto.ErrNoSecret.
-func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (crypto.Secret, error) {
+// store.ErrNoSecret.
+func (s Secrets) Read(keyFile, keyEnv, passEnv, what string, confirm bool) (store.Secret, error) {
 	if keyFile != "" {
-		return crypto.ReadKeyFile(keyFile)
+		return store.ReadKeyFile(keyFile)
 	}
 	if v := os.Getenv(keyEnv); strings.TrimSpace(v) != "" {
-		if keyEnv == crypto.KeyEnv {
-			return crypto.SecretFromEnv()
+		if keyEnv == store.KeyEnv {
+			return store.SecretFromEnv()
 		}
 		sec, err := secretFromHex(v)
 		if err != nil {
-			return crypto.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
+			return store.Secret{}, fmt.Errorf("%s: %w", keyEnv, err)
 		}
 		return sec, nil
 	}
 	if v := os.Getenv(passEnv); v != "" {
-		return crypto.Passphrase([]byte(v)), nil
+		return store.Passphrase([]byte(v)), nil
 	}
 	if s.In == nil || !term.IsTerminal(int(s.In.Fd())) {
-		return crypto.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", crypto.ErrNoSecret, keyEnv, passEnv)
+		return store.Secret{}, fmt.Errorf("%w: no --key-file, %s or %s, and no terminal to ask for a passphrase", store.ErrNoSecret, keyEnv, passEnv)
 	}
 	p, err := s.prompt(what + ": ")
 	if err != nil {
-		return crypto.Secret{}, err
+		return store.Secret{}, err
 	}
-	defer crypto.Zero(p)
+	defer clear(p)
 	if len(p) == 0 {
-		return crypto.Secret{}, fmt.Errorf("%w: empty passphrase", crypto.ErrNoSecret)
+		return store.Secret{}, fmt.Errorf("%w: empty passphrase", store.ErrNoSecret)
 	}
 	if confirm {
 		q, err := s.prompt("again: ")
 		if err != nil {
-			return crypto.Secret{}, err
+			return store.Secret{}, err
 		}
-		defer crypto.Zero(q)
-		if !crypto.Equal(p, q) {
-			return crypto.Secret{}, fmt.Errorf("%w: the two passphrases differ", crypto.ErrNoSecret)
+		defer clear(q)
+		if subtle.ConstantTimeCompare(p, q) != 1 {
+			return store.Secret{}, fmt.Errorf("%w: the two passphrases differ", store.ErrNoSecret)
 		}
 	}
-	return crypto.Passphrase(p), nil
+	return store.Passphrase(p), nil
 }
 
 func (s Secrets) prompt(text string) ([]byte, error) {
@@ -91,17 +92,17 @@ func (s Secrets) prompt(text string) ([]byte, error) {
 
 // secretFromHex decodes a key given as 64 hex digits (crypto reads keys
 // only from files and FACEGATE_KEY).
-func secretFromHex(v string) (crypto.Secret, error) {
+func secretFromHex(v string) (store.Secret, error) {
 	v = strings.TrimSpace(v)
-	if len(v) != 2*crypto.KeySize {
-		return crypto.Secret{}, fmt.Errorf("%w: got %d characters", crypto.ErrKeyEncoding, len(v))
+	if len(v) != 2*store.KeySize {
+		return store.Secret{}, fmt.Errorf("%w: got %d characters", store.ErrKeyEncoding, len(v))
 	}
 	b, err := hex.DecodeString(v)
 	if err != nil {
-		return crypto.Secret{}, fmt.Errorf("%w: %v", crypto.ErrKeyEncoding, err)
+		return store.Secret{}, fmt.Errorf("%w: %v", store.ErrKeyEncoding, err)
 	}
-	defer crypto.Zero(b)
-	return crypto.RawKey(b)
+	defer clear(b)
+	return store.RawKey(b)
 }
 
 // Line reads one line of a secret such as a PIN: from the terminal without

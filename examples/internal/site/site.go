@@ -12,6 +12,7 @@
 package site
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/antispoof"
@@ -118,7 +118,7 @@ func ModelDir(dir string) string {
 
 // Create makes a new store at path unlocked by secret, with a fresh random
 // operator secret and the given face backend, and closes it.
-func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFParams) error {
+func Create(path string, secret store.Secret, backend string, kdf store.KDFParams) error {
 	if err := probe.Check(backend); err != nil {
 		return fmt.Errorf("%w: --model: %w", exitcode.ErrUsage, err)
 	}
@@ -126,19 +126,16 @@ func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFPar
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)
 	}
-	op, err := crypto.NewKey()
-	if err != nil {
-		st.Close()
-		return err
-	}
+	op := make([]byte, 32)
+	rand.Read(op) // never fails (crypto/rand)
 	settings, _ := json.Marshal(Settings{Backend: backend, Created: time.Now().UTC()})
 	err = st.Update(func(b records.Batch) error {
-		if err := b.PutRecord(siteSubject, siteClass, operatorRecord, op.Bytes()); err != nil {
+		if err := b.PutRecord(siteSubject, siteClass, operatorRecord, op); err != nil {
 			return err
 		}
 		return b.PutRecord(siteSubject, siteClass, settingsRecord, settings)
 	})
-	op.Wipe()
+	clear(op)
 	if err != nil {
 		st.Close()
 		os.Remove(path)
@@ -148,7 +145,7 @@ func Create(path string, secret crypto.Secret, backend string, kdf crypto.KDFPar
 }
 
 // Open opens the site whose store is at cfg.Store with secret.
-func Open(cfg Config, secret crypto.Secret) (*Site, error) {
+func Open(cfg Config, secret store.Secret) (*Site, error) {
 	if cfg.Store == "" {
 		return nil, fmt.Errorf("%w: no store given: use --store or %s", exitcode.ErrUsage, StoreEnv)
 	}
@@ -183,7 +180,7 @@ func (s *Site) open(cfg Config) error {
 		return fmt.Errorf("operator secret: %w", err)
 	}
 	s.Keys, err = gate.DeriveKeys(op)
-	crypto.Zero(op)
+	clear(op)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/examples/internal/exitcode"
 	"github.com/facegate/facegate/facematch/probe"
 	"github.com/facegate/facegate/gate"
@@ -39,18 +38,18 @@ func TestSecretsRead(t *testing.T) {
 		{name: "key file", keyFile: keyFile},
 		{name: "key env", key: hex.EncodeToString(key)},
 		{name: "new key env", key: hex.EncodeToString(key), newKey: true},
-		{name: "bad key env", key: "abc", wantErr: crypto.ErrKeyEncoding},
-		{name: "bad new key env", key: "zz" + hex.EncodeToString(key)[2:], newKey: true, wantErr: crypto.ErrKeyEncoding},
+		{name: "bad key env", key: "abc", wantErr: store.ErrKeyEncoding},
+		{name: "bad new key env", key: "zz" + hex.EncodeToString(key)[2:], newKey: true, wantErr: store.ErrKeyEncoding},
 		{name: "passphrase env", pass: "correct horse", wantPassphrase: true},
-		{name: "nothing and no terminal", wantErr: crypto.ErrNoSecret},
+		{name: "nothing and no terminal", wantErr: store.ErrNoSecret},
 		{name: "missing key file", keyFile: filepath.Join(dir, "nope"), wantErr: os.ErrNotExist},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			keyEnv := crypto.KeyEnv
+			keyEnv := store.KeyEnv
 			if tc.newKey {
 				keyEnv = NewKeyEnv
 			}
-			t.Setenv(crypto.KeyEnv, "")
+			t.Setenv(store.KeyEnv, "")
 			t.Setenv(NewKeyEnv, "")
 			t.Setenv(keyEnv, tc.key)
 			t.Setenv(PassphraseEnv, tc.pass)
@@ -73,17 +72,17 @@ func TestSecretsRead(t *testing.T) {
 func TestCreateOpen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.db")
-	sec, _ := crypto.RawKey(bytes.Repeat([]byte{1}, 32))
-	if err := Create(path, sec, "nonsense", crypto.DefaultKDFParams); !errors.Is(err, exitcode.ErrUsage) {
+	sec, _ := store.RawKey(bytes.Repeat([]byte{1}, 32))
+	if err := Create(path, sec, "nonsense", store.DefaultKDFParams); !errors.Is(err, exitcode.ErrUsage) {
 		t.Fatalf("Create with an unknown backend: %v", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a refused Create left a file: %v", err)
 	}
-	if err := Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); err != nil {
+	if err := Create(path, sec, probe.DefaultBackend, store.DefaultKDFParams); err != nil {
 		t.Fatal(err)
 	}
-	if err := Create(path, sec, probe.DefaultBackend, crypto.DefaultKDFParams); !errors.Is(err, store.ErrExists) {
+	if err := Create(path, sec, probe.DefaultBackend, store.DefaultKDFParams); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second Create: %v", err)
 	}
 	s, err := Open(Config{Store: path}, sec)
@@ -114,7 +113,7 @@ func TestCreateOpen(t *testing.T) {
 	}
 	s.Close()
 
-	wrong, _ := crypto.RawKey(bytes.Repeat([]byte{2}, 32))
+	wrong, _ := store.RawKey(bytes.Repeat([]byte{2}, 32))
 	if _, err := Open(Config{Store: path}, wrong); !errors.Is(err, store.ErrWrongKey) {
 		t.Fatalf("wrong key: %v", err)
 	}

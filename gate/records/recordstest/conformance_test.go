@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/crypto"
 	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/gate/records/recordstest"
 	"github.com/facegate/facegate/store"
@@ -20,8 +19,8 @@ import (
 // same kinds of error, so tests on the fake say something about the real
 // thing.
 func TestMatchesRealStore(t *testing.T) {
-	real, err := store.Create(filepath.Join(t.TempDir(), "s.db"), crypto.Passphrase([]byte("pw")),
-		&store.Options{KDF: crypto.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
+	real, err := store.Create(filepath.Join(t.TempDir(), "s.db"), store.Passphrase([]byte("pw")),
+		&store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,13 @@
-// Package crypto holds FaceGate's key hierarchy and record sealing.
+// Package seal holds FaceGate's key hierarchy below the store's secret and
+// the byte layout of sealed values. Only package store (and compound, which
+// derives a compound's shared transform secret) use it; the secret a gate
+// maker supplies is store.Secret.
 //
 // The hierarchy has three levels:
 //
-//   - A key-encryption key (KEK) unlocks a store. It is derived from a
-//     [Secret]: either a passphrase stretched with Argon2id (parameters and a
-//     random salt are kept in the store's header) or a 32-byte key read from a
-//     key file or from the FACEGATE_KEY environment variable, expanded with
-//     HKDF-SHA256 under the store's salt (so one key file opens different
-//     stores under different KEKs). See [DeriveKEK].
+//   - A key-encryption key (KEK) unlocks a store. Package store derives it
+//     from a store.Secret: a passphrase through Argon2id, a raw key through
+//     [DeriveKey] under the store's salt.
 //   - Data keys: one random [Key] per (subject, class), stored only wrapped by
 //     the KEK ([Key.Wrap]). Destroying a wrapped data key crypto-shreds every
 //     record sealed under it.
@@ -29,4 +29,4 @@
 // still have copied them (the garbage collector does not move heap objects
 // today, but the stack may be copied), so wiping is a best effort, not a
 // guarantee. Keys are compared in constant time ([Key.Equal], [Equal]).
-package crypto
+package seal

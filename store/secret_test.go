@@ -1,4 +1,4 @@
-package crypto
+package store
 
 import (
 	"bytes"
@@ -7,18 +7,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/facegate/facegate/internal/seal"
 )
 
 var cheap = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 func TestDeriveKEK(t *testing.T) {
-	salt1 := bytes.Repeat([]byte{1}, SaltSize)
-	salt2 := bytes.Repeat([]byte{2}, SaltSize)
+	salt1 := bytes.Repeat([]byte{1}, saltSize)
+	salt2 := bytes.Repeat([]byte{2}, saltSize)
 	raw, _ := RawKey(bytes.Repeat([]byte{0x42}, KeySize))
 	pass := Passphrase([]byte("open sesame"))
-	derive := func(s Secret, salt []byte, p KDFParams) *Key {
+	derive := func(s Secret, salt []byte, p KDFParams) *seal.Key {
 		t.Helper()
-		k, err := DeriveKEK(s, salt, p)
+		k, err := deriveKEK(s, salt, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,14 +47,21 @@ func TestDeriveKEK(t *testing.T) {
 	if k := derive(raw, salt1, KDFParams{}); bytes.Equal(k.Bytes(), bytes.Repeat([]byte{0x42}, KeySize)) {
 		t.Error("raw key used as KEK without expansion")
 	}
-	if _, err := DeriveKEK(Secret{}, salt1, cheap); !errors.Is(err, ErrNoSecret) {
+	if _, err := deriveKEK(Secret{}, salt1, cheap); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("zero Secret: %v", err)
 	}
-	if _, err := DeriveKEK(pass, salt1[:8], cheap); err == nil {
+	if _, err := deriveKEK(pass, salt1[:8], cheap); err == nil {
 		t.Error("short salt accepted")
 	}
-	if _, err := DeriveKEK(pass, salt1, KDFParams{Time: 0, MemoryKiB: 64, Threads: 1}); !errors.Is(err, ErrKDFParams) {
+	if _, err := deriveKEK(pass, salt1, KDFParams{Time: 0, MemoryKiB: 64, Threads: 1}); !errors.Is(err, ErrKDFParams) {
 		t.Errorf("time 0: %v", err)
+	}
+}
+
+// A raw key is the KEK's own size: HKDF expands it to one.
+func TestKeySize(t *testing.T) {
+	if KeySize != seal.KeySize {
+		t.Errorf("KeySize %d, seal.KeySize %d", KeySize, seal.KeySize)
 	}
 }
 
@@ -71,8 +80,8 @@ func TestKDFParamsValidate(t *testing.T) {
 		{KDFParams{Time: 1, MemoryKiB: 1 << 20, Threads: 4}, true},
 	}
 	for _, tc := range tests {
-		if err := tc.p.Validate(); (err == nil) != tc.ok {
-			t.Errorf("%+v: Validate() = %v, want ok=%v", tc.p, err, tc.ok)
+		if err := tc.p.validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v: validate() = %v, want ok=%v", tc.p, err, tc.ok)
 		}
 	}
 }
@@ -80,9 +89,9 @@ func TestKDFParamsValidate(t *testing.T) {
 func TestReadKeyFile(t *testing.T) {
 	dir := t.TempDir()
 	key := bytes.Repeat([]byte{0xAB}, KeySize)
-	salt := make([]byte, SaltSize)
+	salt := make([]byte, saltSize)
 	want, _ := RawKey(key)
-	wantKEK, _ := DeriveKEK(want, salt, KDFParams{})
+	wantKEK, _ := deriveKEK(want, salt, KDFParams{})
 	tests := []struct {
 		name    string
 		content []byte
@@ -108,7 +117,7 @@ func TestReadKeyFile(t *testing.T) {
 			if err != nil {
 				return
 			}
-			k, err := DeriveKEK(s, salt, KDFParams{})
+			k, err := deriveKEK(s, salt, KDFParams{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,5 +185,49 @@ func TestCheckStrength(t *testing.T) {
 	k, _ := RawKey(make([]byte, KeySize))
 	if err := k.CheckStrength(); err != nil {
 		t.Errorf("raw key: %v", err)
+	}
+}
+
+// TestSecretErrors checks the errors an integrator meets when supplying a
+// secret, through the public functions alone: each is one of this package's
+// errors, so a caller never needs the internal key package to test for it.
+func TestSecretErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.db")
+	s, err := Create(path, pass("correct horse"), cheapKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	raw, _ := RawKey(bytes.Repeat([]byte{7}, KeySize))
+	_, shortErr := RawKey(make([]byte, KeySize-1))
+	_, fileErr := ReadKeyFile(filepath.Join(dir, "s.db")) // a store is no key file
+	_, createErr := Create(filepath.Join(dir, "t.db"), pass("correct horse"), &Options{KDF: KDFParams{Time: 1, MemoryKiB: 4, Threads: 1}})
+	open := func(sec Secret) error {
+		s, err := Open(path, sec, cheapKDF)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"zero secret", open(Secret{}), ErrNoSecret},
+		{"wrong passphrase", open(pass("correct horsE")), ErrWrongKey},
+		{"raw key for a passphrase store", open(raw), ErrWrongKey},
+		{"short raw key", shortErr, ErrKeySize},
+		{"not a key file", fileErr, ErrKeyEncoding},
+		{"Argon2id memory below 8 KiB per lane", createErr, ErrKDFParams},
+		{"weak new passphrase", pass("gate").CheckStrength(), ErrWeakPassphrase},
+	} {
+		if !errors.Is(tc.err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	if err := open(pass("correct horse")); err != nil {
+		t.Fatalf("right passphrase: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package crypto
+package seal
 
 import (
 	"crypto/rand"
@@ -28,16 +28,16 @@ const WrappedSize = KeySize + Overhead
 // errors.Is.
 var (
 	// ErrKeySize reports key material that is not exactly KeySize bytes.
-	ErrKeySize = errors.New("crypto: key is not 32 bytes")
+	ErrKeySize = errors.New("seal: key is not 32 bytes")
 	// ErrAuth reports a sealed or wrapped value that failed authentication:
 	// the key is wrong, the associated data differs (the value was moved to
 	// another subject, class, name or store), or a byte was modified.
-	ErrAuth = errors.New("crypto: message authentication failed (wrong key, wrong binding, or modified data)")
+	ErrAuth = errors.New("seal: message authentication failed (wrong key, wrong binding, or modified data)")
 	// ErrFormat reports a sealed or wrapped value that is too short or has an
 	// unknown format version.
-	ErrFormat = errors.New("crypto: malformed sealed value")
+	ErrFormat = errors.New("seal: malformed sealed value")
 	// ErrWiped reports use of a key after Wipe.
-	ErrWiped = errors.New("crypto: key has been wiped")
+	ErrWiped = errors.New("seal: key has been wiped")
 )
 
 // Key is a 256-bit symmetric key. The zero Key is not usable; make one with
@@ -52,7 +52,7 @@ type Key struct {
 func NewKey() (*Key, error) {
 	k := &Key{valid: true}
 	if _, err := rand.Read(k.b[:]); err != nil {
-		return nil, fmt.Errorf("crypto: reading random key: %w", err)
+		return nil, fmt.Errorf("seal: reading random key: %w", err)
 	}
 	return k, nil
 }
@@ -101,12 +101,12 @@ func (k *Key) Seal(plaintext, ad []byte) ([]byte, error) {
 	}
 	aead, err := chacha20poly1305.NewX(k.b[:])
 	if err != nil {
-		return nil, fmt.Errorf("crypto: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	out := make([]byte, 1+chacha20poly1305.NonceSizeX, Overhead+len(plaintext))
 	out[0] = FormatVersion
 	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, fmt.Errorf("crypto: reading random nonce: %w", err)
+		return nil, fmt.Errorf("seal: reading random nonce: %w", err)
 	}
 	return aead.Seal(out, out[1:], plaintext, ad), nil
 }
@@ -126,7 +126,7 @@ func (k *Key) Open(sealed, ad []byte) ([]byte, error) {
 	}
 	aead, err := chacha20poly1305.NewX(k.b[:])
 	if err != nil {
-		return nil, fmt.Errorf("crypto: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	}
 	nonce := sealed[1 : 1+chacha20poly1305.NonceSizeX]
 	pt, err := aead.Open(nil, nonce, sealed[1+chacha20poly1305.NonceSizeX:], ad)
@@ -140,7 +140,7 @@ func (k *Key) Open(sealed, ad []byte) ([]byte, error) {
 // WrappedSize bytes.
 func (k *Key) Wrap(dk *Key, ad []byte) ([]byte, error) {
 	if !dk.valid {
-		return nil, fmt.Errorf("crypto: wrapping: %w", ErrWiped)
+		return nil, fmt.Errorf("seal: wrapping: %w", ErrWiped)
 	}
 	return k.Seal(dk.b[:], ad)
 }

@@ -1,8 +1,7 @@
-package crypto
+package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,29 +9,37 @@ import (
 	"os"
 
 	"golang.org/x/crypto/argon2"
-	"golang.org/x/crypto/hkdf"
+
+	"github.com/facegate/facegate/internal/seal"
 )
 
 // KeyEnv is the environment variable [SecretFromEnv] reads: 64 hexadecimal
 // digits (32 bytes), surrounding white space ignored.
 const KeyEnv = "FACEGATE_KEY"
 
-// SaltSize is the length of the random salt kept in a store's header.
-const SaltSize = 16
+// KeySize is the length in bytes of a raw key ([RawKey]).
+const KeySize = 32
 
-// Errors about secrets.
+// saltSize is the length of the random salt kept in a store's header.
+const saltSize = 16
+
+// Errors about secrets; test with errors.Is. (A secret that is well formed
+// but does not unlock a store is ErrWrongKey.)
 var (
 	// ErrNoSecret reports an empty passphrase, a zero Secret, or an unset
 	// FACEGATE_KEY.
-	ErrNoSecret = errors.New("crypto: no passphrase or key given")
+	ErrNoSecret = errors.New("store: no passphrase or key given")
+	// ErrKeySize reports a raw key that is not exactly KeySize bytes.
+	ErrKeySize = errors.New("store: key is not 32 bytes")
 	// ErrKeyEncoding reports a key file or FACEGATE_KEY value that is neither
 	// 32 raw bytes nor 64 hexadecimal digits.
-	ErrKeyEncoding = errors.New("crypto: key is neither 32 raw bytes nor 64 hex digits")
-	// ErrKDFParams reports Argon2id parameters outside the accepted range.
-	ErrKDFParams = errors.New("crypto: Argon2id parameters out of range")
+	ErrKeyEncoding = errors.New("store: key is neither 32 raw bytes nor 64 hex digits")
+	// ErrKDFParams reports Argon2id parameters outside the accepted range
+	// (see KDFParams and MaxKDF).
+	ErrKDFParams = errors.New("store: Argon2id parameters out of range")
 	// ErrWeakPassphrase reports a new passphrase below MinPassphraseLen
 	// characters or made of too few different characters.
-	ErrWeakPassphrase = errors.New("crypto: passphrase too weak")
+	ErrWeakPassphrase = errors.New("store: passphrase too weak")
 )
 
 // MinPassphraseLen is the fewest characters CheckStrength accepts in a new
@@ -46,6 +53,19 @@ const minDistinct = 6
 // Secret is what unlocks a store: a passphrase or a raw 32-byte key. Make one
 // with [Passphrase], [RawKey], [ReadKeyFile] or [SecretFromEnv]; the zero
 // Secret unlocks nothing.
+//
+// The store's key-encryption key (KEK) is derived from it: a passphrase is
+// stretched with Argon2id (parameters and a random salt are kept in the
+// store's header); a raw key is expanded with HKDF-SHA256 under the store's
+// salt, so one key file opens different stores under different KEKs.
+//
+// Secret and its constructors are part of package store, not of a key
+// package of their own, because Create, Open and RotateKEK are the only
+// functions that take one: a gate maker who supplies a passphrase or a key
+// file imports store and nothing else. What is derived from the secret —
+// the KEK, the data keys, sealing and key wrapping — is internal
+// (internal/seal): no integrator calls it, and keeping it out of the API
+// lets it change with the store format it serves.
 type Secret struct {
 	passphrase []byte
 	key        []byte
@@ -70,14 +90,14 @@ func RawKey(k []byte) (Secret, error) {
 func ReadKeyFile(path string) (Secret, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("crypto: reading key file: %w", err)
+		return Secret{}, fmt.Errorf("store: reading key file: %w", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 1024))
 	if err != nil {
-		return Secret{}, fmt.Errorf("crypto: reading key file %s: %w", path, err)
+		return Secret{}, fmt.Errorf("store: reading key file %s: %w", path, err)
 	}
-	defer Zero(b)
+	defer clear(b)
 	s, err := parseKey(b)
 	if err != nil {
 		return Secret{}, fmt.Errorf("key file %s: %w", path, err)
@@ -94,7 +114,7 @@ func SecretFromEnv() (Secret, error) {
 		return Secret{}, fmt.Errorf("%w: %s is not set", ErrNoSecret, KeyEnv)
 	}
 	b := []byte(v)
-	defer Zero(b)
+	defer clear(b)
 	s, err := parseKey(b)
 	if err != nil {
 		return Secret{}, fmt.Errorf("%s: %w", KeyEnv, err)
@@ -111,7 +131,7 @@ func parseKey(b []byte) (Secret, error) {
 		return Secret{}, fmt.Errorf("%w: got %d bytes", ErrKeyEncoding, len(b))
 	}
 	k := make([]byte, KeySize)
-	defer Zero(k)
+	defer clear(k)
 	if _, err := hex.Decode(k, t); err != nil {
 		return Secret{}, fmt.Errorf("%w: %v", ErrKeyEncoding, err)
 	}
@@ -150,12 +170,13 @@ func (s Secret) IsZero() bool { return len(s.passphrase) == 0 && len(s.key) == 0
 
 // Wipe overwrites the secret's bytes with zeros.
 func (s *Secret) Wipe() {
-	Zero(s.passphrase)
-	Zero(s.key)
+	clear(s.passphrase)
+	clear(s.key)
 	s.passphrase, s.key = nil, nil
 }
 
-// KDFParams are the Argon2id cost parameters for passphrase secrets.
+// KDFParams are the Argon2id cost parameters for passphrase secrets
+// ([Options].KDF).
 type KDFParams struct {
 	// Time is the number of passes over memory (≥ 1).
 	Time uint32
@@ -169,43 +190,32 @@ type KDFParams struct {
 // small gate controller: 3 passes over 64 MiB with 2 lanes.
 var DefaultKDFParams = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 2}
 
-// Validate reports ErrKDFParams if p is outside the accepted range (which
-// also bounds the work a forged store header can ask for).
-func (p KDFParams) Validate() error {
+// validate reports ErrKDFParams if p is outside what Argon2id accepts (MaxKDF,
+// checked by checkKDFBound, is the tighter bound of what a store writes).
+func (p KDFParams) validate() error {
 	if p.Time < 1 || p.Time > 64 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > 1<<20 {
 		return fmt.Errorf("%w: time=%d memory=%dKiB threads=%d", ErrKDFParams, p.Time, p.MemoryKiB, p.Threads)
 	}
 	return nil
 }
 
-// DeriveKEK derives the key-encryption key of a store from s and the store's
+// deriveKEK derives the key-encryption key of a store from s and the store's
 // salt. A passphrase is stretched with Argon2id under p; a raw key is expanded
 // with HKDF-SHA256 (p is ignored). The caller wipes the returned key.
-func DeriveKEK(s Secret, salt []byte, p KDFParams) (*Key, error) {
-	if len(salt) != SaltSize {
-		return nil, fmt.Errorf("crypto: salt is %d bytes, want %d", len(salt), SaltSize)
+func deriveKEK(s Secret, salt []byte, p KDFParams) (*seal.Key, error) {
+	if len(salt) != saltSize {
+		return nil, fmt.Errorf("store: salt is %d bytes, want %d", len(salt), saltSize)
 	}
 	switch {
 	case len(s.passphrase) > 0:
-		if err := p.Validate(); err != nil {
+		if err := p.validate(); err != nil {
 			return nil, err
 		}
 		b := argon2.IDKey(s.passphrase, salt, p.Time, p.MemoryKiB, p.Threads, KeySize)
-		defer Zero(b)
-		return KeyFromBytes(b)
+		defer clear(b)
+		return seal.KeyFromBytes(b)
 	case len(s.key) == KeySize:
-		return DeriveKey(s.key, salt, "facegate/kek/v1")
+		return seal.DeriveKey(s.key, salt, "facegate/kek/v1")
 	}
 	return nil, ErrNoSecret
-}
-
-// DeriveKey expands secret into a new Key with HKDF-SHA256 under salt and a
-// label naming the key's purpose. Distinct labels give independent keys.
-func DeriveKey(secret, salt []byte, label string) (*Key, error) {
-	b := make([]byte, KeySize)
-	defer Zero(b)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, salt, []byte(label)), b); err != nil {
-		return nil, fmt.Errorf("crypto: hkdf: %w", err)
-	}
-	return KeyFromBytes(b)
 }
