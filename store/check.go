@@ -1,11 +1,9 @@
 package store
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,20 +13,6 @@ import (
 
 // maxCheckErrors bounds how many problems Check reports individually.
 const maxCheckErrors = 100
-
-// parseRecKey splits a records-bucket key into subject, class and name.
-func parseRecKey(k []byte) (subject, class, name string, ok bool) {
-	subject, rest, ok := parseKeyKey(k)
-	if !ok {
-		return "", "", "", false
-	}
-	r := []byte(rest)
-	n, w := binary.Uvarint(r)
-	if w <= 0 || n > uint64(len(r)-w) {
-		return "", "", "", false
-	}
-	return subject, string(r[w : w+int(n)]), string(r[w+int(n):]), true
-}
 
 // Check reads the whole store and verifies it: bbolt's page structure, the
 // transform secret, every wrapped data key, every sealed record and every
@@ -80,61 +64,64 @@ func (s *Store) Check() error {
 			}
 		}
 		subs := tx.Bucket(bucketSubjects)
+		names := map[string]string{} // subject tag → name, to name what fails
 		subs.ForEach(func(k, v []byte) error {
-			if len(v) != 8 {
-				report(&TamperedError{Record: fmt.Sprintf("subject %q sequence", k), Err: crypto.ErrFormat})
+			if n, err := s.openSubject(k, v); err != nil {
+				report(err)
+			} else {
+				names[string(k)] = n
 			}
 			return nil
 		})
-		keys := map[[2]string]*crypto.Key{}
+		of := func(k []byte) string {
+			if n, ok := names[string(k[:tagSize])]; ok {
+				return fmt.Sprintf("%x of subject %q", k, n)
+			}
+			return fmt.Sprintf("%x", k)
+		}
+		keys := map[string]*crypto.Key{}
 		defer func() {
 			for _, k := range keys {
 				k.Wipe()
 			}
 		}()
 		tx.Bucket(bucketKeys).ForEach(func(k, w []byte) error {
-			subject, class, ok := parseKeyKey(k)
-			if !ok {
+			if len(k) != 2*tagSize {
 				report(&TamperedError{Record: fmt.Sprintf("key name %x", k), Err: crypto.ErrFormat})
 				return nil
 			}
-			if subs.Get([]byte(subject)) == nil {
-				report(&TamperedError{Record: fmt.Sprintf("data key %q/%q of an unknown subject", subject, class), Err: ErrUnknownSubject})
+			if subs.Get(k[:tagSize]) == nil {
+				report(&TamperedError{Record: fmt.Sprintf("data key %x of an unknown subject", k), Err: ErrUnknownSubject})
 				return nil
 			}
-			dk, err := s.unwrapDataKey(subject, class, w)
+			dk, err := s.unwrapDataKey(k, w, func() string { return "data key " + of(k) })
 			if err != nil {
 				report(err)
 				return nil
 			}
-			keys[[2]string{subject, class}] = dk
+			keys[string(k)] = dk
 			return nil
 		})
 		tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			subject, class, name, ok := parseRecKey(k)
-			if !ok {
+			if len(k) != 3*tagSize {
 				report(&TamperedError{Record: fmt.Sprintf("record name %x", k), Err: crypto.ErrFormat})
 				return nil
 			}
-			dk := keys[[2]string{subject, class}]
+			dk := keys[string(k[:2*tagSize])]
 			if dk == nil {
-				report(&TamperedError{Record: fmt.Sprintf("record %q/%q/%q without a data key", subject, class, name), Err: ErrNotFound})
+				report(&TamperedError{Record: fmt.Sprintf("record %s without a data key", of(k)), Err: ErrNotFound})
 				return nil
 			}
-			pt, err := s.openRecord(dk, subject, class, name, v)
+			bd, pt, err := s.openBody(dk, k, v, func() string { return "record " + of(k) })
 			if err != nil {
 				report(err)
 				return nil
 			}
 			defer crypto.Zero(pt)
-			if class != ClassFace {
-				return nil
-			}
-			if _, err := strconv.ParseUint(name, 16, 64); err != nil || len(name) != 16 {
-				report(&TamperedError{Record: fmt.Sprintf("template name %q/%q", subject, name), Err: crypto.ErrFormat})
-			}
-			if _, err := template.Decode(pt); err != nil {
-				report(fmt.Errorf("store: template %q/%q: %w", subject, name, err))
+			if bd.kind == bodyTemplate {
+				if _, err := template.Decode(bd.payload[8:]); err != nil {
+					report(fmt.Errorf("store: template %x: %w", k, err))
+				}
 			}
 			return nil
 		})

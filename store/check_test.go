@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -30,13 +31,13 @@ func TestCheck(t *testing.T) {
 	bob := rawValue(t, s, subjectName(1), "r", "consent", "v1")
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRecords)
-		if err := rb.Put(recKey(subjectName(0), "consent", "v1"), bob); err != nil { // moved record
+		if err := rb.Put(s.recKey(subjectName(0), "consent", "v1"), bob); err != nil { // moved record
 			return err
 		}
-		if err := rb.Put(recKey(subjectName(2), "credential", "pin"), bob); err != nil { // record without a key
+		if err := rb.Put(s.recKey(subjectName(2), "credential", "pin"), bob); err != nil { // record without a key
 			return err
 		}
-		return tx.Bucket(bucketKeys).Put(keyKey(subjectName(3), "consent"), bytes.Repeat([]byte{1}, 73)) // forged key
+		return tx.Bucket(bucketKeys).Put(s.keyKey(subjectName(3), "consent"), bytes.Repeat([]byte{1}, 73)) // forged key
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -47,9 +48,9 @@ func TestCheck(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`record "resident/AAA"/"consent"/"v1"`,
-		`record "resident/CAA"/"credential"/"pin" without a data key`,
-		`data key "resident/DAA"/"consent"`,
+		fmt.Sprintf(`record %x of subject "resident/AAA" failed`, s.recKey(subjectName(0), "consent", "v1")),
+		fmt.Sprintf(`record %x of subject "resident/CAA" without a data key`, s.recKey(subjectName(2), "credential", "pin")),
+		fmt.Sprintf(`data key %x of subject "resident/DAA"`, s.keyKey(subjectName(3), "consent")),
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Check does not report %s:\n%s", want, msg)

@@ -52,6 +52,9 @@ var (
 	ErrInvalidName = records.ErrInvalidName
 	// ErrReservedClass is records.ErrReservedClass (see package records).
 	ErrReservedClass = records.ErrReservedClass
+	// ErrReadOnly reports a write to a store opened read-only (see
+	// Options.ReadOnly). Nothing was written.
+	ErrReadOnly = errors.New("store: opened read-only")
 	// ErrLocked reports a store file held open by another process.
 	ErrLocked = errors.New("store: file is locked by another process")
 )

@@ -136,3 +136,32 @@ type Store interface {
 func NotFound(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownSubject)
 }
+
+// Shape is the fixed set of records a store keeps for every subject it
+// covers, so that a reader of the raw file without the key sees the same
+// entries, in the same size classes, for every such subject whatever it
+// holds: a record of the shape that is absent is kept as an empty slot of
+// the same size (GetRecord gives ErrNotFound, ListRecords leaves it out),
+// and a subject's face templates occupy FaceSlots fixed slots, an empty
+// one sealing to the size of a template.
+type Shape struct {
+	// Covers reports whether a subject gets the shape.
+	Covers func(subject string) bool
+	// Records lists, per class, the record names every covered subject
+	// holds (as empty slots until written).
+	Records map[string][]string
+	// FaceSlots is how many face template slots every covered subject
+	// holds; more templates are stored beside them (and show).
+	FaceSlots int
+	// TemplateSize is the encoded size of one template
+	// (template.EncodedSize of the gate's model), so that an empty face
+	// slot pads to a template's size class.
+	TemplateSize int
+}
+
+// Shaper is implemented by stores that keep a Shape (the bbolt store
+// does; recordstest does not need to). The gate sets its shape when it
+// starts.
+type Shaper interface {
+	SetShape(Shape)
+}
