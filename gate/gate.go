@@ -100,6 +100,10 @@ type Config struct {
 	// QRLifetime is how long issued QR codes live; zero means
 	// DefaultQRLifetime.
 	QRLifetime time.Duration
+	// FaceSlots is how many face templates every subject's fixed slots
+	// hold in a store that keeps a shape (see shape.go); zero means
+	// DefaultFaceSlots.
+	FaceSlots int
 }
 
 // Gate is a compound's access control: subjects, their consents and
@@ -160,7 +164,11 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.QRLifetime < time.Second || cfg.QRLifetime > 24*time.Hour {
 		return nil, fmt.Errorf("%w: QR lifetime %v, want 1s..24h", ErrConfig, cfg.QRLifetime)
 	}
+	if cfg.FaceSlots == 0 {
+		cfg.FaceSlots = DefaultFaceSlots
+	}
 	g := &Gate{cfg: cfg, strictest: cfg.Policy.rule()}
+	g.setShape()
 	for door, p := range cfg.Doors {
 		if !p.Valid() {
 			return nil, fmt.Errorf("%w: door %q has %v", ErrConfig, door, p)
@@ -325,6 +333,11 @@ func (g *Gate) Register(subject string, entry Consent) error {
 	return g.cfg.Records.Update(func(b records.Batch) error {
 		if err := g.putConsent(b, subject, entry); err != nil {
 			return err
+		}
+		for _, c := range []string{cardIndexClass, qrIndexClass} {
+			if err := putPlaceholder(b, c, subject); err != nil {
+				return err
+			}
 		}
 		return b.PutRecord(indexSubject, subjectsClass, subject, nil)
 	})
@@ -759,6 +772,11 @@ func (g *Gate) Erase(subject string) (Receipt, error) {
 		h := qrHandleOf(g.cfg.Keys.QR, subject)
 		if err := b.DeleteRecord(indexSubject, qrIndexClass, hex.EncodeToString(h[:])); err != nil && !records.NotFound(err) {
 			return err
+		}
+		for _, c := range []string{cardIndexClass, qrIndexClass} {
+			if err := dropPlaceholder(b, c, subject); err != nil {
+				return err
+			}
 		}
 		if err := b.DeleteSubject(subject); err != nil && !records.NotFound(err) {
 			return fmt.Errorf("gate: shred %q: %w", subject, err)

@@ -41,6 +41,9 @@ func (g *Gate) SetCard(subject string, uid []byte) error {
 		if err := g.removeCard(b, subject); err != nil {
 			return err
 		}
+		if err := dropPlaceholder(b, cardIndexClass, subject); err != nil {
+			return err
+		}
 		if err := b.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
 			return err
 		}
@@ -63,6 +66,9 @@ func (g *Gate) removeCard(b records.Batch, subject string) error {
 		return err
 	}
 	if err := b.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+		return err
+	}
+	if err := putPlaceholder(b, cardIndexClass, subject); err != nil {
 		return err
 	}
 	return b.DeleteRecord(subject, records.ClassCredential, cardName)
@@ -245,7 +251,13 @@ func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err erro
 	}
 	q := QRCode{Handle: qrHandleOf(g.cfg.Keys.QR, subject), Expires: g.now().Add(g.cfg.QRLifetime).Truncate(time.Second)}
 	rand.Read(q.Nonce[:])
-	if err := g.cfg.Records.PutRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]), []byte(subject)); err != nil {
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		if err := dropPlaceholder(b, qrIndexClass, subject); err != nil {
+			return err
+		}
+		return b.PutRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]), []byte(subject))
+	})
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	return encodeQR(g.cfg.Keys.QR, q), q.Expires, nil

@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/records"
 	"github.com/facegate/facegate/template"
 )
 
@@ -73,7 +74,14 @@ func (s *Store) Check() error {
 			}
 			return nil
 		})
+		known := s.knownNames(names)
 		of := func(k []byte) string {
+			if d, ok := known[string(k)]; ok {
+				return d
+			}
+			if d, ok := known[string(k[:min(len(k), 2*tagSize)])]; ok && len(k) > 2*tagSize {
+				return fmt.Sprintf("%s/%x", d, k[2*tagSize:])
+			}
 			if n, ok := names[string(k[:tagSize])]; ok {
 				return fmt.Sprintf("%x of subject %q", k, n)
 			}
@@ -130,4 +138,48 @@ func (s *Store) Check() error {
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// knownNames maps the bucket keys of the classes and records Check can
+// name without opening anything — the gate's classes and the slots of
+// the shape, for every subject in subjects (tag → name) — to their
+// descriptions, so that a value that fails to open is named as the API
+// would name it.
+func (s *Store) knownNames(subjects map[string]string) map[string]string {
+	classes := map[string][]string{ClassFace: nil, records.ClassConsent: nil, records.ClassCredential: nil}
+	s.shapeMu.RLock()
+	if sh := s.shape; sh != nil {
+		for c, ns := range sh.Records {
+			classes[c] = append(classes[c], ns...)
+		}
+		for i := range sh.FaceSlots {
+			classes[ClassFace] = append(classes[ClassFace], faceSlot(i))
+		}
+	}
+	s.shapeMu.RUnlock()
+	out := map[string]string{}
+	for _, subj := range subjects {
+		for c, ns := range classes {
+			out[string(s.keyKey(subj, c))] = fmt.Sprintf("%q/%q", subj, c)
+			for _, n := range ns {
+				out[string(s.recKey(subj, c, n))] = fmt.Sprintf("%q/%q/%q", subj, c, n)
+			}
+		}
+	}
+	return out
+}
+
+// RawLocation returns the bucket and key under which the file holds
+// subject/class/name — or, with name "", the wrapped data key of
+// subject/class; with class and name "", the subject's entry. Names are
+// keyed (see names.go), so only a holder of the store's key can tell where
+// a record lives; tests and forensic tools that read the raw file use it.
+func (s *Store) RawLocation(subject, class, name string) (bucket string, key []byte) {
+	switch {
+	case class == "":
+		return string(bucketSubjects), s.subjKey(subject)
+	case name == "":
+		return string(bucketKeys), s.keyKey(subject, class)
+	}
+	return string(bucketRecords), s.recKey(subject, class, name)
 }

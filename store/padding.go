@@ -39,6 +39,13 @@ func SealedSize(n, nameLen int) int {
 	return versionSize + crypto.Overhead + paddedSize(bodySize(nameLen, n), 0)
 }
 
+// SealedTemplateSize returns the size on disk of a face template whose
+// encoding is n bytes long (template.EncodedSize), stored outside any
+// slot: its version, the crypto overhead and the padded body.
+func SealedTemplateSize(n int) int {
+	return versionSize + crypto.Overhead + paddedSize(bodySize(len(templateName(0)), 8+n), 0)
+}
+
 func pad(body []byte, min int) []byte {
 	b := make([]byte, paddedSize(len(body), min))
 	binary.BigEndian.PutUint32(b, uint32(len(body)))

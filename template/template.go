@@ -48,6 +48,10 @@ const Magic = "FGTP"
 
 const fixedSize = 32 // bytes of an encoding besides the model ID and vectors
 
+// EncodedSize returns the length of Encode's output for a template of
+// model modelID with dim dimensions.
+func EncodedSize(modelID string, dim int) int { return fixedSize + len(modelID) + 5*dim }
+
 // Errors returned by Decode and Encode; test with errors.Is.
 var (
 	// ErrFormat reports input that does not start with Magic.
