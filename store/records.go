@@ -300,51 +300,70 @@ func newTemplateID() (uint64, error) {
 // template.ErrWrongTransform. A subject covered by the store's Shape keeps
 // its templates in fixed slots while it has a free one.
 func (b *Batch) AddTemplate(subject string, t template.Template) (uint64, error) {
-	if err := checkName("subject", subject); err != nil {
-		return 0, err
-	}
-	enc, err := template.Encode(&t)
-	if err != nil {
-		return 0, err
-	}
-	defer crypto.Zero(enc)
-	tr, err := b.s.transform(b.tx, t.ModelID, t.Dim())
-	if err != nil {
-		return 0, err
-	}
-	if tr.ID() != t.TransformID {
-		return 0, fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID, tr.ID())
-	}
-	if err := b.s.checkSubject(subject); err != nil {
-		return 0, err
-	}
-	if err := b.s.checkClass(subject, ClassFace, fmt.Sprintf("face templates of %q", subject)); err != nil {
-		return 0, err
-	}
-	if _, err := b.dataKey(subject, ClassFace); err != nil {
-		return 0, err
-	}
 	id, err := newTemplateID()
 	if err != nil {
 		return 0, err
 	}
-	name := templateName(id)
+	return id, b.addTemplate(subject, id, t)
+}
+
+// AddTemplateID is AddTemplate under a given non-zero ID: a replica
+// applying another store's changes (package compound) stores each template
+// under the ID the other store gave it. It implements
+// records.TemplateIDAdder.
+func (b *Batch) AddTemplateID(subject string, id uint64, t template.Template) error {
+	if id == 0 {
+		return fmt.Errorf("%w: template ID 0", ErrInvalidName)
+	}
+	return b.addTemplate(subject, id, t)
+}
+
+var _ records.TemplateIDAdder = (*Batch)(nil)
+
+func (b *Batch) addTemplate(subject string, id uint64, t template.Template) error {
+	if err := checkName("subject", subject); err != nil {
+		return err
+	}
+	enc, err := template.Encode(&t)
+	if err != nil {
+		return err
+	}
+	defer crypto.Zero(enc)
+	tr, err := b.s.transform(b.tx, t.ModelID, t.Dim())
+	if err != nil {
+		return err
+	}
+	if tr.ID() != t.TransformID {
+		return fmt.Errorf("%w: template has transform %x, store's current is %x (re-protect or reload after RekeyTransform)", template.ErrWrongTransform, t.TransformID, tr.ID())
+	}
+	if err := b.s.checkSubject(subject); err != nil {
+		return err
+	}
+	if err := b.s.checkClass(subject, ClassFace, fmt.Sprintf("face templates of %q", subject)); err != nil {
+		return err
+	}
+	if _, err := b.dataKey(subject, ClassFace); err != nil {
+		return err
+	}
+	name, free := templateName(id), ""
 	err = b.s.eachFace(b.tx, subject, func(rname string, bd body) (bool, error) {
-		if bd.kind == bodyEmpty {
-			name = rname
-			return false, nil
+		switch {
+		case bd.kind == bodyTemplate && binary.BigEndian.Uint64(bd.payload) == id:
+			return false, fmt.Errorf("%w: subject %q already holds template %016x", ErrExists, subject, id)
+		case bd.kind == bodyEmpty && free == "":
+			free = rname
 		}
 		return true, nil
 	})
 	if err != nil {
-		return 0, err
+		return err
+	}
+	if free != "" {
+		name = free
 	}
 	bd := makeBody(bodyTemplate, name, binary.BigEndian.AppendUint64(nil, id), enc)
 	defer crypto.Zero(bd)
-	if err := b.put(subject, ClassFace, name, bd, b.s.faceMin(subject)); err != nil {
-		return 0, err
-	}
-	return id, nil
+	return b.put(subject, ClassFace, name, bd, b.s.faceMin(subject))
 }
 
 // Update runs fn in one write transaction (see [Batch]): use it to enroll

@@ -165,3 +165,11 @@ type Shape struct {
 type Shaper interface {
 	SetShape(Shape)
 }
+
+// TemplateIDAdder is implemented by a Batch whose store gives templates
+// random IDs (the bbolt store does, so that an ID says nothing about how
+// many templates a subject ever had): a replica stores a template under
+// the ID its origin gave it. It fails if the subject holds that ID.
+type TemplateIDAdder interface {
+	AddTemplateID(subject string, id uint64, t template.Template) error
+}
