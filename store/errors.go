@@ -54,7 +54,7 @@ var (
 	ErrReservedClass = records.ErrReservedClass
 	// ErrReadOnly reports a write to a store opened read-only (see
 	// Options.ReadOnly). Nothing was written.
-	ErrReadOnly = errors.New("store: opened read-only")
+	ErrReadOnly = records.ErrReadOnly
 	// ErrLocked reports a store file held open by another process.
 	ErrLocked = errors.New("store: file is locked by another process")
 )

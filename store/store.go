@@ -363,7 +363,9 @@ func Open(path string, secret crypto.Secret, opts *Options) (*Store, error) {
 	}
 	s := &Store{path: path, hdr: h, kek: kek, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
 	s.readOnly = opts.readOnly() || !writable(path)
-	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout(), ReadOnly: s.readOnly}, func(db *bolt.DB) error {
+	// Check needs the freelist, which bbolt does not load read-only
+	// unless asked.
+	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout(), ReadOnly: s.readOnly, PreLoadFreelist: s.readOnly}, func(db *bolt.DB) error {
 		s.db = db
 		return db.View(func(tx *bolt.Tx) error {
 			mk, err := s.loadManifestKey(tx, kek)

@@ -68,6 +68,21 @@ func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site
 	return a.open(site.Config{})
 }
 
+// parseOpenRO is parseOpen for commands that only read (list, export,
+// audit): the store opens read-only, so they work on a file that may not
+// be written and beside a running gate's shared readers.
+func (a *app) parseOpenRO(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
+	if err := parse(fs, args, 0, 0); err != nil {
+		return nil, err
+	}
+	if id != nil {
+		if err := needID(*id); err != nil {
+			return nil, err
+		}
+	}
+	return a.open(site.Config{ReadOnly: true})
+}
+
 func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
 	action, err := subcommand(fs, args, "consent", "record, show or withdraw")
 	if err != nil {
@@ -271,7 +286,7 @@ type listEntry struct {
 }
 
 func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
-	s, err := a.parseOpen(fs, args, nil)
+	s, err := a.parseOpenRO(fs, args, nil)
 	if err != nil {
 		return err
 	}
@@ -309,7 +324,7 @@ func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "subject ID")
-	s, err := a.parseOpen(fs, args, id)
+	s, err := a.parseOpenRO(fs, args, id)
 	if err != nil {
 		return err
 	}
@@ -324,7 +339,7 @@ func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdAudit(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "only the events still linkable to this subject")
-	s, err := a.parseOpen(fs, args, nil)
+	s, err := a.parseOpenRO(fs, args, nil)
 	if err != nil {
 		return err
 	}

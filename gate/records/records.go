@@ -53,6 +53,9 @@ var (
 	// deleted behind its back, or on a damaged page. The gate skips such a
 	// subject (and reports it) instead of refusing everyone.
 	ErrDamaged = errors.New("records: record damaged or tampered with")
+	// ErrReadOnly reports a write to a store opened read-only. Nothing was
+	// written.
+	ErrReadOnly = errors.New("store: opened read-only")
 )
 
 // Entry is one stored template with its owner and ID.
