@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -69,6 +70,8 @@ func (s *Store) Check() error {
 		subs.ForEach(func(k, v []byte) error {
 			if n, err := s.openSubject(k, v); err != nil {
 				report(err)
+			} else if !bytes.Equal(s.subjKey(n), k) {
+				report(&TamperedError{Record: fmt.Sprintf("subject entry %x", k), Err: fmt.Errorf("%w: holds the name %q of another subject", crypto.ErrFormat, n)})
 			} else {
 				names[string(k)] = n
 			}

@@ -146,11 +146,14 @@ func (s *Store) openSubject(sk, v []byte) (string, error) {
 			var b []byte
 			if b, err = unpad(pt); err == nil {
 				var bd body
+				// The associated data binds the tag sk, and only the store
+				// seals, under a key only it holds: the name inside is the
+				// one sk was made from (Check verifies it anyway).
 				if bd, err = parseBody(b); err == nil {
-					if bd.kind == bodySubject && bytes.Equal(s.subjKey(bd.name), sk) {
+					if bd.kind == bodySubject {
 						return bd.name, nil
 					}
-					err = fmt.Errorf("%w: not the entry of this subject", crypto.ErrFormat)
+					err = fmt.Errorf("%w: not a subject entry", crypto.ErrFormat)
 				}
 			}
 		}
@@ -160,10 +163,14 @@ func (s *Store) openSubject(sk, v []byte) (string, error) {
 
 // dataKey unwraps the data key of subject/class. The caller wipes the key.
 func (s *Store) dataKey(tx *bolt.Tx, subject, class string) (*crypto.Key, error) {
-	if tx.Bucket(bucketSubjects).Get(s.subjKey(subject)) == nil {
+	return s.dataKeyAt(tx, s.keyKey(subject, class), subject, class)
+}
+
+// dataKeyAt is dataKey with the key's bucket key kk already computed.
+func (s *Store) dataKeyAt(tx *bolt.Tx, kk []byte, subject, class string) (*crypto.Key, error) {
+	if tx.Bucket(bucketSubjects).Get(kk[:tagSize]) == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSubject, subject)
 	}
-	kk := s.keyKey(subject, class)
 	w := tx.Bucket(bucketKeys).Get(kk)
 	if w == nil {
 		return nil, fmt.Errorf("%w: subject %q has no %q key", ErrNotFound, subject, class)
@@ -553,19 +560,17 @@ func (s *Store) eachBody(tx *bolt.Tx, subject, class string, fn func(name string
 	if k == nil || !bytes.HasPrefix(k, p) {
 		return nil
 	}
-	dk, err := s.dataKey(tx, subject, class)
+	dk, err := s.dataKeyAt(tx, p, subject, class)
 	if err != nil {
 		return err
 	}
 	defer dk.Wipe()
 	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		// The associated data binds k, so the name sealed inside is the
+		// one k was made from (see openSubject).
 		bd, pt, err := s.openBody(dk, k, v, func() string { return fmt.Sprintf("record %q/%q/%x", subject, class, k[2*tagSize:]) })
 		if err != nil {
 			return err
-		}
-		if !bytes.Equal(s.recKey(subject, class, bd.name), k) {
-			crypto.Zero(pt)
-			return &TamperedError{Record: fmt.Sprintf("record %q/%q/%q", subject, class, bd.name), Err: fmt.Errorf("%w: stored under another name", crypto.ErrFormat)}
 		}
 		more, err := fn(bd.name, bd)
 		crypto.Zero(pt)
