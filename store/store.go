@@ -8,9 +8,12 @@
 // e.g. "resident/0042" or "audit/2026-11-24") has one random data key per
 // class ("face" for templates, "consent", "credential", "audit", …), wrapped
 // by the store's KEK. Records are sealed with XChaCha20-Poly1305 under their
-// class's key, bound by associated data to the store ID, subject, class and
-// record name (see package crypto). Nothing in the file is plaintext
-// biometric data.
+// class's key, bound by associated data to the store ID, their place and
+// their version (see package crypto). Nothing in the file is plaintext
+// biometric data, and no name is in it either: subjects, classes and
+// records are stored under keyed tags (names.go), their names sealed
+// inside the values, every value padded to a size class (padding.go), and
+// the subjects a Shape covers hold the same fixed slots (shape.go).
 //
 // # Crypto-shredding
 //
