@@ -3,7 +3,6 @@ package gate
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/facegate/facegate/crypto"
+	"github.com/facegate/facegate/gate/internal/rawstore"
 	"github.com/facegate/facegate/store"
 )
 
@@ -31,19 +31,7 @@ type keylessView struct {
 // returns its keylessView. It also returns the whole file.
 func keylessDump(t *testing.T, path string) (keylessView, []byte) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(cp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(cp, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, data := rawstore.OpenCopy(t, path)
 	const tag = 16
 	var v keylessView
 	type class struct {
@@ -64,7 +52,7 @@ func keylessDump(t *testing.T, path string) (keylessView, []byte) {
 		}
 		return c
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return b.ForEach(func(k, val []byte) error {
 				switch string(name) {

@@ -408,44 +408,27 @@ func TestAttackWholeFileRollback(t *testing.T) {
 	}
 }
 
-// TestFormat1Refused opens a store written by format 1 (no manifest): it
-// is refused with ErrVersion, not migrated, and the file is untouched.
-func TestFormat1Refused(t *testing.T) {
-	b, err := os.ReadFile("testdata/format1.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := t.TempDir() + "/old.db"
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(p, pass("pw"), cheapKDF)
-	if !errors.Is(err, ErrVersion) {
-		t.Fatalf("Open of a format-1 store: %v, want ErrVersion", err)
-	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, b) {
-		t.Error("Open changed a format-1 file")
-	}
-	t.Log(err)
-}
-
-// TestFormat2Refused opens a store of format 2 (names in the clear): it is
-// refused with ErrVersion, not migrated, and the file is untouched.
-func TestFormat2Refused(t *testing.T) {
-	b, err := os.ReadFile("testdata/format2.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := t.TempDir() + "/old.db"
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(p, pass("pw"), cheapKDF)
-	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "format 2") {
-		t.Fatalf("Open of a format-2 store: %v, want ErrVersion", err)
-	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, b) {
-		t.Error("Open changed a format-2 file")
+// TestOldFormatsRefused opens stores of format 1 (no manifest) and 2
+// (names in the clear): each is refused with ErrVersion naming its format,
+// not migrated, and the file is untouched.
+func TestOldFormatsRefused(t *testing.T) {
+	for _, format := range []string{"1", "2"} {
+		b, err := os.ReadFile("testdata/format" + format + ".db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := t.TempDir() + "/old.db"
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(p, pass("pw"), cheapKDF)
+		if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "format "+format) {
+			t.Fatalf("Open of a format-%s store: %v, want ErrVersion", format, err)
+		}
+		if after, _ := os.ReadFile(p); !bytes.Equal(after, b) {
+			t.Errorf("Open changed a format-%s file", format)
+		}
+		t.Log(err)
 	}
 }
 

@@ -238,26 +238,23 @@ func (s *Store) manifestKeyAD() []byte {
 
 // loadNameKey unwraps the name key (see names.go).
 func (s *Store) loadNameKey(tx *bolt.Tx, kek *crypto.Key) (*crypto.Key, error) {
-	w := tx.Bucket(bucketMeta).Get(keyNameKey)
-	if w == nil {
-		return nil, &TamperedError{Record: "name key", Err: ErrNotFound}
-	}
-	k, err := kek.Unwrap(w, s.nameKeyAD())
-	if err != nil {
-		return nil, &TamperedError{Record: "name key", Err: err}
-	}
-	return k, nil
+	return loadMetaKey(tx, kek, keyNameKey, s.nameKeyAD(), "name key")
 }
 
 // loadManifestKey unwraps the manifest key.
 func (s *Store) loadManifestKey(tx *bolt.Tx, kek *crypto.Key) (*crypto.Key, error) {
-	w := tx.Bucket(bucketMeta).Get(keyManifestKey)
+	return loadMetaKey(tx, kek, keyManifestKey, s.manifestKeyAD(), "manifest key")
+}
+
+// loadMetaKey unwraps the key wrapped under kek in meta[name].
+func loadMetaKey(tx *bolt.Tx, kek *crypto.Key, name, ad []byte, what string) (*crypto.Key, error) {
+	w := tx.Bucket(bucketMeta).Get(name)
 	if w == nil {
-		return nil, &TamperedError{Record: "manifest key", Err: ErrNotFound}
+		return nil, &TamperedError{Record: what, Err: ErrNotFound}
 	}
-	k, err := kek.Unwrap(w, s.manifestKeyAD())
+	k, err := kek.Unwrap(w, ad)
 	if err != nil {
-		return nil, &TamperedError{Record: "manifest key", Err: err}
+		return nil, &TamperedError{Record: what, Err: err}
 	}
 	return k, nil
 }

@@ -57,6 +57,10 @@ func subcommand(fs *flag.FlagSet, args []string, cmd, actions string) (string, e
 // checks that --id was given when id is not nil, and opens the store
 // without the face backend. The caller closes the site.
 func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
+	return a.parseOpenWith(fs, args, id, site.Config{})
+}
+
+func (a *app) parseOpenWith(fs *flag.FlagSet, args []string, id *string, cfg site.Config) (*site.Site, error) {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return nil, err
 	}
@@ -65,22 +69,14 @@ func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site
 			return nil, err
 		}
 	}
-	return a.open(site.Config{})
+	return a.open(cfg)
 }
 
 // parseOpenRO is parseOpen for commands that only read (list, export,
 // audit): the store opens read-only, so they work on a file that may not
-// be written and beside a running gate's shared readers.
+// be written.
 func (a *app) parseOpenRO(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
-	if err := parse(fs, args, 0, 0); err != nil {
-		return nil, err
-	}
-	if id != nil {
-		if err := needID(*id); err != nil {
-			return nil, err
-		}
-	}
-	return a.open(site.Config{ReadOnly: true})
+	return a.parseOpenWith(fs, args, id, site.Config{ReadOnly: true})
 }
 
 func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
