@@ -66,23 +66,23 @@ func degradations() []degradation {
 	return ds
 }
 
-func l2(a, b []float32) float64 {
-	var s float64
-	for i := range a {
-		d := float64(a[i] - b[i])
-		s += d * d
-	}
-	return math.Sqrt(s)
-}
-
 // TestDegradationDrift degrades each shared photo in memory (smaller face,
 // Gaussian blur, under- and overexposure), and for each level records the
 // quality metric the gate sees and how far the descriptor moves from the
-// clean frame's (L2; dlib's match threshold is 0.6). This table is where
-// the gate's limits come from (docs/capture.md). It runs on every photo
-// with FACEGATE_MEASURE=1 and on every fourth one otherwise.
+// clean frame's, in the backend's own distance (dlib L2, fr_feature
+// cosine; the model's match threshold is logged). This table is where the
+// gate's limits come from (docs/capture.md). It runs once per study
+// backend, on every photo with FACEGATE_MEASURE=1 and on every fourth one
+// otherwise.
 func TestDegradationDrift(t *testing.T) {
-	e := extractor(t)
+	for _, b := range studyBackends {
+		t.Run(b.name, func(t *testing.T) { degradationDrift(t, b.open(t)) })
+	}
+}
+
+func degradationDrift(t *testing.T, e facematch.Extractor) {
+	dist := e.Model().Metric.Distance
+	t.Logf("%s: distance %v, match threshold %.3f", e.Model().ID, e.Model().Metric, e.Model().Threshold)
 	ps := photos(t)
 	step := 4
 	if os.Getenv("FACEGATE_MEASURE") == "1" {
@@ -142,7 +142,7 @@ func TestDegradationDrift(t *testing.T) {
 			}
 			cells[di].metric = append(cells[di].metric, metric)
 			cells[di].clip = append(cells[di].clip, clip)
-			dr := l2(base.Descriptor, f.Descriptor)
+			dr := float64(dist(base.Descriptor, f.Descriptor))
 			cells[di].drift = append(cells[di].drift, dr)
 			if cells[di].byGroup == nil {
 				cells[di].byGroup = map[string][]float64{}

@@ -92,6 +92,11 @@ func TestQualityReasons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// A degradation strong enough to lose the face (the
+			// detector finds none) gives NoFace, also a correct request
+			// to the person; one such base is tolerated, more mean the
+			// degradation no longer tests its reason.
+			lost := 0
 			for _, path := range bases {
 				m := loadFrame(t, path)
 				q0, err := Measure(m, extract(t, e, m))
@@ -104,6 +109,14 @@ func TestQualityReasons(t *testing.T) {
 				wipeMat(&d)
 				if err != nil {
 					t.Fatalf("%s: %v", path, err)
+				}
+				if q.Faces == 0 && tc.want != quality.NoFace {
+					lost++
+					t.Logf("%s: the degraded frame shows no face", filepath.Base(filepath.Dir(path)))
+					if lost > 1 {
+						t.Errorf("%d of %d base photos lose their face", lost, len(bases))
+					}
+					continue
 				}
 				err = tc.cfg.Check(q)
 				var rej *quality.Rejection

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,7 +12,9 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/facegate/facegate/facematch"
+	"github.com/facegate/facegate/facematch/arcface"
 	"github.com/facegate/facegate/facematch/dlib"
+	"github.com/facegate/facegate/facematch/faceplugin"
 	"github.com/facegate/facegate/internal/faceset"
 	"github.com/facegate/facegate/internal/testenv"
 )
@@ -40,6 +43,49 @@ func extractor(t testing.TB) *dlib.Extractor {
 		t.Fatalf("open dlib extractor: %v", extErr)
 	}
 	return ext
+}
+
+var (
+	defOnce sync.Once
+	defExt  *arcface.Extractor
+	defErr  error
+)
+
+// defaultExtractor returns the shared extractor of the library's default
+// backend (probe.DefaultBackend, "faceplugin+fr_feature": faceplugin's
+// detector and landmarks, fr_feature descriptors), built here from its
+// parts because package probe imports this one. It skips the test when the
+// models are missing (failing under FACEGATE_REQUIRE_MODELS=1).
+func defaultExtractor(t testing.TB) *arcface.Extractor {
+	t.Helper()
+	dir := testenv.Models(t, append(append([]string(nil), faceplugin.ModelFiles...), arcface.FRFeature.File)...)
+	defOnce.Do(func() {
+		lm, err := faceplugin.Open(dir, faceplugin.Config{Workers: 1})
+		if err != nil {
+			defErr = err
+			return
+		}
+		if defExt, defErr = arcface.Open(dir, arcface.FRFeature, lm, arcface.Config{Workers: 1}); defErr != nil {
+			lm.Close()
+		}
+	})
+	if defErr != nil {
+		t.Fatalf("open default extractor: %v", defErr)
+	}
+	return defExt
+}
+
+// backend is one front end and embedder the quality studies run on.
+type backend struct {
+	name string
+	open func(testing.TB) facematch.Extractor
+}
+
+// studyBackends are the backends whose quality limits the studies measure:
+// dlib, on which the limits were first set, and the library's default.
+var studyBackends = []backend{
+	{"dlib", func(t testing.TB) facematch.Extractor { return extractor(t) }},
+	{"faceplugin+fr_feature", func(t testing.TB) facematch.Extractor { return defaultExtractor(t) }},
 }
 
 // photo is one shared face photo.
@@ -76,14 +122,24 @@ func photos(t testing.TB) []photo {
 	return ps
 }
 
-// loadFrame reads the image at path and scales it to fit FrameW×FrameH.
+// loadFrame reads the image at path and places it in a FrameW×FrameH
+// camera frame, as a gate camera sees a scene: scaled to fit, the rest of
+// the frame filled by repeating the photo's edge pixels (no artificial
+// edge). A photo merely scaled to fit (a square one to 480×480) would not
+// have the camera's 4:3 shape, and a detector that resizes its input to
+// 4:3 (faceplugin) would see it stretched.
 func loadFrame(t testing.TB, path string) gocv.Mat {
 	t.Helper()
 	m := gocv.IMRead(path, gocv.IMReadColor)
 	if m.Empty() {
 		t.Fatalf("cannot read %s", path)
 	}
-	return fit(m, FrameW, FrameH)
+	m = fit(m, FrameW, FrameH)
+	out := gocv.NewMat()
+	l, top := (FrameW-m.Cols())/2, (FrameH-m.Rows())/2
+	gocv.CopyMakeBorder(m, &out, top, FrameH-m.Rows()-top, l, FrameW-m.Cols()-l, gocv.BorderReplicate, color.RGBA{})
+	wipeMat(&m)
+	return out
 }
 
 // fit returns m scaled (down or up) to fit w×h, closing m.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facegate/facegate/facematch"
 	"github.com/facegate/facegate/facematch/quality"
 )
 
@@ -16,9 +17,15 @@ import (
 // (docs/capture.md). Every photo must pass the verification gate, whose
 // limits were set outside this distribution; the stricter enrollment gate
 // asks some of them (small faces at 640×480, strong turns) for a better
-// capture, and the test reports which.
+// capture, and the test reports which. It runs once per study backend:
+// the landmarks (and so the pose) come from the backend's front end.
 func TestMeasureSharedFaces(t *testing.T) {
-	e := extractor(t)
+	for _, b := range studyBackends {
+		t.Run(b.name, func(t *testing.T) { measureSharedFaces(t, b.open(t)) })
+	}
+}
+
+func measureSharedFaces(t *testing.T, e facematch.Extractor) {
 	var iod, yaw, pitch, roll, sharp, mean, dark, bright, ears []float64
 	var lines []string
 	enrollRejected := 0
@@ -48,6 +55,8 @@ func TestMeasureSharedFaces(t *testing.T) {
 		add(p.group, "sharpness", q.Sharpness)
 		add(p.group, "mean grey", q.Brightness)
 		add(p.group, "|yaw| deg", math.Abs(q.Pose.Yaw))
+		add(p.group, "pitch deg", q.Pose.Pitch)
+		add(p.group, "|roll| deg", math.Abs(q.Pose.Roll))
 		iod = append(iod, q.InterOcular)
 		yaw = append(yaw, math.Abs(q.Pose.Yaw))
 		pitch = append(pitch, math.Abs(q.Pose.Pitch))
@@ -79,7 +88,7 @@ func TestMeasureSharedFaces(t *testing.T) {
 		t.Logf("%-16s %s", d.name, summary(d.v))
 	}
 	for _, g := range []string{"east-asian", "other"} {
-		for _, m := range []string{"inter-ocular px", "sharpness", "mean grey", "|yaw| deg"} {
+		for _, m := range []string{"inter-ocular px", "sharpness", "mean grey", "|yaw| deg", "pitch deg", "|roll| deg"} {
 			t.Logf("%-10s %-16s %s", g, m, summary(perGroup[g][m]))
 		}
 	}
