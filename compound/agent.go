@@ -531,24 +531,26 @@ func (a *Agent) open(m jetstream.Msg, seq, gen uint64) (Change, error) {
 	return c, nil
 }
 
-// templateFloor returns the highest template ID subject holds in the store.
-func (a *Agent) templateFloor(subject string) (uint64, error) {
+// templateIDs returns the template IDs subject holds in the store.
+func (a *Agent) templateIDs(subject string) (map[uint64]bool, error) {
 	es, err := a.cfg.Store.Templates(subject)
 	if err := ignoreNotFound(err); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var top uint64
+	ids := map[uint64]bool{}
 	for _, e := range es {
-		top = max(top, e.ID)
+		ids[e.ID] = true
 	}
-	return top, nil
+	return ids, nil
 }
 
 // putOps writes the puts and template adds of ops in one batch. A template
 // the store already holds (a change applied before a crash lost its
-// acknowledgement... but not its state; see commit) is skipped; one that
-// gets another ID than the office's means the stores diverged.
-func (a *Agent) putOps(b records.Batch, ops []Op, floor map[string]uint64) error {
+// acknowledgement... but not its state; see commit) is skipped. A store
+// with random template IDs (records.TemplateIDAdder) stores each under the
+// office's ID; another must give the office's ID by itself, or the stores
+// diverged.
+func (a *Agent) putOps(b records.Batch, ops []Op, held map[string]map[uint64]bool) error {
 	for _, op := range ops {
 		switch op.Type {
 		case OpPut:
@@ -556,40 +558,51 @@ func (a *Agent) putOps(b records.Batch, ops []Op, floor map[string]uint64) error
 				return err
 			}
 		case OpAddTemplate:
-			if op.TemplateID <= floor[op.Subject] {
+			if held[op.Subject][op.TemplateID] {
 				continue
 			}
 			t, err := template.Decode(op.Data)
 			if err != nil {
 				return fmt.Errorf("%w: template: %w", ErrFormat, err)
 			}
-			id, err := b.AddTemplate(op.Subject, t)
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrDiverged, err)
+			if ia, ok := b.(records.TemplateIDAdder); ok {
+				if err := ia.AddTemplateID(op.Subject, op.TemplateID, t); err != nil {
+					return fmt.Errorf("%w: %w", ErrDiverged, err)
+				}
+			} else {
+				id, err := b.AddTemplate(op.Subject, t)
+				if err != nil {
+					return fmt.Errorf("%w: %w", ErrDiverged, err)
+				}
+				if id != op.TemplateID {
+					return fmt.Errorf("%w: template of %q stored as %d, office has %d", ErrDiverged, op.Subject, id, op.TemplateID)
+				}
 			}
-			if id != op.TemplateID {
-				return fmt.Errorf("%w: template of %q stored as %d, office has %d", ErrDiverged, op.Subject, id, op.TemplateID)
+			if held[op.Subject] == nil {
+				held[op.Subject] = map[uint64]bool{}
 			}
-			floor[op.Subject] = id
+			held[op.Subject][op.TemplateID] = true
 		}
 	}
 	return nil
 }
 
-func (a *Agent) floors(items []item) (map[string]uint64, error) {
-	floor := map[string]uint64{}
+// floors returns the template IDs held by every subject items add a
+// template to.
+func (a *Agent) floors(items []item) (map[string]map[uint64]bool, error) {
+	held := map[string]map[uint64]bool{}
 	for _, it := range items {
 		for _, op := range it.c.Ops {
-			if _, ok := floor[op.Subject]; op.Type == OpAddTemplate && !ok {
-				top, err := a.templateFloor(op.Subject)
+			if _, ok := held[op.Subject]; op.Type == OpAddTemplate && !ok {
+				ids, err := a.templateIDs(op.Subject)
 				if err != nil {
 					return nil, err
 				}
-				floor[op.Subject] = top
+				held[op.Subject] = ids
 			}
 		}
 	}
-	return floor, nil
+	return held, nil
 }
 
 // commit applies a group of put-only changes and the new state in one

@@ -71,6 +71,9 @@ func (g *Gate) SetCard(subject string, uid []byte) error {
 		if err := g.removeCard(b, subject); err != nil {
 			return err
 		}
+		if err := dropPlaceholder(b, cardIndexClass, subject); err != nil {
+			return err
+		}
 		if err := b.PutRecord(indexSubject, cardIndexClass, name, []byte(subject)); err != nil {
 			return err
 		}
@@ -93,6 +96,9 @@ func (g *Gate) removeCard(b records.Batch, subject string) error {
 		return err
 	}
 	if err := b.DeleteRecord(indexSubject, cardIndexClass, hex.EncodeToString(r.MAC)); err != nil && !records.NotFound(err) {
+		return err
+	}
+	if err := putPlaceholder(b, cardIndexClass, subject); err != nil {
 		return err
 	}
 	return b.DeleteRecord(subject, records.ClassCredential, cardName)

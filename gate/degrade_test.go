@@ -14,11 +14,12 @@ import (
 	"github.com/facegate/facegate/store"
 )
 
-// flipRaw flips one byte in the middle of the value of every entry of
-// bucket in the closed bbolt file at path whose key holds all of parts and
-// ends with the last, as someone with write access to the file and no key
-// would, and returns how many it hit.
-func flipRaw(t *testing.T, path, bucket string, parts ...string) int {
+// flipRaw flips one byte in the middle of the value stored under key in
+// bucket of the closed bbolt file at path, as someone with write access to
+// the file and no key would (the test finds the key with
+// store.RawLocation, the attacker by trying), and returns how many values
+// it hit.
+func flipRaw(t *testing.T, path, bucket string, key []byte) int {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -34,12 +35,7 @@ func flipRaw(t *testing.T, path, bucket string, parts ...string) int {
 			type kv struct{ k, v []byte }
 			var hits []kv
 			b.ForEach(func(k, v []byte) error {
-				for _, p := range parts {
-					if !bytes.Contains(k, []byte(p)) {
-						return nil
-					}
-				}
-				if !bytes.HasSuffix(k, []byte(parts[len(parts)-1])) {
+				if !bytes.Equal(k, key) {
 					return nil
 				}
 				v = bytes.Clone(v)
@@ -90,11 +86,13 @@ func TestOneDamagedFlatNeverLocksOutTheBuilding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	faceKeyBucket, faceKey := st.RawLocation("flat-2", records.ClassFace, "")
+	pinBucket, pinKey := st.RawLocation("flat-4", records.ClassCredential, pinName)
 	st.Close()
-	if n := flipRaw(t, path, "keys", "flat-2", records.ClassFace); n != 1 { // the wrapped face key
+	if n := flipRaw(t, path, faceKeyBucket, faceKey); n != 1 { // the wrapped face key
 		t.Fatalf("damaged %d entries of flat-2's faces", n)
 	}
-	if n := flipRaw(t, path, "records", "flat-4", records.ClassCredential, pinName); n != 1 {
+	if n := flipRaw(t, path, pinBucket, pinKey); n != 1 {
 		t.Fatalf("damaged %d PIN entries", n)
 	}
 

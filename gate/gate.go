@@ -80,6 +80,10 @@ type Config struct {
 	// QRLifetime is how long issued QR codes live; zero means
 	// DefaultQRLifetime.
 	QRLifetime time.Duration
+	// FaceSlots is how many face templates every subject's fixed slots
+	// hold in a store that keeps a shape (see shape.go); zero means
+	// DefaultFaceSlots.
+	FaceSlots int
 }
 
 // Gate is a compound's access control: subjects, their consents and
@@ -140,7 +144,11 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.QRLifetime < time.Second || cfg.QRLifetime > 24*time.Hour {
 		return nil, fmt.Errorf("%w: QR lifetime %v, want 1s..24h", ErrConfig, cfg.QRLifetime)
 	}
+	if cfg.FaceSlots == 0 {
+		cfg.FaceSlots = DefaultFaceSlots
+	}
 	g := &Gate{cfg: cfg, strictest: cfg.Policy.rule()}
+	g.setShape()
 	for door, p := range cfg.Doors {
 		if !p.Valid() {
 			return nil, fmt.Errorf("%w: door %q has %v", ErrConfig, door, p)

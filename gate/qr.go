@@ -100,7 +100,13 @@ func (g *Gate) IssueQR(subject string) (code string, expires time.Time, err erro
 	}
 	q := QRCode{Handle: qrHandleOf(g.cfg.Keys.QR, subject), Expires: g.now().Add(g.cfg.QRLifetime).Truncate(time.Second)}
 	rand.Read(q.Nonce[:])
-	if err := g.cfg.Records.PutRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]), []byte(subject)); err != nil {
+	err = g.cfg.Records.Update(func(b records.Batch) error {
+		if err := dropPlaceholder(b, qrIndexClass, subject); err != nil {
+			return err
+		}
+		return b.PutRecord(indexSubject, qrIndexClass, hex.EncodeToString(q.Handle[:]), []byte(subject))
+	})
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	return encodeQR(g.cfg.Keys.QR, q), q.Expires, nil

@@ -66,6 +66,11 @@ func (g *Gate) Register(subject string, entry Consent) error {
 		if err := g.putConsent(b, subject, entry); err != nil {
 			return err
 		}
+		for _, c := range []string{cardIndexClass, qrIndexClass} {
+			if err := putPlaceholder(b, c, subject); err != nil {
+				return err
+			}
+		}
 		return b.PutRecord(indexSubject, subjectsClass, subject, nil)
 	})
 }

@@ -125,6 +125,11 @@ func (g *Gate) erase(b records.Batch, subject string, n int) ([]string, error) {
 	if err := b.DeleteRecord(indexSubject, qrIndexClass, hex.EncodeToString(h[:])); err != nil && !records.NotFound(err) {
 		return nil, err
 	}
+	for _, c := range []string{cardIndexClass, qrIndexClass} {
+		if err := dropPlaceholder(b, c, subject); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.DeleteSubject(subject); err != nil && !records.NotFound(err) {
 		return nil, fmt.Errorf("gate: shred %q: %w", subject, err)
 	}

@@ -166,7 +166,7 @@ func TestWithdrawalLeavesNothingThatOpens(t *testing.T) {
 	gone := rawstore.Gone(before, rawstore.Values(t, st.Path()))
 	// Sealed values are store version ‖ format version ‖ 24-byte nonce ‖
 	// ciphertext ‖ 16-byte tag.
-	sealedTemplate := store.SealedOverhead + 28 + len(testModel.ID) + 4*testModel.Dim
+	sealedTemplate := store.SealedTemplateSize(template.EncodedSize(testModel.ID, testModel.Dim))
 	sizes := rawstore.Sizes(gone)
 	if sizes[sealedTemplate] != 3 || sizes[store.WrappedKeySize] < 1 {
 		t.Fatalf("values gone from the file by size: %v; want 3 sealed templates (%d bytes) and the wrapped face key (%d bytes)",

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -194,6 +195,7 @@ type attackScenario struct {
 	want          logical
 	names         []recName
 	subjects      []string
+	keys          *Store // computes the store's bucket keys (names only)
 }
 
 func newAttackScenario(t *testing.T) *attackScenario { return newAttackScenarioN(t, 0) }
@@ -202,7 +204,7 @@ func newAttackScenario(t *testing.T) *attackScenario { return newAttackScenarioN
 // and a consent each (enough of them give the buckets branch pages).
 func newAttackScenarioN(t *testing.T, extra int) *attackScenario {
 	s, path := newStore(t)
-	sc := &attackScenario{path: path, subjects: []string{"flat-1", "flat-2", "flat-3"}}
+	sc := &attackScenario{path: path, subjects: []string{"flat-1", "flat-2", "flat-3"}, keys: &Store{names: s.names}}
 	put := func(subject, class, name, v string) {
 		t.Helper()
 		if err := s.PutRecord(subject, class, name, []byte(v)); err != nil {
@@ -372,12 +374,12 @@ func TestAttackDeleteOneEntry(t *testing.T) {
 func TestAttackAddEntry(t *testing.T) {
 	sc := newAttackScenario(t)
 	rec := func(subject, class, name string) rawEntry {
-		return rawEntry{"records", string(recKey(subject, class, name))}
+		return rawEntry{"records", string(sc.keys.recKey(subject, class, name))}
 	}
 	cases := map[string]map[rawEntry][]byte{
 		"pin as another flat's card": {rec("flat-3", "credential", "card"): sc.after[rec("flat-1", "credential", "pin")]},
 		"second copy of an event":    {rec("accesslog/2026-12-04", "event", "0902-c"): sc.after[rec("accesslog/2026-12-04", "event", "0901-b")]},
-		"withdrawn face key back":    {{"keys", string(keyKey("flat-2", ClassFace))}: sc.before[rawEntry{"keys", string(keyKey("flat-2", ClassFace))}]},
+		"withdrawn face key back":    {{"keys", string(sc.keys.keyKey("flat-2", ClassFace))}: sc.before[rawEntry{"keys", string(sc.keys.keyKey("flat-2", ClassFace))}]},
 	}
 	for name, edits := range cases {
 		for e, v := range edits {
@@ -406,25 +408,28 @@ func TestAttackWholeFileRollback(t *testing.T) {
 	}
 }
 
-// TestFormat1Refused opens a store written by format 1 (no manifest): it
-// is refused with ErrVersion, not migrated, and the file is untouched.
-func TestFormat1Refused(t *testing.T) {
-	b, err := os.ReadFile("testdata/format1.db")
-	if err != nil {
-		t.Fatal(err)
+// TestOldFormatsRefused opens stores of format 1 (no manifest) and 2
+// (names in the clear): each is refused with ErrVersion naming its format,
+// not migrated, and the file is untouched.
+func TestOldFormatsRefused(t *testing.T) {
+	for _, format := range []string{"1", "2"} {
+		b, err := os.ReadFile("testdata/format" + format + ".db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := t.TempDir() + "/old.db"
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(p, pass("pw"), cheapKDF)
+		if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "format "+format) {
+			t.Fatalf("Open of a format-%s store: %v, want ErrVersion", format, err)
+		}
+		if after, _ := os.ReadFile(p); !bytes.Equal(after, b) {
+			t.Errorf("Open changed a format-%s file", format)
+		}
+		t.Log(err)
 	}
-	p := t.TempDir() + "/old.db"
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(p, pass("pw"), cheapKDF)
-	if !errors.Is(err, ErrVersion) {
-		t.Fatalf("Open of a format-1 store: %v, want ErrVersion", err)
-	}
-	if after, _ := os.ReadFile(p); !bytes.Equal(after, b) {
-		t.Error("Open changed a format-1 file")
-	}
-	t.Log(err)
 }
 
 func newRand(i int) *rand.Rand { return rand.New(rand.NewPCG(uint64(i), 99)) }

@@ -34,11 +34,12 @@ var (
 	// forged or damaged. Open returns it before deriving any key.
 	ErrHeaderTampered = fmt.Errorf("store: header tampered (Argon2id parameters outside what the store writes)%w", damaged{})
 	// ErrVersion reports a store format version this build cannot read.
-	// Stores of format 1 (before the manifest) are refused with it, not
-	// migrated: a format-1 file carries nothing that proves it was not
-	// rolled back, so there is no state to migrate from that could be
-	// trusted. Export the subjects with the release that wrote the file and
-	// re-enroll them into a new store.
+	// Stores of format 1 (before the manifest) and 2 (names in the clear)
+	// are refused with it, not migrated: a format-1 file carries nothing
+	// that proves it was not rolled back, so there is no state to migrate
+	// from that could be trusted, and a format-2 file has already shown
+	// its names to whoever copied it. Export the subjects with the release
+	// that wrote the file and re-enroll them into a new store.
 	ErrVersion = errors.New("store: unsupported store format version")
 	// ErrExists reports Create on a path that already exists.
 	ErrExists = errors.New("store: file already exists")
@@ -52,6 +53,9 @@ var (
 	ErrInvalidName = records.ErrInvalidName
 	// ErrReservedClass is records.ErrReservedClass (see package records).
 	ErrReservedClass = records.ErrReservedClass
+	// ErrReadOnly reports a write to a store opened read-only (see
+	// Options.ReadOnly). Nothing was written.
+	ErrReadOnly = records.ErrReadOnly
 	// ErrLocked reports a store file held open by another process.
 	ErrLocked = errors.New("store: file is locked by another process")
 )

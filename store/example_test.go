@@ -113,13 +113,13 @@ func ExampleStore_Update() {
 			log.Fatal(err)
 		}
 		for _, e := range entries {
-			fmt.Println(e.Subject, e.ID, e.Template.Dim())
+			fmt.Println(e.Subject, e.Template.Dim()) // IDs are random
 		}
 	}
 	// Output:
-	// resident/0000 1 3
-	// resident/0001 1 3
-	// resident/0002 1 3
+	// resident/0000 3
+	// resident/0001 3
+	// resident/0002 3
 }
 
 func ExampleStore_DeleteSubject() {

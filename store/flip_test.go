@@ -152,7 +152,7 @@ func TestByteFlipsNeverSilent(t *testing.T) {
 // next write puts the right digest back (a later Open finds all in order).
 func TestDamagedGroupDigestRepaired(t *testing.T) {
 	sc := newAttackScenario(t)
-	e := rawEntry{"groups", string(groupKey(classGroup("flat-1", "credential")))}
+	e := rawEntry{"groups", string(groupKey(sc.keys.classGroup("flat-1", "credential")))}
 	d := bytes.Clone(sc.after[e])
 	d[3] ^= 0x10
 	rawWrite(t, sc.path, map[rawEntry][]byte{e: d})

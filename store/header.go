@@ -10,7 +10,8 @@ import (
 //
 //	offset  size  field
 //	0       4     magic "FGST"
-//	4       1     store format version (2; 1 had no manifest)
+//	4       1     store format version (3; 2 named records in the clear,
+//	              1 had no manifest)
 //	5       16    store ID (random)
 //	21      1     secret kind: 1 raw key (HKDF), 2 passphrase (Argon2id)
 //	22      16    KDF salt (random)
@@ -24,7 +25,7 @@ import (
 // a wrong key.
 const (
 	headerMagic   = "FGST"
-	headerVersion = 2
+	headerVersion = 3
 	headerSize    = 55
 
 	kindRawKey     = 1
@@ -76,6 +77,9 @@ func decodeHeader(b []byte) (header, error) {
 		return h, fmt.Errorf("%w: missing header magic", ErrNotStore)
 	}
 	if b[4] != headerVersion {
+		if b[4] == 2 {
+			return h, fmt.Errorf("%w: format 2 keeps subject, class and record names (flat numbers, credentials held, minutes of access events) in the clear; this build reads format %d only: export with the release that wrote it and re-enroll into a new store", ErrVersion, headerVersion)
+		}
 		if b[4] == 1 {
 			return h, fmt.Errorf("%w: format 1 has no manifest, so nothing in it proves it was not rolled back; this build reads format %d only: export with the release that wrote it and re-enroll into a new store", ErrVersion, headerVersion)
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -132,19 +133,13 @@ func (s *Store) RekeyTransformTo(newSec *seal.Key) error {
 			rekeyers[k] = r
 			return r, nil
 		}
-		var subjects []string
-		if err := b.tx.Bucket(bucketSubjects).ForEach(func(k, _ []byte) error {
-			subjects = append(subjects, string(k))
-			return nil
-		}); err != nil {
+		subjects, err := s.subjects(b.tx)
+		if err != nil {
 			return err
 		}
 		for _, subj := range subjects {
-			var entries []Entry
-			if err := s.eachTemplate(b.tx, subj, func(e Entry) error {
-				entries = append(entries, e)
-				return nil
-			}); err != nil {
+			entries, err := s.faceEntries(b.tx, subj)
+			if err != nil {
 				return err
 			}
 			for _, e := range entries {
@@ -160,10 +155,13 @@ func (s *Store) RekeyTransformTo(newSec *seal.Key) error {
 				if err != nil {
 					return err
 				}
-				if err := b.put(subj, ClassFace, templateName(e.ID), enc); err != nil {
+				bd := makeBody(bodyTemplate, e.name, binary.BigEndian.AppendUint64(nil, e.ID), enc)
+				seal.Zero(enc)
+				err = b.put(subj, ClassFace, e.name, bd, s.faceMin(subj))
+				seal.Zero(bd)
+				if err != nil {
 					return err
 				}
-				seal.Zero(enc)
 			}
 		}
 		newHdr = s.hdr
@@ -206,15 +204,11 @@ func (s *Store) RotateKEK(newSecret Secret, opts *Options) error {
 		type kv struct{ k, w []byte }
 		var rewrapped []kv
 		if err := kb.ForEach(func(k, w []byte) error {
-			subj, class, ok := parseKeyKey(k)
-			if !ok {
-				return &TamperedError{Record: fmt.Sprintf("key name %x", k), Err: ErrNotFound}
-			}
-			dk, err := s.unwrapDataKey(subj, class, w)
+			dk, err := s.unwrapDataKey(k, w, func() string { return fmt.Sprintf("data key %x", k) })
 			if err != nil {
 				return err
 			}
-			nw, err := newKEK.Wrap(dk, s.keyAD(subj, class, b.version))
+			nw, err := newKEK.Wrap(dk, s.keyAD(k, b.version))
 			dk.Wipe()
 			if err != nil {
 				return err
@@ -246,6 +240,17 @@ func (s *Store) RotateKEK(newSecret Secret, opts *Options) error {
 			return err
 		}
 		if err := meta.Put(keyManifestKey, w); err != nil {
+			return err
+		}
+		nk, err := s.loadNameKey(b.tx, s.kek)
+		if err != nil {
+			return err
+		}
+		defer nk.Wipe()
+		if w, err = newKEK.Wrap(nk, s.nameKeyAD()); err != nil {
+			return err
+		}
+		if err := meta.Put(keyNameKey, w); err != nil {
 			return err
 		}
 		return s.putHeader(meta, h, newKEK)

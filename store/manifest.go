@@ -69,6 +69,7 @@ var (
 	bucketGroups     = []byte("groups")
 	keyManifest      = []byte("manifest")
 	keyManifestKey   = []byte("manifest-key")
+	keyNameKey       = []byte("name-key")
 	manifestMACLabel = "facegate/store/manifest/v2"
 )
 
@@ -120,9 +121,9 @@ func (m *manifestMAC) sum(parts ...[]byte) (d digest) {
 	return d
 }
 
-// leafAuth returns the part of a value a leaf covers.
+// leafAuth returns the part of a value a leaf covers: its version.
 func leafAuth(kind byte, v []byte) []byte {
-	if kind == leafSubject || len(v) < versionSize {
+	if len(v) < versionSize {
 		return v
 	}
 	return v[:versionSize]
@@ -154,20 +155,10 @@ func (m *manifestMAC) manifest(storeID []byte, version uint64, root *digest) dig
 func groupOf(kind byte, key []byte) uint16 {
 	switch kind {
 	case leafKey, leafRecord:
-		n, w := binary.Uvarint(key)
-		if w <= 0 || n > uint64(len(key)-w) {
+		if len(key) < 2*tagSize {
 			break
 		}
-		subj, rest := key[:w+int(n)], key[w+int(n):]
-		class := rest
-		if kind == leafRecord {
-			m, w2 := binary.Uvarint(rest)
-			if w2 <= 0 || m > uint64(len(rest)-w2) {
-				break
-			}
-			class = rest[w2 : w2+int(m)]
-		}
-		return hashGroup('c', subj, class)
+		return hashGroup('c', key[:tagSize], key[tagSize:2*tagSize])
 	case leafSubject:
 		return hashGroup('s', key, nil)
 	}
@@ -175,8 +166,9 @@ func groupOf(kind byte, key []byte) uint16 {
 }
 
 // classGroup is the group of subject's class key and records.
-func classGroup(subject, class string) uint16 {
-	return hashGroup('c', subjPrefix(subject), []byte(class))
+func (s *Store) classGroup(subject, class string) uint16 {
+	kk := s.keyKey(subject, class)
+	return hashGroup('c', kk[:tagSize], kk[tagSize:])
 }
 
 func hashGroup(tag byte, a, b []byte) uint16 {
@@ -244,15 +236,25 @@ func (s *Store) manifestKeyAD() []byte {
 	return seal.AD(seal.KindManifest, s.hdr.storeID[:], "", "manifest", "")
 }
 
+// loadNameKey unwraps the name key (see names.go).
+func (s *Store) loadNameKey(tx *bolt.Tx, kek *seal.Key) (*seal.Key, error) {
+	return loadMetaKey(tx, kek, keyNameKey, s.nameKeyAD(), "name key")
+}
+
 // loadManifestKey unwraps the manifest key.
 func (s *Store) loadManifestKey(tx *bolt.Tx, kek *seal.Key) (*seal.Key, error) {
-	w := tx.Bucket(bucketMeta).Get(keyManifestKey)
+	return loadMetaKey(tx, kek, keyManifestKey, s.manifestKeyAD(), "manifest key")
+}
+
+// loadMetaKey unwraps the key wrapped under kek in meta[name].
+func loadMetaKey(tx *bolt.Tx, kek *seal.Key, name, ad []byte, what string) (*seal.Key, error) {
+	w := tx.Bucket(bucketMeta).Get(name)
 	if w == nil {
-		return nil, &TamperedError{Record: "manifest key", Err: ErrNotFound}
+		return nil, &TamperedError{Record: what, Err: ErrNotFound}
 	}
-	k, err := kek.Unwrap(w, s.manifestKeyAD())
+	k, err := kek.Unwrap(w, ad)
 	if err != nil {
-		return nil, &TamperedError{Record: "manifest key", Err: err}
+		return nil, &TamperedError{Record: what, Err: err}
 	}
 	return k, nil
 }
@@ -420,18 +422,16 @@ func describeBadGroups(tx *bolt.Tx, bad map[uint16]*groupProblem) {
 	}
 }
 
+// describeEntry names an entry by its tags: the names are sealed, and
+// what is in a bad group cannot be trusted to open.
 func describeEntry(kind byte, k []byte) string {
 	switch kind {
 	case leafSubject:
-		return fmt.Sprintf("subject %q", k)
+		return fmt.Sprintf("subject entry %x", k)
 	case leafKey:
-		if s, c, ok := parseKeyKey(k); ok {
-			return fmt.Sprintf("data key %q/%q", s, c)
-		}
+		return fmt.Sprintf("data key %x", k)
 	case leafRecord:
-		if s, c, n, ok := parseRecKey(k); ok {
-			return fmt.Sprintf("record %q/%q/%q", s, c, n)
-		}
+		return fmt.Sprintf("record %x", k)
 	}
 	return fmt.Sprintf("entry %x", k)
 }
@@ -454,7 +454,7 @@ func (s *Store) checkClass(subject, class, what string) error {
 	if len(s.bad) == 0 {
 		return nil
 	}
-	if _, ok := s.bad[classGroup(subject, class)]; ok {
+	if _, ok := s.bad[s.classGroup(subject, class)]; ok {
 		return &RolledBackError{Record: what, Err: errGroupMismatch}
 	}
 	return nil
@@ -474,7 +474,7 @@ func (s *Store) checkSubject(subject string) error {
 	if len(s.bad) == 0 {
 		return nil
 	}
-	if _, ok := s.bad[hashGroup('s', []byte(subject), nil)]; ok {
+	if _, ok := s.bad[hashGroup('s', s.subjKey(subject), nil)]; ok {
 		return &RolledBackError{Record: fmt.Sprintf("subject %q", subject), Err: errGroupMismatch}
 	}
 	return nil

@@ -8,9 +8,12 @@
 // e.g. "resident/0042" or "audit/2026-11-24") has one random data key per
 // class ("face" for templates, "consent", "credential", "audit", …), wrapped
 // by the store's KEK. Records are sealed with XChaCha20-Poly1305 under their
-// class's key, bound by associated data to the store ID, subject, class and
-// record name (see package crypto). Nothing in the file is plaintext
-// biometric data.
+// class's key, bound by associated data to the store ID, their place and
+// their version (see package crypto). Nothing in the file is plaintext
+// biometric data, and no name is in it either: subjects, classes and
+// records are stored under keyed tags (names.go), their names sealed
+// inside the values, every value padded to a size class (padding.go), and
+// the subjects a Shape covers hold the same fixed slots (shape.go).
 //
 // # Crypto-shredding
 //
@@ -99,7 +102,14 @@ type Options struct {
 	// file is refused with ErrRolledBack (see Counter). Create starts the
 	// store's versions at the counter's value.
 	Counter Counter
+	// ReadOnly opens the store without ever writing to the file: listing,
+	// reading, Check and exporting work, every write gives ErrReadOnly.
+	// Open also opens read-only, by itself, a file it may not write (mode
+	// without write permission, or a read-only file system).
+	ReadOnly bool
 }
+
+func (o *Options) readOnly() bool { return o != nil && o.ReadOnly }
 
 func (o *Options) counter() Counter {
 	if o == nil {
@@ -130,6 +140,14 @@ type Store struct {
 	hdr  header
 	kek  *seal.Key
 	mkey *seal.Key // manifest key (see manifest.go)
+	// names computes the keyed tags of subjects, classes and records, and
+	// skey seals subject entries (see names.go).
+	names *namer
+	skey  *seal.Key
+	// readOnly: the file was opened read-only; writes give ErrReadOnly.
+	readOnly bool
+	shapeMu  sync.RWMutex
+	shape    *records.Shape
 	// counter is the rollback counter outside the file, or nil.
 	counter Counter
 	closed  bool
@@ -203,6 +221,13 @@ func Create(path string, secret Secret, opts *Options) (*Store, error) {
 		kek.Wipe()
 		return nil, err
 	}
+	nk, err := seal.NewKey()
+	if err != nil {
+		kek.Wipe()
+		mkey.Wipe()
+		return nil, err
+	}
+	defer nk.Wipe()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.lockTimeout()})
 	if err != nil {
 		kek.Wipe()
@@ -210,6 +235,13 @@ func Create(path string, secret Secret, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("store: creating %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, hdr: h, kek: kek, mkey: mkey, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
+	if err := s.setNameKey(nk); err != nil {
+		db.Close()
+		kek.Wipe()
+		mkey.Wipe()
+		os.Remove(path)
+		return nil, err
+	}
 	var start uint64
 	if s.counter != nil {
 		if start, err = s.counter.Read(); err != nil {
@@ -246,12 +278,19 @@ func Create(path string, secret Secret, opts *Options) (*Store, error) {
 		if err := meta.Put(keyManifestKey, w); err != nil {
 			return err
 		}
+		if w, err = kek.Wrap(nk, s.nameKeyAD()); err != nil {
+			return err
+		}
+		if err := meta.Put(keyNameKey, w); err != nil {
+			return err
+		}
 		return s.initManifest(tx, newManifestMAC(mkey.Bytes()), start)
 	})
 	if err != nil {
 		db.Close()
 		kek.Wipe()
 		mkey.Wipe()
+		s.skey.Wipe()
 		os.Remove(path)
 		return nil, fmt.Errorf("store: initializing %s: %w", path, err)
 	}
@@ -326,7 +365,10 @@ func Open(path string, secret Secret, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s", ErrWrongKey, path)
 	}
 	s := &Store{path: path, hdr: h, kek: kek, counter: opts.counter(), transforms: map[transformKey]*template.Transform{}}
-	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout()}, func(db *bolt.DB) error {
+	s.readOnly = opts.readOnly() || !writable(path)
+	// Check needs the freelist, which bbolt does not load read-only
+	// unless asked.
+	err = openGuarded(path, &bolt.Options{Timeout: opts.lockTimeout(), ReadOnly: s.readOnly, PreLoadFreelist: s.readOnly}, func(db *bolt.DB) error {
 		s.db = db
 		return db.View(func(tx *bolt.Tx) error {
 			mk, err := s.loadManifestKey(tx, kek)
@@ -334,6 +376,14 @@ func Open(path string, secret Secret, opts *Options) (*Store, error) {
 				return err
 			}
 			s.mkey = mk
+			nk, err := s.loadNameKey(tx, kek)
+			if err != nil {
+				return err
+			}
+			defer nk.Wipe()
+			if err := s.setNameKey(nk); err != nil {
+				return err
+			}
 			if manifestOff {
 				return nil
 			}
@@ -351,10 +401,31 @@ func Open(path string, secret Secret, opts *Options) (*Store, error) {
 		}
 		kek.Wipe()
 		s.mkey.Wipe()
+		s.skey.Wipe()
 		return nil, err
 	}
 	return s, nil
 }
+
+// writable reports whether this process may write the file at path: its
+// mode has a write bit (root may write a 0400 file, but a file made
+// read-only says it must not be changed) and opening it for writing works.
+func writable(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o222 == 0 {
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// ReadOnly reports whether the store was opened read-only (see
+// Options.ReadOnly).
+func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // openGuarded opens path with bbolt and runs fn on it, turning faults and
 // panics on a damaged file into ErrTruncated. bbolt locks the file when it
@@ -415,6 +486,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.kek.Wipe()
 	s.mkey.Wipe()
+	s.skey.Wipe()
 	s.dropTransforms()
 	return s.db.Close()
 }
@@ -426,12 +498,22 @@ func (s *Store) transformAD(gen uint64) []byte {
 	return seal.AD(seal.KindTransform, s.hdr.storeID[:], "", "transform", fmt.Sprint(gen))
 }
 
-func (s *Store) keyAD(subject, class string, version uint64) []byte {
-	return seal.VersionedAD(seal.KindDataKey, s.hdr.storeID[:], subject, class, "", version)
+// The associated data of data keys, records and subject entries binds
+// their bucket key (the keyed tags of subject, class and name, which stand
+// for the names: no one without the name key can make the tags of other
+// names) and their version.
+
+func (s *Store) keyAD(kk []byte, version uint64) []byte {
+	return seal.VersionedAD(seal.KindDataKey, s.hdr.storeID[:], string(kk[:min(tagSize, len(kk))]), string(kk[min(tagSize, len(kk)):]), "", version)
 }
 
-func (s *Store) recordAD(subject, class, name string, version uint64) []byte {
-	return seal.VersionedAD(seal.KindRecord, s.hdr.storeID[:], subject, class, name, version)
+func (s *Store) recordAD(rk []byte, version uint64) []byte {
+	a, b := min(tagSize, len(rk)), min(2*tagSize, len(rk))
+	return seal.VersionedAD(seal.KindRecord, s.hdr.storeID[:], string(rk[:a]), string(rk[a:b]), string(rk[b:]), version)
+}
+
+func (s *Store) subjectAD(sk []byte, version uint64) []byte {
+	return seal.VersionedAD(seal.KindRecord, s.hdr.storeID[:], string(sk), "", "subject entry", version)
 }
 
 func checkName(what, n string) error {
@@ -482,6 +564,9 @@ func (s *Store) update(fn func(*Batch) error) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
+	if s.readOnly {
+		return fmt.Errorf("%w: %s", ErrReadOnly, s.path)
+	}
 	var version uint64
 	if err := guard(func() error { return s.db.Update(s.batch(fn, &version)) }); err != nil {
 		return err
@@ -524,6 +609,9 @@ func (s *Store) updateScrub(fn func(*Batch) error, commit func()) (err error) {
 	if s.closed {
 		return ErrClosed
 	}
+	if s.readOnly {
+		return fmt.Errorf("%w: %s", ErrReadOnly, s.path)
+	}
 	var version uint64
 	err = guard(func() error { return s.db.Update(s.batch(fn, &version)) })
 	if err != nil {
@@ -544,6 +632,9 @@ func (s *Store) Scrub() error {
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
+	}
+	if s.readOnly {
+		return fmt.Errorf("%w: %s", ErrReadOnly, s.path)
 	}
 	return s.scrubLocked()
 }

@@ -53,6 +53,10 @@ const Magic = "FGTP"
 // the vector; version 1 had 4 more (the quantization scale).
 const fixedSize = 28
 
+// EncodedSize returns the length of Encode's output for a template of
+// model modelID with dim dimensions.
+func EncodedSize(modelID string, dim int) int { return fixedSize + len(modelID) + 5*dim }
+
 // Errors returned by Decode and Encode; test with errors.Is.
 var (
 	// ErrFormat reports input that does not start with Magic.

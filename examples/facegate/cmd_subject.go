@@ -57,6 +57,10 @@ func subcommand(fs *flag.FlagSet, args []string, cmd, actions string) (string, e
 // checks that --id was given when id is not nil, and opens the store
 // without the face backend. The caller closes the site.
 func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
+	return a.parseOpenWith(fs, args, id, site.Config{})
+}
+
+func (a *app) parseOpenWith(fs *flag.FlagSet, args []string, id *string, cfg site.Config) (*site.Site, error) {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return nil, err
 	}
@@ -65,7 +69,14 @@ func (a *app) parseOpen(fs *flag.FlagSet, args []string, id *string) (*site.Site
 			return nil, err
 		}
 	}
-	return a.open(site.Config{})
+	return a.open(cfg)
+}
+
+// parseOpenRO is parseOpen for commands that only read (list, export,
+// audit): the store opens read-only, so they work on a file that may not
+// be written.
+func (a *app) parseOpenRO(fs *flag.FlagSet, args []string, id *string) (*site.Site, error) {
+	return a.parseOpenWith(fs, args, id, site.Config{ReadOnly: true})
 }
 
 func (a *app) cmdConsent(fs *flag.FlagSet, args []string) error {
@@ -271,7 +282,7 @@ type listEntry struct {
 }
 
 func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
-	s, err := a.parseOpen(fs, args, nil)
+	s, err := a.parseOpenRO(fs, args, nil)
 	if err != nil {
 		return err
 	}
@@ -309,7 +320,7 @@ func (a *app) cmdList(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "subject ID")
-	s, err := a.parseOpen(fs, args, id)
+	s, err := a.parseOpenRO(fs, args, id)
 	if err != nil {
 		return err
 	}
@@ -324,7 +335,7 @@ func (a *app) cmdExport(fs *flag.FlagSet, args []string) error {
 
 func (a *app) cmdAudit(fs *flag.FlagSet, args []string) error {
 	id := fs.String("id", "", "only the events still linkable to this subject")
-	s, err := a.parseOpen(fs, args, nil)
+	s, err := a.parseOpenRO(fs, args, nil)
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,10 @@ func New(st records.Sealed, opt Options) (*Log, error) {
 	if l.retention < Period || l.hardLimit < l.retention {
 		return nil, fmt.Errorf("%w: retention %v must be at least %v and hard limit %v at least the retention", ErrOptions, l.retention, Period, l.hardLimit)
 	}
-	if _, err := l.Expire(); err != nil {
+	// A store opened read-only (records.ErrReadOnly) cannot expire
+	// anything; Days, Events and Find leave out what Expire would have
+	// deleted.
+	if _, err := l.Expire(); err != nil && !errors.Is(err, records.ErrReadOnly) {
 		return nil, err
 	}
 	return l, nil
@@ -279,17 +282,22 @@ func (l *Log) Pseudonym(subject string, t time.Time) (string, error) {
 }
 
 // Days returns the start of every period the log still holds events for,
-// oldest first.
+// oldest first. A period past the hard limit that a store opened read-only
+// could not purge is left out.
 func (l *Log) Days() ([]time.Time, error) {
 	names, err := l.list(indexSubject, indexClass)
 	if err != nil {
 		return nil, err
 	}
+	now := l.clock().UTC()
 	days := make([]time.Time, 0, len(names))
 	for _, n := range names {
 		t, err := dayStart(n)
 		if err != nil {
 			return nil, fmt.Errorf("%w: day index %q", ErrCorrupt, n)
+		}
+		if !now.Before(t.Add(l.hardLimit)) {
+			continue
 		}
 		days = append(days, t)
 	}

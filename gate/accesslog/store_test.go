@@ -52,9 +52,9 @@ func TestAccessLogKeyShreddedOnDisk(t *testing.T) {
 	after := rawstore.Values(t, st.Path())
 	gone := rawstore.Gone(before, after)
 	// The key class's wrapped data key (store.WrappedKeySize bytes) and the
-	// sealed 32-byte period key (padded: store.SealedSize(32)). The
+	// sealed 32-byte period key (padded: store.SealedSize(32, len(keyName))). The
 	// manifest changes with them.
-	if sizes := rawstore.Sizes(gone); sizes[store.WrappedKeySize] != 1 || sizes[store.SealedSize(keySize)] != 1 {
+	if sizes := rawstore.Sizes(gone); sizes[store.WrappedKeySize] != 1 || sizes[store.SealedSize(keySize, len(keyName))] != 1 {
 		t.Fatalf("values gone at the retention window by size: %v, want the wrapped key and the sealed period key", sizes)
 	}
 	for i, b := range gone {

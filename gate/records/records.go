@@ -53,6 +53,9 @@ var (
 	// deleted behind its back, or on a damaged page. The gate skips such a
 	// subject (and reports it) instead of refusing everyone.
 	ErrDamaged = errors.New("records: record damaged or tampered with")
+	// ErrReadOnly reports a write to a store opened read-only. Nothing was
+	// written.
+	ErrReadOnly = errors.New("store: opened read-only")
 )
 
 // Entry is one stored template with its owner and ID.
@@ -135,4 +138,41 @@ type Store interface {
 // exist (ErrUnknownSubject or ErrNotFound).
 func NotFound(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownSubject)
+}
+
+// Shape is the fixed set of records a store keeps for every subject it
+// covers, so that a reader of the raw file without the key sees the same
+// entries, in the same size classes, for every such subject whatever it
+// holds: a record of the shape that is absent is kept as an empty slot of
+// the same size (GetRecord gives ErrNotFound, ListRecords leaves it out),
+// and a subject's face templates occupy FaceSlots fixed slots, an empty
+// one sealing to the size of a template.
+type Shape struct {
+	// Covers reports whether a subject gets the shape.
+	Covers func(subject string) bool
+	// Records lists, per class, the record names every covered subject
+	// holds (as empty slots until written).
+	Records map[string][]string
+	// FaceSlots is how many face template slots every covered subject
+	// holds; more templates are stored beside them (and show).
+	FaceSlots int
+	// TemplateSize is the encoded size of one template
+	// (template.EncodedSize of the gate's model), so that an empty face
+	// slot pads to a template's size class.
+	TemplateSize int
+}
+
+// Shaper is implemented by stores that keep a Shape (the bbolt store
+// does; recordstest does not need to). The gate sets its shape when it
+// starts.
+type Shaper interface {
+	SetShape(Shape)
+}
+
+// TemplateIDAdder is implemented by a Batch whose store gives templates
+// random IDs (the bbolt store does, so that an ID says nothing about how
+// many templates a subject ever had): a replica stores a template under
+// the ID its origin gave it. It fails if the subject holds that ID.
+type TemplateIDAdder interface {
+	AddTemplateID(subject string, id uint64, t template.Template) error
 }

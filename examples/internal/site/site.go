@@ -82,6 +82,11 @@ type Config struct {
 	// WrapFaces, if set, wraps the gallery before the gate gets it (a
 	// compound gate's compound.NewGallery switch).
 	WrapFaces func(gate.Gallery) gate.Gallery
+	// ReadOnly opens the store read-only (store.Options.ReadOnly): reading
+	// commands work on a file they may not write, and any write gives
+	// store.ErrReadOnly. A file without write permission opens read-only
+	// anyway.
+	ReadOnly bool
 }
 
 // Site is an opened deployment.
@@ -152,7 +157,7 @@ func Open(cfg Config, secret store.Secret) (*Site, error) {
 	if _, err := os.Stat(cfg.Store); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", exitcode.ErrNoStore, cfg.Store)
 	}
-	st, err := store.Open(cfg.Store, secret, nil)
+	st, err := store.Open(cfg.Store, secret, &store.Options{ReadOnly: cfg.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store, err)
 	}

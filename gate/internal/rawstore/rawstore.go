@@ -19,6 +19,32 @@ import (
 // any depth. The store may be open: the file is copied first.
 func Values(t testing.TB, path string) [][]byte {
 	t.Helper()
+	db, _ := OpenCopy(t, path)
+	var out [][]byte
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return walk(b.Bucket(k))
+			}
+			out = append(out, bytes.Clone(v))
+			return nil
+		})
+	}
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// OpenCopy copies the bbolt file at path (the store may be open) and opens
+// the copy read-only with bbolt alone, as a reader without the key would.
+// It returns the DB, closed when the test ends, and the file's bytes.
+func OpenCopy(t testing.TB, path string) (*bolt.DB, []byte) {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -31,25 +57,8 @@ func Values(t testing.TB, path string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	var out [][]byte
-	var walk func(b *bolt.Bucket) error
-	walk = func(b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
-			if v == nil {
-				return walk(b.Bucket(k))
-			}
-			out = append(out, bytes.Clone(v))
-			return nil
-		})
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	t.Cleanup(func() { db.Close() })
+	return db, data
 }
 
 // Gone returns the values of before that after no longer holds anywhere.

@@ -69,7 +69,7 @@ func TestMatchesRealStore(t *testing.T) {
 				return "", err
 			}
 			id, err := s.AddTemplate("a", tp)
-			return itoa(int(id)), err
+			return fmt.Sprint(id != 0), err // the store's IDs are random
 		}},
 		{"templates", func(s records.Store) (string, error) { e, err := s.Templates("a"); return itoa(len(e)), err }},
 		{"shred class", func(s records.Store) (string, error) { return "", s.ShredClass("a", "c") }},
