@@ -78,7 +78,7 @@ func faceProcessing(root string) ([]string, int, error) {
 		"github.com/facegate/facegate/facematch/capture":   set("OpenCamera", "OpenVideo", "OpenDir", "Source", "Frame", "ErrEmpty", "ErrOpen", "ErrRead", "ErrClosed"),
 		"github.com/facegate/facegate/facematch/quality":   set("Config", "Enrollment", "Verification", "Rejection", "NoFace", "MultipleFaces", "TooSmall", "PoseOff", "TooDark", "TooBright", "Blurred"),
 		"github.com/facegate/facegate/facematch/liveness":  set("Liveness", "All", "DefaultBlink", "DefaultMotion"),
-		"github.com/facegate/facegate/facematch/antispoof": set("Open", "Net", "FRLiveness"),
+		"github.com/facegate/facegate/facematch/antispoof": set("Open", "Net", "FRLiveness", "Default"),
 	}
 	fields := set("Landmarks", "Mat")
 	var files int
