@@ -159,10 +159,7 @@ func TestScoreThreshold(t *testing.T) {
 			if s.rule && (extra > 0 || lost > 0) {
 				clean = false
 			}
-			ex := "–"
-			if !s.rule {
-				ex = "(not counted)"
-			}
+			ex := "(not counted)"
 			if s.rule {
 				ex = fmt.Sprint(extra)
 			}
